@@ -1,0 +1,90 @@
+# sendcache - top-level Makefile.
+#   make                 build/libsendcache.so
+#   make check           install what is missing (as root), build, run every test
+#   make demo            A/B run of nginx with and without the library
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address|undefined|thread ...
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+CC      ?= cc
+SANITIZE ?=
+-include config.mak
+
+BUILD   := build
+LIBDIR  := $(PREFIX)/lib/sendcache
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 $(WARN) -fPIC -fvisibility=hidden \
+              -ftls-model=initial-exec $(CFLAGS)
+LDLIBS  := -ldl -lpthread
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ENGINE_SRCS := $(wildcard src/*.c)
+ENGINE_OBJS := $(ENGINE_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB         := $(BUILD)/libsendcache.so
+UNIT_SRCS   := $(wildcard tests/t0*.c tests/t1*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.t)
+TEST_LIBS   := $(patsubst tests/%.c,$(BUILD)/tests/%.so,$(wildcard tests/lib*.c))
+
+.PHONY: all check test deps demo bench install uninstall clean
+
+all: $(LIB)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/preload.o: preload/preload.c src/engine.h | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(ENGINE_OBJS) $(BUILD)/obj/preload.o preload/sendcache.map
+	$(CC) -shared -Wl,-soname,libsendcache.so \
+	  -Wl,--version-script=preload/sendcache.map -Wl,-z,now -Wl,-z,relro \
+	  $(LDFLAGS) -o $@ $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(LDLIBS)
+
+# Unit tests link the engine's objects directly and call it without
+# LD_PRELOAD; test libraries are small helpers preloaded by script tests.
+$(BUILD)/tests/%.t: tests/%.c tests/tap/tap.h $(ENGINE_OBJS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(ENGINE_OBJS) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%.so: tests/%.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS)
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+deps:
+	scripts/install-deps check
+
+test: $(LIB) $(UNIT_BINS) $(TEST_LIBS)
+	prove -f $(UNIT_BINS) tests/*.t
+
+check: deps
+	$(MAKE) test
+
+demo:
+	scripts/install-deps demo
+	$(MAKE) $(LIB)
+	bench/ab-nginx.sh --quick
+
+install: $(LIB)
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsendcache.so
+	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/sendcache-run > $(DESTDIR)$(BINDIR)/sendcache-run
+	chmod 0755 $(DESTDIR)$(BINDIR)/sendcache-run
+	$(INSTALL) -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsendcache.so $(DESTDIR)$(BINDIR)/sendcache-run
+	rm -f $(DESTDIR)$(MANDIR)/man1/sendcache-run.1 $(DESTDIR)$(MANDIR)/man7/sendcache.7
+
+clean:
+	rm -rf $(BUILD)

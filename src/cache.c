@@ -1,0 +1,641 @@
+/* cache.c - the file cache: names, inodes, descriptor pools, budgets.
+ *
+ * Two tables: names (absolute path -> inode) and inodes ((dev, ino) ->
+ * master fd, mapping, stat snapshot, pool). Hard links and symlinks share
+ * an inode. One mutex guards both; the hit path takes it once per call and
+ * makes no syscall. An invalidated inode leaves the tables at once and is
+ * freed when the server has closed every descriptor it was handed.
+ */
+#define _GNU_SOURCE
+#include "cache.h"
+#include "config.h"
+#include "path.h"
+#include "real.h"
+#include "stats.h"
+#include "watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_MAX ((int)(sizeof(((struct cache_inode *)0)->pool) / sizeof(int)))
+
+struct cache_name {
+	struct cache_inode *ino;
+	struct cache_name *next;  /* the other names of ino */
+	bool is_link;             /* the last component is a symlink */
+	bool watched;             /* false: revalidated by stat */
+	unsigned gen;             /* != cache gen: verify once (after fork) */
+	uint64_t checked_ms;      /* last stat revalidation */
+	UT_hash_handle hh;
+	char path[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cache_name *names;
+static struct cache_inode *inodes;
+static struct cache_inode *lru_head, *lru_tail;
+static size_t nfds;            /* masters + pools + handed out */
+static size_t nmapped;         /* bytes mapped */
+static char cwd[PATH_MAX];
+static bool cwd_ok;
+static int fd_base;            /* our descriptors live at or above this */
+static unsigned gen;           /* bumped in each forked child */
+static bool forked;            /* set in a child, handled at next lock */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void cache_lock(void)
+{
+	pthread_mutex_lock(&lock);
+	if (__builtin_expect(forked, 0)) {
+		forked = false;
+		watch_after_fork();
+	}
+	watch_poll(now_ms());
+}
+
+static void cache_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void set_slot(int fd, int kind, struct cache_inode *ino)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (s) {
+		s->kind = (uint8_t)kind;
+		s->ino = ino;
+		s->pos = 0;
+	}
+}
+
+/* Closes a descriptor of ours and forgets it. */
+static void drop_fd(int fd)
+{
+	set_slot(fd, FD_UNKNOWN, NULL);
+	real.close(fd);
+	nfds--;
+	STAT_SUB(fds_held, 1);
+}
+
+/* A descriptor at or above fd_base, so ours do not crowd the low numbers a
+ * select()-based server needs. Falls back to any number. */
+static int dup_high(int fd)
+{
+	int nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, fd_base);
+
+	if (nfd < 0)
+		nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd >= 0 && !fdtab_get(nfd)) {
+		real.close(nfd);
+		return -1;
+	}
+	return nfd;
+}
+
+static void lru_unlink(struct cache_inode *ino)
+{
+	if (ino->prev)
+		ino->prev->next = ino->next;
+	else if (lru_head == ino)
+		lru_head = ino->next;
+	if (ino->next)
+		ino->next->prev = ino->prev;
+	else if (lru_tail == ino)
+		lru_tail = ino->prev;
+	ino->prev = ino->next = NULL;
+}
+
+static void lru_push(struct cache_inode *ino)
+{
+	ino->prev = NULL;
+	ino->next = lru_head;
+	if (lru_head)
+		lru_head->prev = ino;
+	lru_head = ino;
+	if (!lru_tail)
+		lru_tail = ino;
+}
+
+static void inode_free(struct cache_inode *ino)
+{
+	while (ino->nfree)
+		drop_fd(ino->pool[--ino->nfree]);
+	if (ino->master >= 0)
+		drop_fd(ino->master);
+	if (ino->map) {
+		munmap((void *)ino->map, ino->maplen);
+		nmapped -= ino->maplen;
+		STAT_SUB(mapped_bytes, ino->maplen);
+	}
+	free(ino);
+}
+
+/* Takes ino out of the tables: no new hits. Freed now if the server holds
+ * none of its descriptors, else at the last close. */
+static void invalidate_locked(struct cache_inode *ino)
+{
+	struct cache_name *n, *next;
+
+	if (ino->stale)
+		return;
+	__atomic_store_n(&ino->stale, true, __ATOMIC_RELEASE);
+	for (n = ino->names; n; n = next) {
+		next = n->next;
+		HASH_DEL(names, n);
+		free(n);
+	}
+	ino->names = NULL;
+	HASH_DEL(inodes, ino);
+	lru_unlink(ino);
+	STAT_SUB(entries, 1);
+	while (ino->nfree)
+		drop_fd(ino->pool[--ino->nfree]);
+	if (ino->handed == 0)
+		inode_free(ino);
+}
+
+/* Evicts the least recently used idle inode other than keep. */
+static bool evict_one(const struct cache_inode *keep)
+{
+	struct cache_inode *ino;
+
+	for (ino = lru_tail; ino; ino = ino->prev) {
+		if (ino != keep && ino->handed == 0) {
+			invalidate_locked(ino);
+			STAT_INC(evictions);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Makes room for nfd more descriptors and nbytes more mapped bytes. */
+static bool make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
+{
+	while (nfds + nfd > config.max_fds || nmapped + nbytes > config.max_mapped)
+		if (!evict_one(keep))
+			return false;
+	return true;
+}
+
+void cache_changed(const char *path, bool subtree)
+{
+	struct cache_name *n, *tmp;
+	size_t len = strlen(path);
+
+	HASH_FIND_STR(names, path, n);
+	if (n) {
+		invalidate_locked(n->ino);
+		STAT_INC(inval_inotify);
+	}
+	if (!subtree)
+		return;
+	HASH_ITER(hh, names, n, tmp) {
+		/* The next name may belong to the same inode, freed below:
+		 * restart the walk after each invalidation. */
+		if (!strncmp(n->path, path, len) &&
+		    (n->path[len] == '/' || len == 1)) {
+			invalidate_locked(n->ino);
+			STAT_INC(inval_inotify);
+			tmp = names;
+		}
+	}
+}
+
+void cache_drop_all_locked(void)
+{
+	while (inodes)
+		invalidate_locked(inodes);
+	STAT_INC(inval_all);
+}
+
+void cache_drop_all(void)
+{
+	cache_lock();
+	cache_drop_all_locked();
+	cache_unlock();
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size && a->st_mode == b->st_mode &&
+	       a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Checks by stat a name that is not watched, at most every revalidate_ms,
+ * and once after a fork (events before the child's own watches were
+ * added may be lost). Returns false if the name is no longer valid. */
+static bool revalidate(struct cache_name *n)
+{
+	struct stat st;
+	uint64_t now;
+	int saved;
+
+	if (n->watched && n->gen == gen)
+		return true;
+	now = now_ms();
+	if (n->gen == gen && now - n->checked_ms < config.revalidate_ms)
+		return true;
+	if (n->gen != gen) {
+		n->gen = gen;
+		n->watched = watch_path(n->path);
+	}
+	saved = errno;
+	STAT_INC(revalidate_stat);
+	if (real.fstatat(AT_FDCWD, n->path, &st, 0) != 0 ||
+	    !same_file(&st, &n->ino->st)) {
+		errno = saved;
+		invalidate_locked(n->ino);
+		STAT_INC(inval_revalidate);
+		return false;
+	}
+	errno = saved;
+	n->checked_ms = now;
+	return true;
+}
+
+static struct cache_name *lookup(const char *abs)
+{
+	struct cache_name *n;
+
+	HASH_FIND_STR(names, abs, n);
+	if (!n || !revalidate(n))
+		return NULL;
+	if (lru_head != n->ino) {
+		lru_unlink(n->ino);
+		lru_push(n->ino);
+	}
+	return n;
+}
+
+/* Only plain read-only opens are served: anything that could make the
+ * real call refuse, create, truncate or behave differently goes to the
+ * kernel (DESIGN.md §3.3). */
+static bool cacheable_flags(int flags)
+{
+	return (flags & ~(O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_LARGEFILE)) ==
+	       O_RDONLY;
+}
+
+static bool make_abs(char *out, const char *path)
+{
+	return path_make(out, PATH_MAX, cwd_ok ? cwd : NULL, path);
+}
+
+static int hand_out(struct cache_inode *ino, int flags)
+{
+	struct fd_slot *s;
+	int fd;
+
+	if (ino->nfree) {
+		fd = ino->pool[--ino->nfree];
+	} else {
+		if (ino->master < 0 || !make_room(1, 0, ino)) {
+			STAT_INC(open_full);
+			return -1;
+		}
+		fd = dup_high(ino->master);
+		if (fd < 0)
+			return -1;
+		nfds++;
+		STAT_INC(fds_held);
+		STAT_INC(fd_dup);
+	}
+	s = fdtab_get(fd);
+	s->kind = FD_HANDED;
+	s->ino = ino;
+	s->pos = 0;
+	s->cloexec = (flags & O_CLOEXEC) != 0;
+	/* What F_GETFL reports for a real open: the kernel adds O_LARGEFILE
+	 * on 64-bit; O_CLOEXEC and O_NOCTTY are not status flags. */
+	s->oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_LARGEFILE;
+	ino->handed++;
+	return fd;
+}
+
+int cache_open(const char *path, int flags)
+{
+	char abs[PATH_MAX];
+	struct cache_name *n;
+	int fd = -1, saved = errno;
+
+	if (!cacheable_flags(flags))
+		return -1;
+	cache_lock();
+	if (make_abs(abs, path) && (n = lookup(abs)) != NULL)
+		fd = hand_out(n->ino, flags);
+	cache_unlock();
+	if (fd >= 0)
+		STAT_INC(open_hit);
+	errno = saved;
+	return fd;
+}
+
+/* Our own descriptor for the file open at fd: a new open file description
+ * through /proc (so no file status flag the server sets on its fd is
+ * shared), or a dup where /proc is missing. */
+static int open_master(int fd)
+{
+	char proc[32];
+	int m, high;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	m = real.openat(AT_FDCWD, proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (m < 0)
+		return dup_high(fd);
+	if (m >= fd_base)
+		return m;
+	high = dup_high(m);
+	real.close(m);
+	return high;
+}
+
+static struct cache_inode *inode_new(int fd, const struct stat *st)
+{
+	struct cache_inode *ino;
+	size_t size = (size_t)st->st_size;
+	void *map;
+
+	if (!make_room(1, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
+		return NULL;
+	ino->master = open_master(fd);
+	if (ino->master < 0) {
+		free(ino);
+		return NULL;
+	}
+	set_slot(ino->master, FD_OURS, ino);
+	nfds++;
+	STAT_INC(fds_held);
+	ino->dev = st->st_dev;
+	ino->ino = st->st_ino;
+	ino->st = *st;
+	if (size > 0 && size <= config.merge_max && make_room(0, size, ino)) {
+		map = mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
+		if (map != MAP_FAILED) {
+			ino->map = map;
+			ino->maplen = size;
+			nmapped += size;
+			STAT_ADD(mapped_bytes, size);
+		}
+	}
+	HASH_ADD(hh, inodes, dev, sizeof(dev_t) + sizeof(ino_t), ino);
+	lru_push(ino);
+	STAT_INC(entries);
+	return ino;
+}
+
+static void name_add(struct cache_inode *ino, const char *abs, bool watched,
+		     bool is_link)
+{
+	size_t len = strlen(abs);
+	struct cache_name *n = malloc(sizeof(*n) + len + 1);
+
+	if (!n)
+		return;
+	memcpy(n->path, abs, len + 1);
+	n->ino = ino;
+	n->is_link = is_link;
+	n->watched = watched;
+	n->gen = gen;
+	n->checked_ms = now_ms();
+	n->next = ino->names;
+	ino->names = n;
+	HASH_ADD(hh, names, path[0], len, n);
+}
+
+void cache_opened(const char *path, int flags, int fd)
+{
+	char abs[PATH_MAX];
+	struct stat st, pst, lst;
+	struct cache_inode *ino;
+	struct cache_name *n;
+	bool watched;
+	int saved = errno;
+
+	if (fd < 0 || !cacheable_flags(flags)) {
+		if (fd >= 0)
+			STAT_INC(open_pass);
+		return;
+	}
+	cache_lock();
+	if (!make_abs(abs, path)) {
+		STAT_INC(open_pass);
+		goto out;
+	}
+	HASH_FIND_STR(names, abs, n);
+	if (n)
+		goto out;
+	/* Watch first, then look: a change after the watch is an event, a
+	 * change before it shows as a mismatch below. */
+	watched = watch_path(abs);
+	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    real.fstatat(AT_FDCWD, abs, &pst, 0) != 0 ||
+	    pst.st_dev != st.st_dev || pst.st_ino != st.st_ino ||
+	    real.fstatat(AT_FDCWD, abs, &lst, AT_SYMLINK_NOFOLLOW) != 0) {
+		STAT_INC(open_pass);
+		goto out;
+	}
+	HASH_FIND(hh, inodes, &st.st_dev, sizeof(dev_t) + sizeof(ino_t), ino);
+	if (ino && !same_file(&ino->st, &st)) {
+		invalidate_locked(ino);
+		ino = NULL;
+	}
+	if (!ino)
+		ino = inode_new(fd, &st);
+	if (!ino) {
+		STAT_INC(open_full);
+		goto out;
+	}
+	name_add(ino, abs, watched, S_ISLNK(lst.st_mode));
+	STAT_INC(open_miss);
+out:
+	cache_unlock();
+	errno = saved;
+}
+
+int cache_stat(const char *path, struct stat *st, bool nofollow)
+{
+	char abs[PATH_MAX];
+	struct cache_name *n;
+	int rc = -1, saved = errno;
+
+	cache_lock();
+	if (make_abs(abs, path) && (n = lookup(abs)) != NULL &&
+	    !(nofollow && n->is_link)) {
+		*st = n->ino->st;
+		rc = 0;
+	}
+	cache_unlock();
+	if (rc == 0)
+		STAT_INC(stat_hit);
+	errno = saved;
+	return rc;
+}
+
+int cache_fstat(struct fd_slot *s, struct stat *st)
+{
+	/* The server's descriptor keeps the inode alive and the snapshot
+	 * never changes while it lives: no lock needed. */
+	if (__atomic_load_n(&s->ino->stale, __ATOMIC_ACQUIRE))
+		return -1;
+	*st = s->ino->st;
+	STAT_INC(stat_hit);
+	return 0;
+}
+
+int cache_close(int fd, struct fd_slot *s)
+{
+	struct cache_inode *ino = s->ino;
+
+	cache_lock();
+	ino->handed--;
+	if (!ino->stale && ino->nfree < POOL_MAX) {
+		ino->pool[ino->nfree++] = fd;
+		set_slot(fd, FD_POOL, ino);
+		STAT_INC(close_kept);
+	} else {
+		drop_fd(fd);
+		if (ino->stale && ino->handed == 0)
+			inode_free(ino);
+	}
+	cache_unlock();
+	return 0;
+}
+
+void cache_lost(int fd, struct fd_slot *s)
+{
+	struct cache_inode *ino = s->ino;
+	int i;
+
+	cache_lock();
+	STAT_INC(fd_lost);
+	if (s->kind == FD_OURS && fd == watch_fd()) {
+		set_slot(fd, FD_UNKNOWN, NULL);
+		watch_after_fork();
+		cache_drop_all_locked();
+		goto out;
+	}
+	set_slot(fd, FD_UNKNOWN, NULL);
+	nfds--;
+	STAT_SUB(fds_held, 1);
+	if (!ino)
+		goto out;
+	if (s->kind == FD_POOL) {
+		for (i = 0; i < ino->nfree; i++)
+			if (ino->pool[i] == fd)
+				ino->pool[i] = ino->pool[--ino->nfree];
+	} else if (fd == ino->master) {
+		ino->master = -1;
+		invalidate_locked(ino);
+	} else {
+		ino->handed--;
+		if (ino->stale && ino->handed == 0)
+			inode_free(ino);
+	}
+out:
+	cache_unlock();
+}
+
+int cache_detach(int fd, struct fd_slot *s)
+{
+	struct cache_inode *ino = s->ino;
+	char proc[32];
+	int nfd, rc = -1;
+
+	cache_lock();
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	nfd = real.openat(AT_FDCWD, proc, (s->oflags & O_NONBLOCK) | O_RDONLY |
+			  O_CLOEXEC);
+	if (nfd < 0)
+		goto out;
+	if (real.dup3(nfd, fd, s->cloexec ? O_CLOEXEC : 0) < 0) {
+		real.close(nfd);
+		goto out;
+	}
+	real.close(nfd);
+	real.lseek(fd, s->pos, SEEK_SET);
+	set_slot(fd, FD_OTHER, NULL);
+	nfds--;
+	STAT_SUB(fds_held, 1);
+	STAT_INC(detach);
+	ino->handed--;
+	if (ino->stale && ino->handed == 0)
+		inode_free(ino);
+	rc = 0;
+out:
+	cache_unlock();
+	return rc;
+}
+
+void cache_invalidate(struct cache_inode *ino)
+{
+	cache_lock();
+	invalidate_locked(ino);
+	cache_unlock();
+}
+
+void cache_chdir(void)
+{
+	pthread_mutex_lock(&lock);
+	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
+	pthread_mutex_unlock(&lock);
+}
+
+/* fork: take the lock so no other thread is inside the cache when the
+ * child's copy of memory is made; the child forgets the parent's inotify
+ * instance at its first lock (watch_after_fork). */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void atfork_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	forked = true;
+	gen++;
+}
+
+bool cache_init(void)
+{
+	struct rlimit rl;
+
+	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
+	/* Keep our descriptors in the upper half of the soft limit. */
+	fd_base = 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 2 > (rlim_t)fd_base)
+		fd_base = (int)(rl.rlim_cur / 2);
+	if (fd_base >= fdtab_size)
+		fd_base = fdtab_size / 2;
+	watch_init();
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	return true;
+}

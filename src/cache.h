@@ -1,0 +1,86 @@
+/* cache.h - cached files: path and (dev, ino) -> persistent fd + mapping +
+ * stat snapshot, and the descriptors handed out to the server.
+ *
+ * Handing out a descriptor costs no syscall: each entry keeps a small pool
+ * of spare descriptors (F_DUPFD_CLOEXEC of its master, made on a miss). An
+ * open pops one, a close pushes it back. The server's file position lives
+ * in its fd slot (fdtab), so descriptors that share one open file
+ * description never share a position the server can see.
+ *
+ * Every function takes the cache lock itself; none may be called with it
+ * held. None can fail in a way the server sees: "not served" means the
+ * caller forwards to the real call.
+ */
+#ifndef SC_CACHE_H
+#define SC_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <uthash.h>
+
+#include "fdtab.h"
+
+struct cache_inode {
+	dev_t dev;                /* key, with ino */
+	ino_t ino;
+	int master;               /* our descriptor; -1 once lost */
+	bool stale;               /* invalidated: no new hits; freed at 0 handed */
+	const char *map;          /* read-only MAP_SHARED mapping, or NULL */
+	size_t maplen;
+	struct stat st;           /* snapshot; immutable while the entry lives */
+	int nfree;                /* spare descriptors in pool[] */
+	int pool[4];
+	int handed;               /* descriptors the server holds */
+	struct cache_name *names; /* paths that lead here */
+	struct cache_inode *prev, *next;  /* LRU, most recent first */
+	UT_hash_handle hh;        /* by (dev, ino) */
+};
+
+/* Sets up the cache (cwd, inotify, fork handlers). Returns false if
+ * sendcache cannot run; then nothing is ever served. */
+bool cache_init(void);
+
+/* Serves open(path, flags) from the cache. Returns a descriptor, or -1 if
+ * not served (errno unchanged): the caller makes the real call and then
+ * reports its result to cache_opened(). */
+int cache_open(const char *path, int flags);
+
+/* After a real open(path, flags) returned fd (>= 0, or -1): caches the file
+ * if it is cacheable. Leaves fd and errno as they are. */
+void cache_opened(const char *path, int flags, int fd);
+
+/* Answers stat (nofollow false) or lstat from a snapshot. Returns 0 if
+ * answered, -1 if not (errno unchanged). */
+int cache_stat(const char *path, struct stat *st, bool nofollow);
+
+/* fstat of a HANDED descriptor. Returns 0 if answered, -1 if not. */
+int cache_fstat(struct fd_slot *s, struct stat *st);
+
+/* close() of a HANDED descriptor: back to its pool, or really closed if the
+ * entry is stale or the pool full. Always succeeds (returns 0). */
+int cache_close(int fd, struct fd_slot *s);
+
+/* fd, which we tracked as POOL, OURS or HANDED, was closed or replaced
+ * behind our back (close_range, dup2, syscall(SYS_close)): forget it
+ * without closing it. The slot is left FD_UNKNOWN. */
+void cache_lost(int fd, struct fd_slot *s);
+
+/* Gives a HANDED descriptor its own open file description at the server's
+ * position, and stops tracking it: for uses we do not model (F_SETFL,
+ * fdopen, dup). Returns 0, or -1 with errno if that failed (the
+ * descriptor is left as it was). */
+int cache_detach(int fd, struct fd_slot *s);
+
+/* The entry of a truncated mapping (EFAULT): drop it. */
+void cache_invalidate(struct cache_inode *ino);
+
+/* Credentials changed, or events were lost: drop every entry. */
+void cache_drop_all(void);
+
+/* The working directory changed: read it again (one getcwd). */
+void cache_chdir(void);
+
+#endif

@@ -1,0 +1,164 @@
+/* config.c - parse SENDCACHE_* variables, with one clear line per bad value. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* Defaults. Each is a budget or a bound with a reason:
+ * - 1024 fds: nginx's default worker_connections is 768; a quarter of the
+ *   usual 4096+ descriptor limit keeps room for every connection.
+ * - 256 MiB mapped: address space only; pages are the page cache's.
+ * - 128 KiB merge: the largest body whose one writev beats
+ *   writev(header) + sendfile on loopback (bench/).
+ * - 10 ms inotify check: well inside the 50 ms freshness bound, and one
+ *   read() per 10 ms costs nothing against thousands of requests.
+ * - 20 ms revalidation: the fallback must also meet the 50 ms bound. */
+#define DEF_MAX_FDS       1024
+#define DEF_MAX_MAPPED    (256u << 20)
+#define DEF_MERGE_MAX     (128u << 10)
+#define DEF_CHECK_MS      10
+#define DEF_REVALIDATE_MS 20
+
+const struct sc_config_var config_vars[] = {
+	{ "SENDCACHE_DISABLE", "0", "1 turns sendcache off: every call goes straight to libc" },
+	{ "SENDCACHE_MAX_FDS", "1024", "descriptors the cache may hold (also at most a quarter of RLIMIT_NOFILE)" },
+	{ "SENDCACHE_MAX_MAPPED", "256M", "bytes of read-only file mappings the cache may hold (suffix K, M, G)" },
+	{ "SENDCACHE_MERGE_MAX", "128K", "largest file sent as one writev(header + mapping); larger ones use sendfile" },
+	{ "SENDCACHE_CHECK_MS", "10", "interval between reads of pending inotify events, 1 to 40 ms" },
+	{ "SENDCACHE_REVALIDATE_MS", "20", "stat revalidation interval when inotify is unavailable, 1 to 40 ms" },
+	{ "SENDCACHE_INOTIFY", "1", "0 uses stat revalidation instead of inotify" },
+	{ "SENDCACHE_HOLD_HEADS", "1", "0 holds back headers only when corked or sent with MSG_MORE" },
+	{ NULL, NULL, NULL },
+};
+
+struct sc_config config = {
+	.max_fds = DEF_MAX_FDS,
+	.max_mapped = DEF_MAX_MAPPED,
+	.merge_max = DEF_MERGE_MAX,
+	.check_ms = DEF_CHECK_MS,
+	.revalidate_ms = DEF_REVALIDATE_MS,
+	.inotify = true,
+	.hold_heads = true,
+};
+
+/* Parses a decimal count with an optional K/M/G suffix (powers of 1024).
+ * Returns false on anything else, on overflow and outside [lo, hi]. */
+static bool parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	uint64_t v, mul = 1;
+
+	if (!*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	}
+	if (*end || (v && mul > UINT64_MAX / v))
+		return false;
+	v *= mul;
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "on")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "off")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+static int reject(FILE *err, const char *name, const char *val,
+		  const char *want)
+{
+	if (err)
+		fprintf(err, "sendcache: %s='%.40s' is not %s; using the default\n",
+			name, val, want);
+	return 1;
+}
+
+static int get_size(const char *(*env)(const char *), FILE *err,
+		    const char *name, uint64_t lo, uint64_t hi,
+		    const char *want, uint64_t *out)
+{
+	const char *s = env(name);
+
+	if (!s || parse_size(s, lo, hi, out))
+		return 0;
+	return reject(err, name, s, want);
+}
+
+static int get_bool(const char *(*env)(const char *), FILE *err,
+		    const char *name, bool *out)
+{
+	const char *s = env(name);
+
+	if (!s || parse_bool(s, out))
+		return 0;
+	return reject(err, name, s, "0 or 1");
+}
+
+int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
+		 FILE *err)
+{
+	uint64_t v;
+	int bad = 0;
+
+	bad += get_bool(env, err, "SENDCACHE_DISABLE", &cfg->disabled);
+	v = cfg->max_fds;
+	bad += get_size(env, err, "SENDCACHE_MAX_FDS", 4, 1u << 20,
+			"a count from 4 to 1048576", &v);
+	cfg->max_fds = v;
+	v = cfg->max_mapped;
+	bad += get_size(env, err, "SENDCACHE_MAX_MAPPED", 0, 1ull << 40,
+			"a size up to 1T (suffix K, M or G)", &v);
+	cfg->max_mapped = v;
+	v = cfg->merge_max;
+	bad += get_size(env, err, "SENDCACHE_MERGE_MAX", 0, 1u << 30,
+			"a size up to 1G (suffix K, M or G)", &v);
+	cfg->merge_max = v;
+	v = cfg->check_ms;
+	bad += get_size(env, err, "SENDCACHE_CHECK_MS", 1, 40,
+			"a number of milliseconds from 1 to 40", &v);
+	cfg->check_ms = v;
+	v = cfg->revalidate_ms;
+	bad += get_size(env, err, "SENDCACHE_REVALIDATE_MS", 1, 40,
+			"a number of milliseconds from 1 to 40", &v);
+	cfg->revalidate_ms = v;
+	bad += get_bool(env, err, "SENDCACHE_INOTIFY", &cfg->inotify);
+	bad += get_bool(env, err, "SENDCACHE_HOLD_HEADS", &cfg->hold_heads);
+	return bad;
+}
+
+static const char *process_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+void config_load(void)
+{
+	struct rlimit rl;
+
+	config_parse(&config, process_getenv, stderr);
+	/* Persistent fds must stay well below the limit the server lives by. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    config.max_fds > rl.rlim_cur / 4)
+		config.max_fds = rl.rlim_cur / 4 < 4 ? 4 : rl.rlim_cur / 4;
+}

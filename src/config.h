@@ -1,0 +1,46 @@
+/* config.h - the SENDCACHE_* environment, read once into one immutable struct.
+ *
+ * Read in the constructor: nginx workers run with an emptied environment,
+ * so values must be captured in the master before it forks.
+ */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct sc_config {
+	bool disabled;           /* SENDCACHE_DISABLE=1: forward everything */
+	size_t max_fds;          /* descriptors the cache may hold, all kinds */
+	size_t max_mapped;       /* bytes of file mappings held */
+	size_t merge_max;        /* largest body mapped and sent by one writev */
+	unsigned check_ms;       /* how often pending inotify events are read */
+	unsigned revalidate_ms;  /* stat revalidation interval without inotify */
+	bool inotify;            /* SENDCACHE_INOTIFY=0 forces revalidation */
+	bool hold_heads;         /* hold an uncorked HTTP/1.x head for a merge */
+};
+
+/* Every variable, for the docs and the tests: name, default, meaning. */
+struct sc_config_var {
+	const char *name;
+	const char *dflt;
+	const char *meaning;
+};
+extern const struct sc_config_var config_vars[];
+
+/* The configuration in force. Filled by config_load(); defaults before. */
+extern struct sc_config config;
+
+/* Fills *cfg from getenv_fn (getenv, or a test's table). An empty, malformed
+ * or out-of-range value writes one line naming the variable to err (if not
+ * NULL) and keeps that field's default. Never fails. Returns the number of
+ * values rejected. */
+int config_parse(struct sc_config *cfg, const char *(*getenv_fn)(const char *),
+		 FILE *err);
+
+/* config_parse() from the process environment into `config`, with
+ * max_fds also bounded by a quarter of RLIMIT_NOFILE. */
+void config_load(void);
+
+#endif

@@ -1,0 +1,713 @@
+/* engine.c - one implementation per family of interposed calls.
+ *
+ * Each function answers from the cache or the send engine when it can and
+ * otherwise makes the real call with the caller's arguments untouched.
+ * Every descriptor a call hands back passes through born(), which is how a
+ * number we thought we owned, closed behind our back and reused, is found
+ * out (DESIGN.md §3.6).
+ */
+#define _GNU_SOURCE
+#include "engine.h"
+#include "cache.h"
+#include "config.h"
+#include "fdtab.h"
+#include "real.h"
+#include "send.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { SC_UNINIT, SC_ON, SC_OFF };
+static int state = SC_UNINIT;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_flush_before_fork(void)
+{
+	send_flush_thread();
+}
+
+static void do_init(void)
+{
+	real_init();
+	config_load();
+	if (config.disabled || !real.openat || !real.close || !real.fcntl ||
+	    !real.sendmsg || !fdtab_init() || !cache_init()) {
+		state = SC_OFF;
+		return;
+	}
+	pthread_atfork(init_flush_before_fork, NULL, NULL);
+	state = SC_ON;
+}
+
+void sc_init(void)
+{
+	pthread_once(&init_once, do_init);
+}
+
+static inline bool on(void)
+{
+	if (__builtin_expect(state == SC_UNINIT, 0))
+		sc_init();
+	return state == SC_ON;
+}
+
+/* SENDCACHE_STATS_FILE: append this process's counters there at exit.
+ * Read in the constructor, before a server clears its environment. */
+static char stats_file[256];
+
+__attribute__((constructor)) static void sc_ctor(void)
+{
+	const char *f = getenv("SENDCACHE_STATS_FILE");
+
+	sc_init();
+	if (f && strlen(f) < sizeof(stats_file))
+		strcpy(stats_file, f);
+}
+
+__attribute__((destructor)) static void sc_dtor(void)
+{
+	char buf[4096];
+	size_t n;
+	int fd;
+
+	if (state != SC_ON)
+		return;
+	send_flush_thread();
+	if (!stats_file[0])
+		return;
+	fd = real.openat(AT_FDCWD, stats_file,
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	/* One write per process, so that dumps of exiting workers do not
+	 * interleave. */
+	n = (size_t)snprintf(buf, sizeof(buf), "pid %d\n", (int)getpid());
+	n += stats_format(buf + n, sizeof(buf) - n);
+	if (real.write(fd, buf, n) < 0)
+		n = 0;
+	real.close(fd);
+}
+
+/* A call that cannot be forwarded because libc lacks it. */
+static int enosys(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+/* fd was just returned by the kernel: whatever we knew of its number is
+ * void. If we thought we owned it, we lost it (closed behind our back). */
+static void born(int fd, int kind)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (!s)
+		return;
+	if (s->kind == FD_HANDED || s->kind == FD_POOL || s->kind == FD_OURS)
+		cache_lost(fd, s);
+	if (s->hold)
+		send_forget(s);
+	s->corked = 0;
+	s->kind = (uint8_t)kind;
+}
+
+static bool absolute_or_cwd(int dirfd, const char *path)
+{
+	return path && (dirfd == AT_FDCWD || path[0] == '/');
+}
+
+int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	if (!on())
+		return real.openat ? real.openat(dirfd, path, flags, mode) : enosys();
+	if (absolute_or_cwd(dirfd, path)) {
+		fd = cache_open(path, flags);
+		if (fd >= 0)
+			return fd;
+	}
+	fd = real.openat(dirfd, path, flags, mode);
+	if (fd >= 0)
+		born(fd, FD_OTHER);
+	if (absolute_or_cwd(dirfd, path))
+		cache_opened(path, flags, fd);
+	return fd;
+}
+
+/* Forgets what we track at fd before the kernel closes it. */
+static void closing(int fd, struct fd_slot *s)
+{
+	if (s->kind == FD_HANDED || s->kind == FD_POOL || s->kind == FD_OURS) {
+		cache_lost(fd, s);
+		return;
+	}
+	if (s->hold) {
+		send_flush_fd(fd, s);
+		send_forget(s);
+	}
+	s->corked = 0;
+	s->kind = FD_UNKNOWN;
+}
+
+int sc_close(int fd)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (!on() || !s)
+		return real.close ? real.close(fd) : enosys();
+	switch (s->kind) {
+	case FD_HANDED:
+		return cache_close(fd, s);
+	case FD_POOL:
+	case FD_OURS:
+		/* Not open as far as the server can know. */
+		errno = EBADF;
+		return -1;
+	}
+	closing(fd, s);
+	return real.close(fd);
+}
+
+static void closing_range(unsigned lo, unsigned hi)
+{
+	unsigned fd;
+
+	for (fd = lo; fd <= hi && fd < (unsigned)fdtab_size; fd++) {
+		struct fd_slot *s = &fdtab[fd];
+
+		if (s->kind != FD_UNKNOWN || s->hold)
+			closing((int)fd, s);
+	}
+}
+
+int sc_close_range(unsigned lo, unsigned hi, int flags)
+{
+	if (!real.close_range)
+		return enosys();
+	if (on() && !(flags & CLOSE_RANGE_CLOEXEC))
+		closing_range(lo, hi);
+	return real.close_range(lo, hi, flags);
+}
+
+void sc_closefrom(int lo)
+{
+	if (on() && lo >= 0)
+		closing_range((unsigned)lo, UINT_MAX);
+	if (real.closefrom)
+		real.closefrom(lo);
+}
+
+int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	if (!real.fstatat)
+		return enosys();
+	if (on() && path && path[0] == 0 && (flags & AT_EMPTY_PATH))
+		return sc_fstat(dirfd, st);
+	if (on() && absolute_or_cwd(dirfd, path) &&
+	    !(flags & ~AT_SYMLINK_NOFOLLOW) &&
+	    cache_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0) == 0)
+		return 0;
+	return real.fstatat(dirfd, path, st, flags);
+}
+
+int sc_fstat(int fd, struct stat *st)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (!real.fstat)
+		return enosys();
+	if (on() && s && s->kind == FD_HANDED && cache_fstat(s, st) == 0)
+		return 0;
+	if (on() && s && (s->kind == FD_POOL || s->kind == FD_OURS)) {
+		errno = EBADF;
+		return -1;
+	}
+	return real.fstat(fd, st);
+}
+
+int sc_xstat_version(int ver)
+{
+	/* _STAT_VER_KERNEL and _STAT_VER_LINUX on x86_64, as glibc checks. */
+	if (ver == 0 || ver == 1)
+		return 0;
+	errno = EINVAL;
+	return -1;
+}
+
+ssize_t sc_sendfile(int out, int in, off_t *off, size_t count)
+{
+	if (!real.sendfile)
+		return enosys();
+	if (!on())
+		return real.sendfile(out, in, off, count);
+	return send_sendfile(out, in, off, count);
+}
+
+/* Flags the engine can hold or merge; anything else (MSG_OOB,
+ * MSG_ZEROCOPY, MSG_FASTOPEN, ...) flushes and goes to the kernel. */
+#define PLAIN_FLAGS (MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT)
+
+/* The TCP slot of fd if the engine may take a write with these flags;
+ * otherwise flushes what fd holds and returns NULL. */
+static struct fd_slot *offerable(int fd, int flags, bool plain)
+{
+	struct fd_slot *s;
+
+	if (!on() || !(s = send_tcp_slot(fd)))
+		return NULL;
+	if (plain && !(flags & ~PLAIN_FLAGS))
+		return s;
+	send_flush_fd(fd, s);
+	return NULL;
+}
+
+ssize_t sc_write(int fd, const void *buf, size_t n)
+{
+	struct iovec v = { (void *)buf, n };
+	struct fd_slot *s = offerable(fd, 0, true);
+	ssize_t r;
+
+	if (s && send_offer(fd, s, &v, 1, 0, &r))
+		return r;
+	return real.write ? real.write(fd, buf, n) : enosys();
+}
+
+ssize_t sc_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct fd_slot *s = offerable(fd, 0, iovcnt > 0 && iovcnt <= IOV_MAX);
+	ssize_t r;
+
+	if (s && send_offer(fd, s, iov, iovcnt, 0, &r))
+		return r;
+	return real.writev ? real.writev(fd, iov, iovcnt) : enosys();
+}
+
+ssize_t sc_sendto(int fd, const void *buf, size_t n, int flags,
+		  const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec v = { (void *)buf, n };
+	struct fd_slot *s = offerable(fd, flags, to == NULL);
+	ssize_t r;
+
+	if (s && send_offer(fd, s, &v, 1, flags, &r))
+		return r;
+	return real.sendto ? real.sendto(fd, buf, n, flags, to, tolen) : enosys();
+}
+
+ssize_t sc_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	bool plain = msg && !msg->msg_name && !msg->msg_controllen &&
+		     msg->msg_iovlen > 0 && msg->msg_iovlen <= IOV_MAX;
+	struct fd_slot *s = offerable(fd, flags, plain);
+	ssize_t r;
+
+	if (s && send_offer(fd, s, msg->msg_iov, (int)msg->msg_iovlen, flags, &r))
+		return r;
+	return real.sendmsg(fd, msg, flags);
+}
+
+/* Before the server reads from a socket, what it wrote must be out. */
+static void before_read(int fd)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (s && s->hold)
+		send_flush_fd(fd, s);
+}
+
+ssize_t sc_read(int fd, void *buf, size_t n)
+{
+	struct fd_slot *s = fdtab_get(fd);
+	ssize_t r;
+
+	if (!real.read)
+		return enosys();
+	if (on() && s && s->kind == FD_HANDED) {
+		r = real.pread(fd, buf, n, s->pos);
+		if (r > 0)
+			s->pos += r;
+		return r;
+	}
+	if (on())
+		before_read(fd);
+	return real.read(fd, buf, n);
+}
+
+ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct fd_slot *s = fdtab_get(fd);
+	ssize_t r;
+
+	if (!real.readv)
+		return enosys();
+	if (on() && s && s->kind == FD_HANDED && real.preadv) {
+		r = real.preadv(fd, iov, iovcnt, s->pos);
+		if (r > 0)
+			s->pos += r;
+		return r;
+	}
+	if (on())
+		before_read(fd);
+	return real.readv(fd, iov, iovcnt);
+}
+
+ssize_t sc_recvfrom(int fd, void *buf, size_t n, int flags,
+		    struct sockaddr *from, socklen_t *fromlen)
+{
+	if (on())
+		before_read(fd);
+	return real.recvfrom(fd, buf, n, flags, from, fromlen);
+}
+
+ssize_t sc_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	if (on())
+		before_read(fd);
+	return real.recvmsg(fd, msg, flags);
+}
+
+off_t sc_lseek(int fd, off_t off, int whence)
+{
+	struct fd_slot *s = fdtab_get(fd);
+	off_t base;
+
+	if (!real.lseek)
+		return enosys();
+	if (!on() || !s || s->kind != FD_HANDED)
+		return real.lseek(fd, off, whence);
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = s->pos;
+		break;
+	case SEEK_END:
+		if (!__atomic_load_n(&s->ino->stale, __ATOMIC_ACQUIRE)) {
+			base = s->ino->st.st_size;
+			break;
+		}
+		/* fall through */
+	default:
+		/* SEEK_DATA, SEEK_HOLE, a stale size: ask the kernel on a
+		 * descriptor of the server's own. */
+		if (cache_detach(fd, s) < 0)
+			return -1;
+		return real.lseek(fd, off, whence);
+	}
+	if ((off > 0 && base > LLONG_MAX - off) || base + off < 0) {
+		errno = off > 0 ? EOVERFLOW : EINVAL;
+		return -1;
+	}
+	s->pos = base + off;
+	return s->pos;
+}
+
+int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
+{
+	struct fd_slot *s;
+
+	if (!real.setsockopt)
+		return enosys();
+	if (on() && level == IPPROTO_TCP && (opt == TCP_CORK || opt == TCP_ULP) &&
+	    val && (s = send_tcp_slot(fd)) != NULL) {
+		if (opt == TCP_CORK && len >= (socklen_t)sizeof(int)) {
+			send_cork(fd, s, *(const int *)val != 0);
+			return 0;
+		}
+		/* kTLS: the kernel encrypts from here on; leave it alone. */
+		send_flush_fd(fd, s);
+		if (opt == TCP_ULP)
+			s->kind = FD_OTHER;
+	}
+	return real.setsockopt(fd, level, opt, val, len);
+}
+
+int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+{
+	struct fd_slot *s;
+
+	if (!real.getsockopt)
+		return enosys();
+	if (on() && level == IPPROTO_TCP && opt == TCP_CORK && val && len &&
+	    *len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL) {
+		*(int *)val = s->corked;
+		*len = sizeof(int);
+		return 0;
+	}
+	return real.getsockopt(fd, level, opt, val, len);
+}
+
+int sc_shutdown(int fd, int how)
+{
+	if (on())
+		before_read(fd);
+	return real.shutdown ? real.shutdown(fd, how) : enosys();
+}
+
+/* Blocking points: the thread's held bytes go out first (DESIGN.md §4). */
+static void blocking(void)
+{
+	if (state == SC_ON)
+		send_flush_thread();
+}
+
+int sc_epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
+{
+	blocking();
+	return real.epoll_wait(epfd, ev, n, timeout);
+}
+
+int sc_epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout,
+		   const sigset_t *mask)
+{
+	blocking();
+	return real.epoll_pwait(epfd, ev, n, timeout, mask);
+}
+
+int sc_epoll_pwait2(int epfd, struct epoll_event *ev, int n,
+		    const struct timespec *timeout, const sigset_t *mask)
+{
+	blocking();
+	if (!real.epoll_pwait2)
+		return enosys();
+	return real.epoll_pwait2(epfd, ev, n, timeout, mask);
+}
+
+int sc_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	blocking();
+	return real.poll(fds, n, timeout);
+}
+
+int sc_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+	     const sigset_t *mask)
+{
+	blocking();
+	return real.ppoll(fds, n, timeout, mask);
+}
+
+int sc_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	blocking();
+	return real.select(n, r, w, e, tv);
+}
+
+int sc_pselect(int n, fd_set *r, fd_set *w, fd_set *e,
+	       const struct timespec *ts, const sigset_t *mask)
+{
+	blocking();
+	return real.pselect(n, r, w, e, ts, mask);
+}
+
+int sc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+	       int use_accept4)
+{
+	struct fd_slot *ls;
+	int nfd;
+
+	blocking();
+	nfd = use_accept4 ? real.accept4(fd, addr, len, flags)
+			  : real.accept(fd, addr, len);
+	if (nfd >= 0 && on()) {
+		/* A connection accepted on a TCP listener is TCP: no need to
+		 * ask the kernel about each one. */
+		ls = send_tcp_slot(fd);
+		born(nfd, ls ? FD_TCP : FD_UNKNOWN);
+	}
+	return nfd;
+}
+
+int sc_socket(int domain, int type, int proto)
+{
+	int fd = real.socket(domain, type, proto);
+
+	if (fd >= 0 && on())
+		born(fd, FD_UNKNOWN);
+	return fd;
+}
+
+int sc_socketpair(int domain, int type, int proto, int sv[2])
+{
+	int rc = real.socketpair(domain, type, proto, sv);
+
+	if (rc == 0 && on()) {
+		born(sv[0], FD_UNKNOWN);
+		born(sv[1], FD_UNKNOWN);
+	}
+	return rc;
+}
+
+int sc_pipe2(int fds[2], int flags, int use_pipe2)
+{
+	int rc = use_pipe2 ? real.pipe2(fds, flags) : real.pipe(fds);
+
+	if (rc == 0 && on()) {
+		born(fds[0], FD_OTHER);
+		born(fds[1], FD_OTHER);
+	}
+	return rc;
+}
+
+/* A HANDED descriptor about to be duplicated or changed in ways we do not
+ * model gets an open file description of its own first. */
+static int own_description(int fd)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (s && s->kind == FD_HANDED)
+		return cache_detach(fd, s);
+	if (s && (s->kind == FD_POOL || s->kind == FD_OURS)) {
+		errno = EBADF;
+		return -1;
+	}
+	return 0;
+}
+
+int sc_dup(int fd)
+{
+	int nfd;
+
+	if (on() && own_description(fd) < 0)
+		return -1;
+	nfd = real.dup(fd);
+	if (nfd >= 0 && on())
+		born(nfd, FD_UNKNOWN);
+	return nfd;
+}
+
+int sc_dup3(int old, int new, int flags, int use_dup3)
+{
+	struct fd_slot *s = fdtab_get(new);
+	int rc;
+
+	if (on()) {
+		if (own_description(old) < 0)
+			return -1;
+		/* The kernel will close whatever is at new: if it is ours,
+		 * forget it first so no one hands it out meanwhile. */
+		if (s && old != new)
+			closing(new, s);
+	}
+	rc = use_dup3 ? real.dup3(old, new, flags) : real.dup2(old, new);
+	if (rc >= 0 && on() && old != new)
+		born(rc, FD_UNKNOWN);
+	return rc;
+}
+
+int sc_fcntl(int fd, int cmd, void *arg)
+{
+	struct fd_slot *s = fdtab_get(fd);
+	int rc;
+
+	if (!real.fcntl)
+		return enosys();
+	if (on() && s && s->kind == FD_HANDED) {
+		switch (cmd) {
+		case F_GETFD:
+			return s->cloexec ? FD_CLOEXEC : 0;
+		case F_SETFD:
+			s->cloexec = ((long)arg & FD_CLOEXEC) != 0;
+			return 0;
+		case F_GETFL:
+			return s->oflags;
+		case F_SETFL:
+		case F_DUPFD:
+		case F_DUPFD_CLOEXEC:
+			if (cache_detach(fd, s) < 0)
+				return -1;
+			break;
+		}
+	} else if (on() && s && (s->kind == FD_POOL || s->kind == FD_OURS)) {
+		errno = EBADF;
+		return -1;
+	}
+	rc = real.fcntl(fd, cmd, arg);
+	if (rc >= 0 && on() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		born(rc, FD_UNKNOWN);
+	return rc;
+}
+
+int sc_epoll_create1(int flags, int size, int use_create1)
+{
+	int fd = use_create1 ? real.epoll_create1(flags) : real.epoll_create(size);
+
+	if (fd >= 0 && on())
+		born(fd, FD_OTHER);
+	return fd;
+}
+
+int sc_eventfd(unsigned initval, int flags)
+{
+	int fd = real.eventfd(initval, flags);
+
+	if (fd >= 0 && on())
+		born(fd, FD_OTHER);
+	return fd;
+}
+
+FILE *sc_fdopen(int fd, const char *mode)
+{
+	/* stdio reads through libc's internal read(), which we never see:
+	 * the descriptor needs its own position in the kernel. */
+	if (on() && own_description(fd) < 0)
+		return NULL;
+	return real.fdopen(fd, mode);
+}
+
+int sc_chdir(const char *path)
+{
+	int rc = real.chdir(path);
+
+	if (rc == 0 && on())
+		cache_chdir();
+	return rc;
+}
+
+int sc_fchdir(int fd)
+{
+	int rc = real.fchdir(fd);
+
+	if (rc == 0 && on())
+		cache_chdir();
+	return rc;
+}
+
+static int creds_changed(int rc)
+{
+	if (rc == 0 && state == SC_ON)
+		cache_drop_all();
+	return rc;
+}
+
+#define REAL_OR_ENOSYS(fn, ...) (real.fn ? real.fn(__VA_ARGS__) : enosys())
+
+int sc_setuid(uid_t u)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setuid, u)); }
+int sc_setgid(gid_t g)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setgid, g)); }
+int sc_seteuid(uid_t u)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(seteuid, u)); }
+int sc_setegid(gid_t g)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setegid, g)); }
+int sc_setreuid(uid_t r, uid_t e)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setreuid, r, e)); }
+int sc_setregid(gid_t r, gid_t e)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setregid, r, e)); }
+int sc_setresuid(uid_t r, uid_t e, uid_t s)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setresuid, r, e, s)); }
+int sc_setresgid(gid_t r, gid_t e, gid_t s)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setresgid, r, e, s)); }
+int sc_setgroups(size_t n, const gid_t *list)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setgroups, n, list)); }
+int sc_initgroups(const char *user, gid_t g)
+{ sc_init(); return creds_changed(REAL_OR_ENOSYS(initgroups, user, g)); }

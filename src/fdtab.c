@@ -1,0 +1,57 @@
+/* fdtab.c - the per-process fd table. */
+#define _GNU_SOURCE
+#include "fdtab.h"
+#include "real.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+/* A server can raise its soft limit up to the hard one, so size for the
+ * hard limit, capped: 1M slots of 32 bytes is 32 MiB of address space, of
+ * which only the pages of numbers in use are ever touched. */
+#define FDTAB_MAX_SLOTS (1 << 20)
+
+struct fd_slot *fdtab;
+int fdtab_size;
+
+bool fdtab_init(void)
+{
+	struct rlimit rl;
+	size_t n = 65536;
+	void *p;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		n = rl.rlim_max == RLIM_INFINITY ? FDTAB_MAX_SLOTS : rl.rlim_max;
+		if (n < rl.rlim_cur && rl.rlim_cur != RLIM_INFINITY)
+			n = rl.rlim_cur;
+		if (n > FDTAB_MAX_SLOTS)
+			n = FDTAB_MAX_SLOTS;
+	}
+	p = mmap(NULL, n * sizeof(struct fd_slot), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	fdtab = p;
+	fdtab_size = (int)n;
+	return true;
+}
+
+int fdtab_classify(int fd, struct fd_slot *s)
+{
+	int v = 0, saved = errno;
+	socklen_t len = sizeof(v);
+
+	s->kind = FD_OTHER;
+	if (real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0 &&
+	    v == IPPROTO_TCP) {
+		len = sizeof(v);
+		if (real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 &&
+		    (v == AF_INET || v == AF_INET6))
+			s->kind = FD_TCP;
+	}
+	errno = saved;
+	return s->kind;
+}

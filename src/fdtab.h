@@ -1,0 +1,55 @@
+/* fdtab.h - what we know of each fd number of this process.
+ *
+ * An array indexed by fd number, mapped lazily (untouched pages cost
+ * nothing) and sized once from the hard RLIMIT_NOFILE. Numbers above it are
+ * never tracked: every call on them is forwarded as it is.
+ */
+#ifndef SC_FDTAB_H
+#define SC_FDTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum fd_kind {
+	FD_UNKNOWN = 0,  /* not classified yet (default of a fresh slot) */
+	FD_OTHER,        /* anything we leave alone: files, pipes, UNIX, UDP */
+	FD_TCP,          /* a TCP socket: candidate for holds and merges */
+	FD_HANDED,       /* a cached file's descriptor, given to the server */
+	FD_POOL,         /* a cached file's spare descriptor, ours */
+	FD_OURS,         /* ours for good: an entry's master, the inotify fd */
+};
+
+struct hold;
+struct cache_inode;
+
+struct fd_slot {
+	uint8_t kind;
+	uint8_t corked;         /* TCP: the TCP_CORK value the server set */
+	uint8_t cloexec;        /* HANDED: FD_CLOEXEC as the server sees it */
+	uint8_t hlock;          /* TCP: guards hold (a spin flag) */
+	int oflags;             /* HANDED: open flags, for F_GETFL */
+	off_t pos;              /* HANDED: the server's own file position */
+	struct cache_inode *ino;/* HANDED, POOL */
+	struct hold *hold;      /* TCP: bytes held back, or NULL */
+};
+
+extern struct fd_slot *fdtab;
+extern int fdtab_size;
+
+/* Maps the table. Returns false (and sendcache stays off) if it cannot. */
+bool fdtab_init(void);
+
+/* The slot of fd, or NULL for a number we do not track. */
+static inline struct fd_slot *fdtab_get(int fd)
+{
+	if (__builtin_expect(fd < 0 || fd >= fdtab_size, 0))
+		return 0;
+	return &fdtab[fd];
+}
+
+/* Classifies an UNKNOWN slot as FD_TCP or FD_OTHER (one or two getsockopt
+ * calls, once per fd lifetime). Returns the kind. */
+int fdtab_classify(int fd, struct fd_slot *s);
+
+#endif

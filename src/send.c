@@ -1,0 +1,388 @@
+/* send.c - held-back headers and merged sends. */
+#define _GNU_SOURCE
+#include "send.h"
+#include "cache.h"
+#include "config.h"
+#include "real.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Response heads of nginx, lighttpd and Apache are a few hundred bytes;
+ * anything larger than this passes through in order. */
+#define HOLD_MAX 8192
+
+/* How long a flush at a blocking point may wait for room in the socket
+ * buffer before giving up on a peer that does not read: bounded, so one
+ * stuck client cannot stall the others for long. */
+#define FLUSH_WAIT_MS 10000
+
+/* A thread holds bytes on at most this many sockets; more flushes the
+ * oldest first. */
+#define HELD_MAX 16
+
+struct hold {
+	const void *owner;     /* the thread whose blocking point flushes it */
+	size_t len;
+	bool nosignal;         /* some held write asked for MSG_NOSIGNAL */
+	char buf[HOLD_MAX];
+};
+
+static __thread int held_fds[HELD_MAX];
+static __thread int nheld;
+
+#define SELF ((const void *)&nheld)
+
+static void hold_lock(struct fd_slot *s)
+{
+	while (__atomic_test_and_set(&s->hlock, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void hold_unlock(struct fd_slot *s)
+{
+	__atomic_clear(&s->hlock, __ATOMIC_RELEASE);
+}
+
+static size_t held_len(const struct fd_slot *s)
+{
+	return s->hold ? s->hold->len : 0;
+}
+
+struct fd_slot *send_tcp_slot(int fd)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (!s)
+		return NULL;
+	if (s->kind == FD_UNKNOWN)
+		fdtab_classify(fd, s);
+	return s->kind == FD_TCP ? s : NULL;
+}
+
+bool send_is_http_head(const char *buf, size_t n)
+{
+	const char *end;
+
+	if (n < 16 || memcmp(buf, "HTTP/1.", 7) != 0 ||
+	    (buf[7] != '0' && buf[7] != '1') || buf[8] != ' ' ||
+	    buf[9] < '1' || buf[9] > '5')
+		return false;
+	end = memmem(buf, n, "\r\n\r\n", 4);
+	return end && (size_t)(end - buf) + 4 == n;
+}
+
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < iovcnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+static void held_register(int fd)
+{
+	int i;
+
+	for (i = 0; i < nheld; i++)
+		if (held_fds[i] == fd)
+			return;
+	if (nheld == HELD_MAX) {
+		int old = held_fds[0];
+
+		memmove(held_fds, held_fds + 1, sizeof(int) * (HELD_MAX - 1));
+		nheld--;
+		send_flush_fd(old, fdtab_get(old));
+	}
+	held_fds[nheld++] = fd;
+}
+
+/* Appends iov to the hold of s, if it fits and (when want_head) is one
+ * HTTP head. Called with the hold lock. */
+static bool hold_append(struct fd_slot *s, const struct iovec *iov,
+			int iovcnt, size_t n, int flags, bool want_head)
+{
+	struct hold *h = s->hold;
+	size_t at = held_len(s);
+	int i;
+
+	if (at + n > HOLD_MAX)
+		return false;
+	if (!h) {
+		h = s->hold = malloc(sizeof(*h));
+		if (!h)
+			return false;
+		h->len = 0;
+		h->nosignal = false;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		memcpy(h->buf + at, iov[i].iov_base, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	if (want_head && !send_is_http_head(h->buf, at))
+		return false;
+	if (h->len == 0)
+		h->nosignal = false;
+	h->len = at;
+	h->owner = SELF;
+	h->nosignal |= (flags & MSG_NOSIGNAL) != 0;
+	return true;
+}
+
+/* Accounts for a send of held bytes + n of the caller's bytes that
+ * returned r: held bytes go first, the caller learns only of its own.
+ * Never reports 0 of the caller's bytes as success (EAGAIN instead). */
+static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
+{
+	struct hold *h = s->hold;
+	size_t held = h->len;
+
+	if (r < 0)
+		return -1;
+	if ((size_t)r < held) {
+		memmove(h->buf, h->buf + r, held - (size_t)r);
+		h->len -= (size_t)r;
+		errno = EAGAIN;
+		return -1;
+	}
+	h->len = 0;
+	r -= (ssize_t)held;
+	if (r == 0 && n > 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return r;
+}
+
+/* One sendmsg of the held bytes followed by iov. */
+static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
+			  int iovcnt, size_t n, int flags)
+{
+	struct iovec v[IOV_MAX];
+	struct msghdr m = { .msg_iov = v };
+	int i;
+
+	v[0].iov_base = s->hold->buf;
+	v[0].iov_len = s->hold->len;
+	for (i = 0; i < iovcnt; i++)
+		v[i + 1] = iov[i];
+	m.msg_iovlen = (size_t)iovcnt + 1;
+	if (s->hold->nosignal)
+		flags |= MSG_NOSIGNAL;
+	return account(s, real.sendmsg(fd, &m, flags), n);
+}
+
+/* Sends the held bytes alone, with extra flags. Returns 0 when all went
+ * out, -1 with errno otherwise (EAGAIN: the rest is still held). */
+static int hold_send(int fd, struct fd_slot *s, int flags)
+{
+	struct hold *h = s->hold;
+	ssize_t r;
+
+	while (h && h->len) {
+		if (h->nosignal)
+			flags |= MSG_NOSIGNAL;
+		r = real.send(fd, h->buf, h->len, flags);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		memmove(h->buf, h->buf + r, h->len - (size_t)r);
+		h->len -= (size_t)r;
+	}
+	return 0;
+}
+
+bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
+		int iovcnt, int flags, ssize_t *ret)
+{
+	size_t n, held;
+	bool head;
+
+	if (!s->corked && !(flags & MSG_MORE) && !s->hold && !config.hold_heads)
+		return false;
+	n = iov_total(iov, iovcnt);
+	if (n == 0)
+		return false;
+	hold_lock(s);
+	held = held_len(s);
+	head = !s->corked && !(flags & MSG_MORE);
+	if ((!head || (held == 0 && config.hold_heads && n <= HOLD_MAX &&
+		       iov[0].iov_len >= 7 &&
+		       !memcmp(iov[0].iov_base, "HTTP/1.", 7))) &&
+	    hold_append(s, iov, iovcnt, n, flags, head)) {
+		held_register(fd);
+		hold_unlock(s);
+		STAT_INC(head_held);
+		*ret = (ssize_t)n;
+		return true;
+	}
+	if (held == 0) {
+		hold_unlock(s);
+		return false;
+	}
+	if (iovcnt < IOV_MAX) {
+		*ret = merge_send(fd, s, iov, iovcnt, n, flags & ~MSG_MORE);
+	} else if (hold_send(fd, s, MSG_MORE) < 0) {
+		*ret = -1;
+	} else {
+		hold_unlock(s);
+		return false;
+	}
+	hold_unlock(s);
+	return true;
+}
+
+/* The merged path: held bytes + [map + off, n) in one writev. Returns the
+ * result for sendfile, or -2 if the mapping faulted (truncated file). */
+static ssize_t sendfile_merged(int out, struct fd_slot *os,
+			       const struct cache_inode *ino, off_t off,
+			       size_t n)
+{
+	struct iovec v[2];
+	size_t held = held_len(os);
+	ssize_t r;
+	int i = 0;
+
+	if (held) {
+		v[i].iov_base = os->hold->buf;
+		v[i++].iov_len = held;
+	}
+	v[i].iov_base = (void *)(ino->map + off);
+	v[i++].iov_len = n;
+	if (held && os->hold->nosignal) {
+		struct msghdr m = { .msg_iov = v, .msg_iovlen = (size_t)i };
+
+		r = real.sendmsg(out, &m, MSG_NOSIGNAL);
+	} else {
+		r = real.writev(out, v, i);
+	}
+	if (r < 0 && errno == EFAULT)
+		return -2;
+	STAT_INC(merged_writev);
+	if (r > 0)
+		STAT_ADD(merged_bytes, r);
+	if (!held)
+		return r == 0 ? (errno = EAGAIN, -1) : r;
+	return account(os, r, n);
+}
+
+ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
+{
+	struct fd_slot *is = fdtab_get(in), *os = send_tcp_slot(out);
+	bool handed = is && is->kind == FD_HANDED;
+	off_t *offp = off ? off : (handed ? &is->pos : NULL);
+	const struct cache_inode *ino = handed ? is->ino : NULL;
+	ssize_t r;
+
+	/* With nothing held, one sendfile is already one syscall. */
+	if (!os || !held_len(os))
+		goto real_call;
+	hold_lock(os);
+	if (ino && ino->map && count > 0 && *offp >= 0 &&
+	    (size_t)*offp < ino->maplen &&
+	    !__atomic_load_n(&ino->stale, __ATOMIC_ACQUIRE)) {
+		size_t n = ino->maplen - (size_t)*offp;
+
+		if (n > count)
+			n = count;
+		r = sendfile_merged(out, os, ino, *offp, n);
+		if (r != -2) {
+			if (r > 0)
+				*offp += r;
+			hold_unlock(os);
+			return r;
+		}
+		STAT_INC(efault_fallback);
+		cache_invalidate(is->ino);
+	}
+	/* Header first, with MSG_MORE so it shares segments with the body. */
+	r = hold_send(out, os, MSG_MORE);
+	hold_unlock(os);
+	if (r < 0)
+		return -1;
+real_call:
+	STAT_INC(sendfile_real);
+	return real.sendfile(out, in, offp, count);
+}
+
+/* Waits up to the rest of FLUSH_WAIT_MS for room, sending as it comes. */
+static void flush_wait(int fd, struct fd_slot *s)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int waited = 0;
+
+	while (hold_send(fd, s, 0) < 0) {
+		if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    waited >= FLUSH_WAIT_MS) {
+			/* The peer is gone or not reading: what is held
+			 * cannot be delivered; close the stream cleanly
+			 * rather than leave a truncated response open. */
+			s->hold->len = 0;
+			real.shutdown(fd, SHUT_RDWR);
+			return;
+		}
+		real.poll(&p, 1, 100);
+		waited += 100;
+	}
+}
+
+void send_flush_fd(int fd, struct fd_slot *s)
+{
+	if (!s || !s->hold || !s->hold->len)
+		return;
+	hold_lock(s);
+	if (s->hold && s->hold->len)
+		flush_wait(fd, s);
+	hold_unlock(s);
+}
+
+void send_flush_thread(void)
+{
+	int i;
+
+	for (i = 0; i < nheld; i++) {
+		struct fd_slot *s = fdtab_get(held_fds[i]);
+
+		if (!s || s->kind != FD_TCP || !s->hold)
+			continue;
+		hold_lock(s);
+		if (s->hold && s->hold->len && s->hold->owner == SELF) {
+			STAT_INC(flush_blocking);
+			flush_wait(held_fds[i], s);
+		}
+		hold_unlock(s);
+	}
+	nheld = 0;
+}
+
+void send_cork(int fd, struct fd_slot *s, bool on)
+{
+	s->corked = on;
+	STAT_INC(cork_kept);
+	if (on || !s->hold || !s->hold->len)
+		return;
+	hold_lock(s);
+	/* Uncork pushes what is held; if the socket is full the rest waits
+	 * for the next send or the thread's next blocking point. */
+	hold_send(fd, s, 0);
+	hold_unlock(s);
+}
+
+void send_forget(struct fd_slot *s)
+{
+	hold_lock(s);
+	free(s->hold);
+	s->hold = NULL;
+	s->corked = 0;
+	hold_unlock(s);
+}

@@ -1,0 +1,52 @@
+/* send.h - the send engine: held-back headers, merged sends.
+ *
+ * A write to a TCP socket is held back (reported as written, kept in a
+ * per-socket buffer) when the server corked the socket (its TCP_CORK lives
+ * here, not in the kernel), passed MSG_MORE, or wrote exactly one HTTP/1.x
+ * response head. The next sendfile from a cached, mapped file sends header
+ * and body with one writev; anything else that touches the socket, or the
+ * thread's next blocking point, flushes first (DESIGN.md §4).
+ */
+#ifndef SC_SEND_H
+#define SC_SEND_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "fdtab.h"
+
+/* The slot of fd if it is a TCP socket (classifying it on first sight),
+ * else NULL. */
+struct fd_slot *send_tcp_slot(int fd);
+
+/* Offers a write of iov (total n bytes, flags as for send) on TCP socket
+ * fd to the engine. Returns true if the engine took it, with the call's
+ * result in *ret (errno set when -1); false if the caller must make the
+ * real call itself (nothing is held on the socket then). */
+bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
+		int iovcnt, int flags, ssize_t *ret);
+
+/* sendfile(out, in, off, count) with merging. Same contract as sendfile(2),
+ * except that it never returns 0 for count > 0 unless the real call did. */
+ssize_t send_sendfile(int out, int in, off_t *off, size_t count);
+
+/* Sends what is held on fd before the server reads from it, shuts it down
+ * or closes it. Waits for room if needed (bounded). */
+void send_flush_fd(int fd, struct fd_slot *s);
+
+/* The thread is about to block: flush everything it holds. */
+void send_flush_thread(void);
+
+/* TCP_CORK set by the server (kept in user space); uncorking flushes. */
+void send_cork(int fd, struct fd_slot *s, bool on);
+
+/* fd is gone (closed for real or reborn): free its held bytes. */
+void send_forget(struct fd_slot *s);
+
+/* True if data (n bytes in iov) is exactly one HTTP/1.x response head:
+ * "HTTP/1.x NNN ..." ending with the first blank line. Exposed for tests
+ * and fuzzing. */
+bool send_is_http_head(const char *buf, size_t n);
+
+#endif

@@ -1,0 +1,260 @@
+/* watch.c - inotify watches on the directories of cached paths. */
+#define _GNU_SOURCE
+#include "watch.h"
+#include "config.h"
+#include "fdtab.h"
+#include "path.h"
+#include "real.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <uthash.h>
+
+/* A directory on the way to a cached file must report changes to its
+ * entries (rename, delete, create, permission change of a subdirectory) and
+ * its own removal; the parent of a cached file must also report writes to
+ * the files in it. */
+#define MASK_WAY  (IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | \
+		   IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define MASK_LEAF (MASK_WAY | IN_MODIFY | IN_CLOSE_WRITE)
+
+struct wdir {
+	int wd;
+	uint32_t mask;
+	UT_hash_handle hh;      /* by path */
+	char path[];
+};
+
+/* One wd can stand for several paths (a directory reached through a
+ * symlink and directly), so events are matched by a second table. */
+struct wnum {
+	int wd;
+	int npaths;
+	struct wdir **paths;
+	UT_hash_handle hh;      /* by wd */
+};
+
+static int ifd = -1;
+static struct wdir *by_path;
+static struct wnum *by_wd;
+static uint64_t last_poll_ms;
+
+int watch_fd(void)
+{
+	return ifd;
+}
+
+static void own_fd(int fd)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (s) {
+		s->kind = FD_OURS;
+		s->ino = NULL;
+	}
+}
+
+bool watch_init(void)
+{
+	if (!config.inotify || !real.fcntl)
+		return false;
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ifd < 0)
+		return false;
+	own_fd(ifd);
+	STAT_INC(fds_held);
+	return true;
+}
+
+static void forget_all(void)
+{
+	struct wdir *d, *dt;
+	struct wnum *n, *nt;
+
+	HASH_ITER(hh, by_path, d, dt) {
+		HASH_DEL(by_path, d);
+		free(d);
+	}
+	HASH_ITER(hh, by_wd, n, nt) {
+		HASH_DEL(by_wd, n);
+		free(n->paths);
+		free(n);
+	}
+}
+
+void watch_after_fork(void)
+{
+	struct fd_slot *s = fdtab_get(ifd);
+
+	/* The parent's instance stays open in the child (a CLOEXEC fd we do
+	 * not read); marking it OTHER lets the server close or reuse it. */
+	if (s)
+		s->kind = FD_OTHER;
+	if (ifd >= 0)
+		STAT_SUB(fds_held, 1);
+	ifd = -1;
+	forget_all();
+	watch_init();
+}
+
+static bool wnum_add(int wd, struct wdir *d)
+{
+	struct wnum *n;
+	struct wdir **p;
+
+	HASH_FIND_INT(by_wd, &wd, n);
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return false;
+		n->wd = wd;
+		HASH_ADD_INT(by_wd, wd, n);
+	}
+	p = realloc(n->paths, (size_t)(n->npaths + 1) * sizeof(*p));
+	if (!p)
+		return false;
+	p[n->npaths++] = d;
+	n->paths = p;
+	return true;
+}
+
+/* Watches one directory (dir[0..len)) with at least mask. */
+static bool watch_dir(const char *dir, size_t len, uint32_t mask)
+{
+	struct wdir *d;
+	char buf[PATH_MAX];
+	int wd;
+
+	if (len == 0) {
+		buf[0] = '/';
+		len = 1;
+	} else {
+		memcpy(buf, dir, len);
+	}
+	buf[len] = 0;
+	HASH_FIND(hh, by_path, buf, len, d);
+	if (d && (d->mask & mask) == mask)
+		return true;
+	wd = inotify_add_watch(ifd, buf, mask | IN_MASK_ADD);
+	if (wd < 0) {
+		STAT_INC(watch_fail);
+		return false;
+	}
+	if (d) {
+		d->mask |= mask;
+		return d->wd == wd || wnum_add(wd, d);
+	}
+	d = malloc(sizeof(*d) + len + 1);
+	if (!d)
+		return false;
+	d->wd = wd;
+	d->mask = mask;
+	memcpy(d->path, buf, len + 1);
+	HASH_ADD(hh, by_path, path[0], len, d);
+	return wnum_add(wd, d);
+}
+
+bool watch_path(const char *abs)
+{
+	size_t dirlen = path_dirlen(abs), i;
+
+	if (ifd < 0)
+		return false;
+	if (!watch_dir(abs, dirlen, MASK_LEAF))
+		return false;
+	for (i = dirlen; i > 0;) {
+		while (--i > 0 && abs[i] != '/')
+			;
+		if (!watch_dir(abs, i, MASK_WAY))
+			return false;
+	}
+	return true;
+}
+
+/* True if path is a directory on the way to some cached name: only then
+ * can a change to it affect more than the one name it spells. */
+static bool is_way(const char *path)
+{
+	struct wdir *d;
+
+	HASH_FIND(hh, by_path, path, strlen(path), d);
+	return d != NULL;
+}
+
+/* The kernel dropped wd (its directory is gone): forget its paths so that
+ * names cached under them later are watched anew. */
+static void forget_wd(struct wnum *n)
+{
+	int i;
+
+	for (i = 0; i < n->npaths; i++) {
+		cache_changed(n->paths[i]->path, true);
+		HASH_DEL(by_path, n->paths[i]);
+		free(n->paths[i]);
+	}
+	HASH_DEL(by_wd, n);
+	free(n->paths);
+	free(n);
+}
+
+/* Reports one event against every path its wd stands for. */
+static void dispatch(const struct inotify_event *ev)
+{
+	struct wnum *n;
+	char buf[PATH_MAX];
+	int i;
+
+	HASH_FIND_INT(by_wd, &ev->wd, n);
+	if (!n)
+		return;
+	if (ev->mask & IN_IGNORED) {
+		forget_wd(n);
+		return;
+	}
+	for (i = 0; i < n->npaths; i++) {
+		const char *dir = n->paths[i]->path;
+		size_t dl = strlen(dir);
+
+		if (ev->len == 0 || dl + 1 + strlen(ev->name) + 1 > sizeof(buf)) {
+			cache_changed(dir, true);
+			continue;
+		}
+		if (dl == 1)
+			dl = 0;                     /* "/" + name */
+		memcpy(buf, dir, dl);
+		buf[dl] = '/';
+		strcpy(buf + dl + 1, ev->name);
+		cache_changed(buf, is_way(buf));
+	}
+}
+
+void watch_poll(uint64_t now_ms)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	if (ifd < 0 || now_ms - last_poll_ms < config.check_ms)
+		return;
+	last_poll_ms = now_ms;
+	while ((n = real.read(ifd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + n) {
+			const struct inotify_event *ev = (const void *)p;
+
+			if (ev->mask & IN_Q_OVERFLOW)
+				cache_drop_all_locked();
+			else
+				dispatch(ev);
+			p += sizeof(*ev) + ev->len;
+		}
+		/* A short read means the queue is drained: spare the
+		 * read that would only say EAGAIN. */
+		if ((size_t)n < sizeof(buf) / 2)
+			break;
+	}
+}

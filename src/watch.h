@@ -1,0 +1,46 @@
+/* watch.h - invalidation: inotify on every directory of a cached path.
+ *
+ * All functions run under the cache lock. Events are not delivered by a
+ * thread: the cache calls watch_poll() on each lookup, and it reads pending
+ * events at most every check_ms milliseconds (one non-blocking read). An
+ * event is queued by the kernel when the change happens, so any lookup that
+ * starts check_ms or more after a change sees it (DESIGN.md §3.4).
+ */
+#ifndef SC_WATCH_H
+#define SC_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Opens this process's inotify instance (unless config.inotify is 0).
+ * Returns false when inotify is unavailable: every name is revalidated. */
+bool watch_init(void);
+
+/* Watches every directory from "/" down to the parent of abs. Returns
+ * false if any could not be watched (no inotify, ENOSPC, EACCES...): that
+ * name must be revalidated by stat instead. */
+bool watch_path(const char *abs);
+
+/* Reads pending events if check_ms has passed since the last read, and
+ * calls cache_changed() for each. now_ms is CLOCK_MONOTONIC_COARSE. */
+void watch_poll(uint64_t now_ms);
+
+/* In a forked child: the inotify fd is shared with the parent (both would
+ * consume the same events). Called lazily before the child's first use:
+ * forgets the parent's instance (without closing it: the parent's fd number
+ * may be ours to keep in the child) and opens a fresh one. Watches are
+ * re-added as names are cached again. */
+void watch_after_fork(void);
+
+/* The inotify fd, or -1. */
+int watch_fd(void);
+
+/* Called by watch when something at path changed. subtree: path is, or
+ * may be, a directory: everything below it is affected too. Defined by the
+ * cache. */
+void cache_changed(const char *path, bool subtree);
+
+/* Called when events were lost (queue overflow). Defined by the cache. */
+void cache_drop_all_locked(void);
+
+#endif

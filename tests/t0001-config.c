@@ -1,0 +1,83 @@
+/* t0001-config: SENDCACHE_* parsing, defaults and one line per bad value. */
+#include "tap/tap.h"
+#include "config.h"
+
+static const char *const *env_table;
+
+static const char *fake_getenv(const char *name)
+{
+	const char *const *p;
+	size_t len = strlen(name);
+
+	for (p = env_table; p && *p; p++)
+		if (!strncmp(*p, name, len) && (*p)[len] == '=')
+			return *p + len + 1;
+	return NULL;
+}
+
+/* Parses table into a fresh default config; returns rejected count and
+ * the number of lines written to the error stream. */
+static int parse(const char *const *table, struct sc_config *cfg, int *lines)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *err = open_memstream(&text, &size);
+	int bad, i;
+
+	*cfg = config;          /* the compiled-in defaults */
+	env_table = table;
+	bad = config_parse(cfg, fake_getenv, err);
+	fclose(err);
+	*lines = 0;
+	for (i = 0; text && text[i]; i++)
+		*lines += text[i] == '\n';
+	free(text);
+	return bad;
+}
+
+int main(void)
+{
+	struct sc_config def = config, c;
+	int lines;
+
+	plan(22);
+
+	is_int(parse((const char *[]){ NULL }, &c, &lines), 0, "no variables: nothing rejected");
+	is_int(c.max_fds, def.max_fds, "default max_fds");
+	is_int(c.merge_max, 128 << 10, "default merge_max is 128K");
+	ok(!c.disabled && c.inotify && c.hold_heads, "default switches");
+
+	is_int(parse((const char *[]){ "SENDCACHE_MAX_MAPPED=64M", "SENDCACHE_MERGE_MAX=16k",
+				       "SENDCACHE_MAX_FDS=100", "SENDCACHE_CHECK_MS=5",
+				       "SENDCACHE_REVALIDATE_MS=40", NULL }, &c, &lines), 0,
+	       "valid values accepted");
+	is_int(c.max_mapped, 64 << 20, "64M parsed");
+	is_int(c.merge_max, 16 << 10, "16k parsed");
+	is_int(c.max_fds, 100, "count parsed");
+	is_int(c.check_ms, 5, "check_ms parsed");
+	is_int(c.revalidate_ms, 40, "revalidate_ms parsed");
+
+	is_int(parse((const char *[]){ "SENDCACHE_DISABLE=1", "SENDCACHE_INOTIFY=off",
+				       "SENDCACHE_HOLD_HEADS=no", NULL }, &c, &lines), 0,
+	       "switches accepted");
+	ok(c.disabled && !c.inotify && !c.hold_heads, "switches parsed");
+
+	is_int(parse((const char *[]){ "SENDCACHE_MAX_FDS=", NULL }, &c, &lines), 1, "empty value rejected");
+	is_int(lines, 1, "one stderr line for it");
+	is_int(c.max_fds, def.max_fds, "and the default kept");
+
+	is_int(parse((const char *[]){ "SENDCACHE_MAX_FDS=-5", "SENDCACHE_MAX_MAPPED=lots",
+				       "SENDCACHE_MERGE_MAX=99999999999999999999999",
+				       "SENDCACHE_CHECK_MS=0", "SENDCACHE_REVALIDATE_MS=41",
+				       "SENDCACHE_DISABLE=maybe", "SENDCACHE_MAX_FDS=12Q", NULL },
+		     &c, &lines), 6, "negative, garbage, huge, out-of-range values rejected");
+	is_int(lines, 6, "one line per rejected value");
+	is_int(c.max_mapped, def.max_mapped, "max_mapped default kept");
+	is_int(c.merge_max, def.merge_max, "merge_max default kept");
+	is_int(c.check_ms, def.check_ms, "check_ms default kept");
+	ok(!c.disabled, "a bad DISABLE value leaves sendcache on");
+
+	is_int(parse((const char *[]){ "SENDCACHE_MAX_MAPPED=18446744073709551615G", NULL },
+		     &c, &lines), 1, "multiplication overflow rejected");
+	return done_testing();
+}
