@@ -527,22 +527,21 @@ int cache_close(int fd, struct fd_slot *s)
 void cache_lost(int fd, struct fd_slot *s)
 {
 	struct cache_inode *ino = s->ino;
-	int i;
+	int kind = s->kind, i;
 
 	cache_lock();
 	STAT_INC(fd_lost);
-	if (s->kind == FD_OURS && fd == watch_fd()) {
-		set_slot(fd, FD_UNKNOWN, NULL);
+	set_slot(fd, FD_UNKNOWN, NULL);
+	if (kind == FD_OURS && fd == watch_fd()) {
 		watch_after_fork();
 		cache_drop_all_locked();
 		goto out;
 	}
-	set_slot(fd, FD_UNKNOWN, NULL);
 	nfds--;
 	STAT_SUB(fds_held, 1);
 	if (!ino)
 		goto out;
-	if (s->kind == FD_POOL) {
+	if (kind == FD_POOL) {
 		for (i = 0; i < ino->nfree; i++)
 			if (ino->pool[i] == fd)
 				ino->pool[i] = ino->pool[--ino->nfree];

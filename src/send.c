@@ -137,9 +137,15 @@ static bool hold_append(struct fd_slot *s, const struct iovec *iov,
 	return true;
 }
 
+/* Result of account() when every held byte went out but none of the
+ * caller's: the caller must try its own bytes with the real call, whose
+ * EAGAIN (if any) arms the edge-triggered EPOLLOUT a server waits for, and
+ * whose answer for a truncated file is the one the server would get. */
+#define ONLY_HELD (-2)
+
 /* Accounts for a send of held bytes + n of the caller's bytes that
  * returned r: held bytes go first, the caller learns only of its own.
- * Never reports 0 of the caller's bytes as success (EAGAIN instead). */
+ * A short write inside the held bytes is EAGAIN: the socket is full. */
 static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
 {
 	struct hold *h = s->hold;
@@ -155,11 +161,7 @@ static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
 	}
 	h->len = 0;
 	r -= (ssize_t)held;
-	if (r == 0 && n > 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return r;
+	return r == 0 && n > 0 ? ONLY_HELD : r;
 }
 
 /* One sendmsg of the held bytes followed by iov. */
@@ -168,6 +170,7 @@ static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
 {
 	struct iovec v[IOV_MAX];
 	struct msghdr m = { .msg_iov = v };
+	ssize_t r;
 	int i;
 
 	v[0].iov_base = s->hold->buf;
@@ -177,7 +180,13 @@ static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
 	m.msg_iovlen = (size_t)iovcnt + 1;
 	if (s->hold->nosignal)
 		flags |= MSG_NOSIGNAL;
-	return account(s, real.sendmsg(fd, &m, flags), n);
+	r = account(s, real.sendmsg(fd, &m, flags), n);
+	if (r == ONLY_HELD) {
+		m.msg_iov = v + 1;
+		m.msg_iovlen = (size_t)iovcnt;
+		r = real.sendmsg(fd, &m, flags);
+	}
+	return r;
 }
 
 /* Sends the held bytes alone, with extra flags. Returns 0 when all went
@@ -243,36 +252,36 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 }
 
 /* The merged path: held bytes + [map + off, n) in one writev. Returns the
- * result for sendfile, or -2 if the mapping faulted (truncated file). */
+ * result for sendfile, or ONLY_HELD when the real sendfile must go on
+ * (the held bytes are out, no body byte went: a full socket, or a
+ * mapping past the end of a truncated file, EFAULT). */
 static ssize_t sendfile_merged(int out, struct fd_slot *os,
 			       const struct cache_inode *ino, off_t off,
 			       size_t n)
 {
 	struct iovec v[2];
-	size_t held = held_len(os);
+	size_t held = os->hold->len;
 	ssize_t r;
-	int i = 0;
 
-	if (held) {
-		v[i].iov_base = os->hold->buf;
-		v[i++].iov_len = held;
-	}
-	v[i].iov_base = (void *)(ino->map + off);
-	v[i++].iov_len = n;
-	if (held && os->hold->nosignal) {
-		struct msghdr m = { .msg_iov = v, .msg_iovlen = (size_t)i };
+	v[0].iov_base = os->hold->buf;
+	v[0].iov_len = held;
+	v[1].iov_base = (void *)(ino->map + off);
+	v[1].iov_len = n;
+	if (os->hold->nosignal) {
+		struct msghdr m = { .msg_iov = v, .msg_iovlen = 2 };
 
 		r = real.sendmsg(out, &m, MSG_NOSIGNAL);
 	} else {
-		r = real.writev(out, v, i);
+		r = real.writev(out, v, 2);
 	}
-	if (r < 0 && errno == EFAULT)
-		return -2;
+	if (r < 0 && errno == EFAULT) {
+		/* Nothing went out at all: send the header alone below. */
+		STAT_INC(efault_fallback);
+		return ONLY_HELD;
+	}
 	STAT_INC(merged_writev);
 	if (r > 0)
 		STAT_ADD(merged_bytes, r);
-	if (!held)
-		return r == 0 ? (errno = EAGAIN, -1) : r;
 	return account(os, r, n);
 }
 
@@ -281,7 +290,7 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 	struct fd_slot *is = fdtab_get(in), *os = send_tcp_slot(out);
 	bool handed = is && is->kind == FD_HANDED;
 	off_t *offp = off ? off : (handed ? &is->pos : NULL);
-	const struct cache_inode *ino = handed ? is->ino : NULL;
+	struct cache_inode *ino = handed ? is->ino : NULL;
 	ssize_t r;
 
 	/* With nothing held, one sendfile is already one syscall. */
@@ -289,21 +298,21 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 		goto real_call;
 	hold_lock(os);
 	if (ino && ino->map && count > 0 && *offp >= 0 &&
-	    (size_t)*offp < ino->maplen &&
+	    (size_t)*offp < ino->maplen && os->hold && os->hold->len &&
 	    !__atomic_load_n(&ino->stale, __ATOMIC_ACQUIRE)) {
 		size_t n = ino->maplen - (size_t)*offp;
 
 		if (n > count)
 			n = count;
 		r = sendfile_merged(out, os, ino, *offp, n);
-		if (r != -2) {
+		if (r != ONLY_HELD) {
 			if (r > 0)
 				*offp += r;
 			hold_unlock(os);
 			return r;
 		}
-		STAT_INC(efault_fallback);
-		cache_invalidate(is->ino);
+		if (os->hold->len)     /* EFAULT: the file shrank under us */
+			cache_invalidate(ino);
 	}
 	/* Header first, with MSG_MORE so it shares segments with the body. */
 	r = hold_send(out, os, MSG_MORE);

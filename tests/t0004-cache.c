@@ -1,0 +1,225 @@
+/* t0004-cache: the file cache through the engine's own entry points:
+ * hits, pools and positions, freshness, relative paths, budgets, and
+ * descriptors closed or replaced behind the cache's back. */
+#include "tap/files.h"
+
+#include <errno.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "config.h"
+#include "engine.h"
+#include "stats.h"
+
+static char path[128], dir[64];
+
+static void settle(void)
+{
+	/* The freshness bound: any request 50 ms after a change sees it. */
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Opens path through the engine and reads it whole into buf. */
+static int slurp(const char *p, char *buf, size_t size)
+{
+	int fd = sc_openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = sc_read(fd, buf, size - 1);
+	sc_close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return (int)n;
+}
+
+static int content_is(const char *p, const char *want)
+{
+	char buf[256];
+	int n = slurp(p, buf, sizeof(buf));
+
+	if (n < 0 || strcmp(buf, want)) {
+		diag("%s: got %d '%s', want '%s'", p, n, n >= 0 ? buf : "", want);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_hits_and_positions(void)
+{
+	char buf[64];
+	struct stat real_st, st;
+	uint64_t hits, dups;
+	int a, b, c;
+
+	file_put(path, "0123456789abcdef");
+	ok(content_is(path, "0123456789abcdef"), "a miss reads the file");
+	hits = stats.open_hit;
+	a = sc_openat(AT_FDCWD, path, O_RDONLY, 0);
+	is_int(stats.open_hit, hits + 1, "the second open is a hit");
+	stat(path, &real_st);
+	ok(sc_fstat(a, &st) == 0 && st.st_ino == real_st.st_ino &&
+	   st.st_size == 16, "fstat of a handed-out fd answers the snapshot");
+	ok(sc_fstatat(AT_FDCWD, path, &st, 0) == 0 && st.st_size == 16 &&
+	   st.st_mtim.tv_nsec == real_st.st_mtim.tv_nsec, "stat answered from the snapshot");
+	is_int(sc_lseek(a, 4, SEEK_SET), 4, "lseek SEEK_SET");
+	ok(sc_read(a, buf, 4) == 4 && !memcmp(buf, "4567", 4), "read from the server's position");
+	b = sc_openat(AT_FDCWD, path, O_RDONLY, 0);
+	ok(b >= 0 && b != a, "a second open gets another descriptor");
+	ok(sc_read(b, buf, 3) == 3 && !memcmp(buf, "012", 3), "with its own position");
+	is_int(sc_lseek(a, 0, SEEK_CUR), 8, "the first keeps its position");
+	is_int(sc_lseek(b, -2, SEEK_END), 14, "lseek SEEK_END uses the size");
+	is_int(sc_fcntl(b, F_GETFD, NULL), 0, "F_GETFD shows what the server asked (no O_CLOEXEC)");
+	is_int(sc_fcntl(b, F_GETFL, NULL) & O_ACCMODE, O_RDONLY, "F_GETFL read-only");
+	is_int(sc_close(a), 0, "close of a handed-out fd succeeds");
+	is_int(sc_close(b), 0, "close again");
+	errno = 0;
+	ok(sc_close(a) == -1 && errno == EBADF, "a second close says EBADF, as the kernel would");
+	dups = stats.fd_dup;
+	c = sc_openat(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, 0);
+	ok(c == a || c == b, "a pooled descriptor is handed out again");
+	is_int(stats.fd_dup, dups, "without a new dup");
+	is_int(sc_lseek(c, 0, SEEK_CUR), 0, "at position 0");
+	sc_close(c);
+	c = sc_openat(AT_FDCWD, path, O_RDWR, 0);
+	ok(c >= 0 && c != a && c != b, "a read-write open is not served from the cache");
+	close(c);
+}
+
+static void test_freshness(void)
+{
+	char other[PATH_MAX];
+	struct stat st;
+
+	file_put(path, "version one");
+	ok(content_is(path, "version one") && content_is(path, "version one"),
+	   "cached");
+	file_put(path, "v2, edited in place");
+	settle();
+	ok(content_is(path, "v2, edited in place"), "an in-place edit is seen after 50 ms");
+	file_replace(path, "v3 by rename");
+	settle();
+	ok(sc_fstatat(AT_FDCWD, path, &st, 0) == 0 && st.st_size == 12,
+	   "stat sees the renamed-in file");
+	ok(content_is(path, "v3 by rename"), "open sees the renamed-in file");
+	unlink(path);
+	settle();
+	errno = 0;
+	ok(sc_fstatat(AT_FDCWD, path, &st, 0) == -1 && errno == ENOENT, "deleted: stat ENOENT");
+	ok(sc_openat(AT_FDCWD, path, O_RDONLY, 0) == -1 && errno == ENOENT, "deleted: open ENOENT");
+	file_put(path, "back");
+	ok(content_is(path, "back") && content_is(path, "back"), "recreated");
+
+	/* A directory on the way renamed away and back. */
+	snprintf(other, sizeof(other), "%s/sub", dir);
+	mkdir(other, 0755);
+	snprintf(other, sizeof(other), "%s/sub/f", dir);
+	file_put(other, "in sub");
+	ok(content_is(other, "in sub") && content_is(other, "in sub"), "file in a subdirectory cached");
+	{
+		char from[PATH_MAX], to[PATH_MAX];
+
+		snprintf(from, sizeof(from), "%s/sub", dir);
+		snprintf(to, sizeof(to), "%s/gone", dir);
+		rename(from, to);
+		settle();
+		ok(sc_openat(AT_FDCWD, other, O_RDONLY, 0) == -1 && errno == ENOENT,
+		   "its directory renamed away: ENOENT");
+		rename(to, from);
+		file_put(other, "in sub, again");
+		settle();
+		ok(content_is(other, "in sub, again"), "and back");
+	}
+}
+
+static void test_relative(void)
+{
+	uint64_t hits;
+
+	file_put(path, "relative");
+	if (sc_chdir(dir) != 0)
+		diag("chdir failed");
+	ok(content_is("f.txt", "relative"), "relative open after chdir");
+	hits = stats.open_hit;
+	ok(content_is("f.txt", "relative"), "relative open again");
+	is_int(stats.open_hit, hits + 1, "served from the cache");
+	sc_chdir("/");
+	errno = 0;
+	ok(sc_openat(AT_FDCWD, "f.txt", O_RDONLY, 0) == -1 && errno == ENOENT,
+	   "after chdir elsewhere the same relative name is another file");
+}
+
+static void test_lost_descriptors(void)
+{
+	int fd, pooled, other, n;
+	char buf[64];
+	uint64_t lost;
+
+	file_put(path, "lost and found");
+	ok(content_is(path, "lost and found"), "cached again");
+	fd = sc_openat(AT_FDCWD, path, O_RDONLY, 0);
+	pooled = fd;
+	sc_close(fd);                     /* now in the pool */
+	other = open("/etc/hostname", O_RDONLY);
+	lost = stats.fd_lost;
+	is_int(sc_dup3(other, pooled, 0, 0), pooled, "dup2 onto a pooled number");
+	ok(stats.fd_lost > lost, "the cache forgot it");
+	n = (int)read(pooled, buf, sizeof(buf));
+	ok(n > 0 && memcmp(buf, "lost", 4), "the number now reads what was dup'd onto it");
+	fd = sc_openat(AT_FDCWD, path, O_RDONLY, 0);
+	ok(fd >= 0 && fd != pooled, "the next open does not hand out that number (%d, %d)", fd, pooled);
+	ok(sc_read(fd, buf, 4) == 4 && !memcmp(buf, "lost", 4), "and reads the right file");
+	/* Closed behind our back, the number reused by a call we see. */
+	syscall(SYS_close, fd);
+	lost = stats.fd_lost;
+	n = sc_dup3(other, fd, 0, 0);
+	ok(n == fd && stats.fd_lost > lost, "a handed-out number closed by syscall() and reused is noticed");
+	close(other);
+	close(pooled);
+	close(fd);
+	ok(content_is(path, "lost and found"), "the cache still serves the file");
+	lost = stats.fd_lost;
+	sc_close_range(3, ~0U, 0);
+	ok(stats.fd_lost > lost, "close_range: the cache forgot what it held");
+	ok(content_is(path, "lost and found") && content_is(path, "lost and found"),
+	   "and starts over");
+}
+
+static void test_budget(void)
+{
+	char p[PATH_MAX], want[32];
+	size_t keep = config.max_fds;
+	int i, good = 0;
+	uint64_t ev = stats.evictions;
+
+	config.max_fds = 8;
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "%s/b%d", dir, i);
+		snprintf(want, sizeof(want), "file %d", i);
+		file_put(p, want);
+		good += content_is(p, want) && content_is(p, want);
+	}
+	is_int(good, 40, "40 files through an 8-descriptor budget read right");
+	ok(stats.fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
+	   (unsigned long long)stats.fds_held);
+	ok(stats.evictions > ev, "evictions happened");
+	config.max_fds = keep;
+}
+
+int main(void)
+{
+	plan(56);
+	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
+	snprintf(path, sizeof(path), "%s/f.txt", dir);
+	test_hits_and_positions();
+	test_freshness();
+	test_relative();
+	test_lost_descriptors();
+	test_budget();
+	tmpdir_remove(dir);
+	return done_testing();
+}

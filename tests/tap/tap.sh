@@ -1,0 +1,343 @@
+# tests/tap/tap.sh - a small TAP producer for the bash test scripts.
+#
+# Source it first, then declare the plan before any assertion:
+#
+#     . "$(dirname "$0")/tap/tap.sh"
+#     plan 3
+#     ok   "nginx answers"   curl -fs "http://127.0.0.1:$port/"
+#     is   "$got" "$want"    "body of /a"
+#     like "$status" '^2'    "status is a success"
+#
+# Every assertion prints one "ok N - desc" or "not ok N - desc" line on
+# stdout and returns 0 when it passed, 1 when it failed; diagnostics go to
+# stderr as "# ..." lines. Assertions keep their count in shell variables,
+# so call them from the script's own shell, not from a pipeline or $(...).
+#
+# At exit the cleanups registered with tap_at_exit run, last first, the
+# temporary directories go away, and the exit status tells prove what
+# happened: 0 all passed, the number of failures (at most 254) otherwise,
+# 255 for a run that did not match its plan or bailed out.
+#
+# Environment:
+#   CI=true          a missing required command fails instead of skipping
+#   TAP_NO_PRELOAD=1 run the "with library" steps without LD_PRELOAD, to
+#                    develop a test against the bare server
+
+[[ -n ${_tap_loaded-} ]] && return 0
+_tap_loaded=1
+
+# Files written by a test are read by server workers running as another
+# user (nginx's www-data); a restrictive umask from the caller must not
+# turn into 403s.
+umask 022
+
+_tap_planned=          # N of "1..N"; empty until plan or skip_all
+_tap_run=0             # assertions printed so far
+_tap_failed=0          # of which failed
+_tap_bailed=           # set once "Bail out!" was printed
+_tap_cleanups=()       # commands for _tap_exit, run last-registered first
+
+# Repository root and the library under test, from this file's location so
+# that a test can be run from any working directory.
+tap_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+tap_lib=$tap_top/build/libsendcache.so
+
+# _tap_world_traversable DIR: succeeds when every directory from / down to
+# DIR can be searched by other users (o+x).
+_tap_world_traversable() {
+	local d=$1
+	while [[ -n $d && $d != / ]]; do
+		[[ -d $d && $(stat -L -c %A "$d") == ????????[xt] ]] || return 1
+		d=$(dirname "$d")
+	done
+}
+
+# _tap_make_tmproot: one directory per test run that holds every
+# tap_tmpdir. Made here, in the script's own shell, so that a tap_tmpdir
+# called inside $(...) is still removed by the EXIT trap.
+_tap_make_tmproot() {
+	local base=${TMPDIR:-/tmp}
+	if (( EUID == 0 )) && ! _tap_world_traversable "$base"; then
+		base=/tmp        # e.g. TMPDIR=/root/tmp: www-data cannot enter
+	fi
+	_tap_tmproot=$(mktemp -d "$base/sendcache-tap.XXXXXX") || {
+		echo "Bail out! cannot create a temporary directory in $base"
+		exit 255
+	}
+	chmod 0755 "$_tap_tmproot"
+}
+
+# _tap_comment MSG...: every line of every MSG, prefixed with "# ".
+_tap_comment() {
+	local msg line
+	for msg in "$@"; do
+		while IFS= read -r line; do
+			printf '# %s\n' "$line"
+		done <<<"$msg"
+	done
+}
+
+# diag MSG...: each MSG (one or more lines) on stderr as TAP comments.
+diag() { _tap_comment "$@" >&2; }
+
+# note MSG...: like diag, but on stdout (shown by prove -v only).
+note() { _tap_comment "$@"; }
+
+# plan N: print the plan line. Call once, before the first assertion.
+plan() {
+	if [[ -n $_tap_planned ]]; then
+		bail_out "plan called twice"
+	fi
+	if ! [[ $1 =~ ^[0-9]+$ ]]; then
+		bail_out "plan needs a number, got '$1'"
+	fi
+	_tap_planned=$1
+	printf '1..%d\n' "$1"
+}
+
+# _tap_result PASSED DESC [DIRECTIVE]: print one result line and count it.
+# A "#" in DESC would start a directive, so it is escaped.
+_tap_result() {
+	local passed=$1 desc=${2//$'\n'/ } directive=${3-} line
+	line=${desc//\#/\\#}${directive:+ # $directive}
+	_tap_run=$((_tap_run + 1))
+	if (( passed )); then
+		printf 'ok %d - %s\n' "$_tap_run" "$line"
+		return 0
+	fi
+	_tap_failed=$((_tap_failed + 1))
+	printf 'not ok %d - %s\n' "$_tap_run" "$line"
+	if [[ -n ${BASH_SOURCE[2]-} ]]; then
+		diag "  Failed test '$desc'" \
+			"  at ${BASH_SOURCE[2]##*/} line ${BASH_LINENO[1]}."
+	fi
+	return 1
+}
+
+# pass DESC / fail DESC: an assertion decided by the caller.
+pass() { _tap_result 1 "$1"; }
+fail() { _tap_result 0 "$1"; }
+
+# ok DESC CMD [ARG...]: run CMD in this shell; passes when it exits 0.
+# CMD's output is kept and shown only when the test fails.
+ok() {
+	local desc=$1 out rc
+	shift
+	out=$_tap_tmproot/.ok-output
+	"$@" >"$out" 2>&1
+	rc=$?
+	if (( rc == 0 )); then
+		_tap_result 1 "$desc"
+		return 0
+	fi
+	_tap_result 0 "$desc"
+	diag "    command: $*" "    exit status: $rc"
+	if [[ -s $out ]]; then
+		diag "$(head -n 40 "$out")"
+	fi
+	return 1
+}
+
+# _tap_show_diff GOT EXPECTED: the difference, for a failed is().
+_tap_show_diff() {
+	local got=$1 expected=$2
+	if [[ $got != *$'\n'* && $expected != *$'\n'* ]]; then
+		diag "         got: '$got'" "    expected: '$expected'"
+		return
+	fi
+	diag "    --- expected" "    +++ got" \
+		"$(diff -u <(printf '%s\n' "$expected") <(printf '%s\n' "$got") |
+			tail -n +3 | head -n 60)"
+}
+
+# is GOT EXPECTED DESC: passes when the two strings are equal.
+is() {
+	if [[ $1 == "$2" ]]; then
+		_tap_result 1 "$3"
+		return 0
+	fi
+	_tap_result 0 "$3"
+	_tap_show_diff "$1" "$2"
+	return 1
+}
+
+# isnt GOT UNEXPECTED DESC: passes when the two strings differ.
+isnt() {
+	if [[ $1 != "$2" ]]; then
+		_tap_result 1 "$3"
+		return 0
+	fi
+	_tap_result 0 "$3"
+	diag "         got: '$1'" "    expected: anything else"
+	return 1
+}
+
+# like GOT REGEX DESC: passes when GOT matches the extended REGEX.
+like() {
+	if [[ $1 =~ $2 ]]; then
+		_tap_result 1 "$3"
+		return 0
+	fi
+	_tap_result 0 "$3"
+	diag "                  '$1'" "    doesn't match '$2'"
+	return 1
+}
+
+# unlike GOT REGEX DESC: passes when GOT does not match REGEX.
+unlike() {
+	if ! [[ $1 =~ $2 ]]; then
+		_tap_result 1 "$3"
+		return 0
+	fi
+	_tap_result 0 "$3"
+	diag "                  '$1'" "    matches '$2'"
+	return 1
+}
+
+# skip REASON [COUNT]: count COUNT (default 1) planned tests as skipped.
+skip() {
+	local i n=${2:-1}
+	for ((i = 0; i < n; i++)); do
+		_tap_result 1 "" "skip $1"
+	done
+}
+
+# skip_all REASON: skip the whole script and exit 0. Before the plan this
+# is "1..0 # SKIP"; after it, the tests not yet run are reported skipped.
+skip_all() {
+	if [[ -z $_tap_planned ]]; then
+		_tap_planned=0
+		printf '1..0 # SKIP %s\n' "$1"
+	elif (( _tap_run < _tap_planned )); then
+		skip "$1" $((_tap_planned - _tap_run))
+	fi
+	exit 0
+}
+
+# bail_out REASON: stop this script and tell prove to stop everything.
+bail_out() {
+	_tap_bailed=1
+	printf 'Bail out! %s\n' "$1"
+	exit 255
+}
+
+# _tap_is_ci: succeeds under CI, where a missing dependency is a failure.
+_tap_is_ci() {
+	[[ ${CI-} == true || ${CI-} == 1 ]]
+}
+
+# _tap_missing WHAT: a required thing is missing. Under CI that is a failed
+# test and a bail-out; elsewhere the whole script is skipped.
+_tap_missing() {
+	if _tap_is_ci; then
+		fail "required: $1"
+		bail_out "required $1 is missing under CI"
+	fi
+	skip_all "missing $1"
+}
+
+# tap_require CMD...: every CMD must be an executable command.
+tap_require() {
+	local cmd missing=()
+	for cmd in "$@"; do
+		command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
+	done
+	if (( ${#missing[@]} )); then
+		_tap_missing "command(s): ${missing[*]}"
+	fi
+}
+
+# tap_require_lib: the library must be built, unless TAP_NO_PRELOAD=1
+# says that this run deliberately goes without it.
+tap_require_lib() {
+	[[ ${TAP_NO_PRELOAD-} == 1 ]] && return 0
+	[[ -f $tap_lib ]] || _tap_missing "$tap_lib (run make)"
+}
+
+# tap_at_exit CMD [ARG...]: run CMD when the script exits, before the
+# temporary directories are removed. Registered commands run last first.
+tap_at_exit() {
+	_tap_cleanups+=("$(printf '%q ' "$@")")
+}
+
+# tap_tmpdir: print the path of a new empty directory, mode 0755 so that
+# a server's unprivileged workers can enter it. Removed at exit.
+tap_tmpdir() {
+	local d
+	d=$(mktemp -d "$_tap_tmproot/d.XXXXXX") || return 1
+	chmod 0755 "$d"
+	printf '%s\n' "$d"
+}
+
+# tap_free_port: print a TCP port on 127.0.0.1 that nothing listens on.
+# The kernel picks it from the ephemeral range for a bind to port 0; it is
+# free again once this returns, and another process could take it before
+# the caller does, which in practice does not happen within a test.
+tap_free_port() {
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
+			LocalPort => 0, Proto => "tcp", Listen => 1, ReuseAddr => 1)
+			or die "tap_free_port: bind: $!\n";
+		print $s->sockport, "\n";'
+}
+
+# tap_listening PORT: succeeds when some socket listens on TCP PORT. Reads
+# /proc/net/tcp{,6} rather than connecting, so the server sees no traffic.
+tap_listening() {
+	local hex f _sl local_addr _rem state
+	printf -v hex '%04X' "$1"
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[[ -r $f ]] || continue
+		while read -r _sl local_addr _rem state _; do
+			# state 0A is TCP_LISTEN (include/net/tcp_states.h)
+			[[ $state == 0A && ${local_addr##*:} == "$hex" ]] && return 0
+		done <"$f"
+	done
+	return 1
+}
+
+# tap_wait_port PORT [SECONDS]: wait up to SECONDS (default 5) for a
+# listener on PORT. Returns 1 on timeout.
+tap_wait_port() {
+	local port=$1 tries=$(( ${2:-5} * 20 ))
+	while (( tries-- > 0 )); do
+		tap_listening "$port" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# _tap_exit: the EXIT trap. Runs the cleanups, removes the temporary
+# directories and turns failures and a broken plan into the exit status.
+_tap_exit() {
+	local i
+	trap - EXIT
+	for ((i = ${#_tap_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_tap_cleanups[i]}" >/dev/null 2>&1
+	done
+	[[ -n ${_tap_tmproot-} ]] && rm -rf "$_tap_tmproot"
+	if [[ -n $_tap_bailed ]]; then
+		exit 255
+	fi
+	if [[ -z $_tap_planned ]]; then
+		diag "No plan was declared ($_tap_run test(s) run)."
+		exit 255
+	fi
+	if (( _tap_run != _tap_planned )); then
+		diag "Looks like you planned $_tap_planned test(s) but ran $_tap_run."
+		exit 255
+	fi
+	if (( _tap_failed > 0 )); then
+		diag "Looks like you failed $_tap_failed test(s) of $_tap_run."
+		exit $(( _tap_failed > 254 ? 254 : _tap_failed ))
+	fi
+	# The plan was met and nothing failed: whatever the script's last
+	# command returned, the run passed (an "exit N" midway breaks the plan).
+	exit 0
+}
+
+_tap_make_tmproot
+trap _tap_exit EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
