@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# t1002-hit-syscalls: a cached file costs no open, stat, fstat or close
+# syscall. strace counts the calls a process makes for 200 rounds of
+# stat + open + fstat + read + close on one file (perl, through libc).
+. "$(dirname "$0")/tap/tap.sh"
+plan 6
+tap_require_lib
+tap_require strace perl
+
+dir=$(tap_tmpdir)
+head -c 3000 /dev/urandom >"$dir/f.bin"
+want=$(sha256sum <"$dir/f.bin")
+
+script='
+	my ($p, $n) = @ARGV; my $all = "";
+	for (1 .. $n) {
+		my $size = -s $p;
+		open(my $f, "<", $p) or die "open: $!";
+		my @st = stat($f);
+		local $/; my $c = <$f>;
+		close $f;
+		die "size" unless length($c) == $size && $st[7] == $size;
+		$all = $c;
+	}
+	print $all;'
+
+trace=$dir/trace
+got=$(LD_PRELOAD=$tap_lib strace -f -qq -o "$trace" -e trace=openat,open,newfstatat,fstat,statx,close,read \
+	perl -e "$script" "$dir/f.bin" 200 | sha256sum)
+is "$got" "$want" "200 rounds read the right bytes"
+opens=$(grep -c "open.*f\.bin\"" "$trace")
+is "$opens" 1 "one open of the file reached the kernel (the first)"
+stats=$(grep -Ec "(newfstatat|statx)\(AT_FDCWD, \"$dir/f.bin\"" "$trace")
+ok "at most 4 path stats reached the kernel (first round only): $stats" test "$stats" -le 4
+reads=$(grep -Ec '^[0-9]+ +read\(' "$trace")
+ok "reads of the cached file go through pread, not read(): $reads" test "$reads" -lt 50
+
+got=$(strace -f -qq -o "$trace.off" -e trace=openat,open,newfstatat,fstat,statx,close \
+	perl -e "$script" "$dir/f.bin" 200 | sha256sum)
+is "$got" "$want" "without the library: the same bytes"
+opens=$(grep -c "open.*f\.bin\"" "$trace.off")
+is "$opens" 200 "and 200 opens reached the kernel"
