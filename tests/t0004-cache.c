@@ -212,7 +212,7 @@ static void test_budget(void)
 
 int main(void)
 {
-	plan(56);
+	plan(46);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
