@@ -11,6 +11,7 @@
 # library leaks from one response into the next.
 
 here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source-path=SCRIPTDIR
 . "$here/tap/tap.sh"
 . "$here/tap/nginx.sh"
 
@@ -135,7 +136,7 @@ fetch() {
 # summary KIND: "STATUS CONTENT-LENGTH BODY-SHA" of the last fetch, the
 # body decompressed when it came gzip-encoded; just the status for 404s.
 summary() {
-	local kind=$1 status len=- gzipped= line body_sha
+	local kind=$1 status len=- gzipped='' line body_sha
 	IFS=' ' read -r _ status _ <"$work/h"
 	while IFS= read -r line; do
 		line=${line%$'\r'}
@@ -212,6 +213,7 @@ pipe_req=(
 # bytes. Writes the raw stream to RAW and the stream without the Date
 # header lines to NORM; prints "STATUS CONTENT-LENGTH BODY-SHA" per
 # response, and a note for a missing response or bytes past the last one.
+# shellcheck disable=SC2016 # Perl source, not shell
 pipeline_pl='
 use strict;
 use warnings;
@@ -325,6 +327,9 @@ same_file() {
 	return 1
 }
 
+# Each case once plain and $rounds times with the library; two keep-alive
+# tests per server; the pipeline once plain and twice per round with the
+# library; and three checks of the worker.
 plan $(( ncases * (1 + rounds) + 2 * 2 + 1 + 2 * rounds + 3 ))
 
 # --- without the library ----------------------------------------------------

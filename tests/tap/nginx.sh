@@ -103,6 +103,7 @@ _nginx_is() {
 	stat=${stat##*) }
 	[[ ${stat%% *} != Z ]] || return 1
 	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	# shellcheck disable=SC2053 # PATTERN is a glob on purpose
 	[[ $cmdline == $pattern ]]
 }
 
@@ -125,7 +126,7 @@ nginx_worker_pids() {
 # NGINX_WORKER_PID and NGINX_PRELOADED (1 or 0). Returns 1, with the
 # reason as diagnostics, if nginx did not come up; nginx_stop runs at exit.
 nginx_start() {
-	local dir=$1 mode=${2-} port master= worker= steps
+	local dir=$1 mode=${2-} port master='' worker='' steps
 	local -a env=(env -u LD_PRELOAD)
 
 	port=$(nginx_port "$dir")
@@ -133,9 +134,11 @@ nginx_start() {
 		diag "nginx_start: no 'listen 127.0.0.1:PORT' in $dir/nginx.conf"
 		return 1
 	fi
+	# shellcheck disable=SC2034 # NGINX_* are results for the caller
 	NGINX_PRELOADED=0
 	if [[ $mode == with && ${TAP_NO_PRELOAD-} != 1 ]]; then
 		env+=("LD_PRELOAD=${TAP_PRELOAD:-$tap_lib}")
+		# shellcheck disable=SC2034
 		NGINX_PRELOADED=1
 	fi
 
@@ -185,7 +188,9 @@ nginx_start() {
 	fi
 	echo "$worker" >"$dir/.nginx-worker"
 
+	# shellcheck disable=SC2034
 	NGINX_MASTER_PID=$master
+	# shellcheck disable=SC2034
 	NGINX_WORKER_PID=$worker
 	return 0
 }

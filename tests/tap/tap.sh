@@ -99,14 +99,14 @@ plan() {
 # A "#" in DESC would start a directive, so it is escaped.
 _tap_result() {
 	local passed=$1 desc=${2//$'\n'/ } directive=${3-} line
-	line=${desc//\#/\\#}${directive:+ # $directive}
+	line=${desc:+ - ${desc//\#/\\#}}${directive:+ # $directive}
 	_tap_run=$((_tap_run + 1))
 	if (( passed )); then
-		printf 'ok %d - %s\n' "$_tap_run" "$line"
+		printf 'ok %d%s\n' "$_tap_run" "$line"
 		return 0
 	fi
 	_tap_failed=$((_tap_failed + 1))
-	printf 'not ok %d - %s\n' "$_tap_run" "$line"
+	printf 'not ok %d%s\n' "$_tap_run" "$line"
 	if [[ -n ${BASH_SOURCE[2]-} ]]; then
 		diag "  Failed test '$desc'" \
 			"  at ${BASH_SOURCE[2]##*/} line ${BASH_LINENO[1]}."
