@@ -90,10 +90,13 @@ void watch_after_fork(void)
 {
 	struct fd_slot *s = fdtab_get(ifd);
 
-	/* The parent's instance stays open in the child (a CLOEXEC fd we do
-	 * not read); marking it OTHER lets the server close or reuse it. */
-	if (s)
-		s->kind = FD_OTHER;
+	/* Still ours (the server cannot close an FD_OURS number, and a
+	 * number reused behind our back is no longer marked ours): close the
+	 * instance inherited from the parent. */
+	if (s && s->kind == FD_OURS) {
+		s->kind = FD_UNKNOWN;
+		real.close(ifd);
+	}
 	if (ifd >= 0)
 		STAT_SUB(fds_held, 1);
 	ifd = -1;

@@ -27,9 +27,8 @@ void watch_poll(uint64_t now_ms);
 
 /* In a forked child: the inotify fd is shared with the parent (both would
  * consume the same events). Called lazily before the child's first use:
- * forgets the parent's instance (without closing it: the parent's fd number
- * may be ours to keep in the child) and opens a fresh one. Watches are
- * re-added as names are cached again. */
+ * closes the parent's instance (if the number is still ours) and opens a
+ * fresh one. Watches are re-added as names are used again. */
 void watch_after_fork(void);
 
 /* The inotify fd, or -1. */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "config.h"
@@ -210,9 +211,47 @@ static void test_budget(void)
 	config.max_fds = keep;
 }
 
+/* After fork the child has a cache of its own: it serves hits, and it
+ * sees changes through an inotify instance of its own (DESIGN.md §3.7). */
+static void test_fork(void)
+{
+	int status = -1;
+	pid_t pid;
+
+	file_put(path, "before fork");
+	ok(content_is(path, "before fork") && content_is(path, "before fork"), "cached in the parent");
+	pid = fork();
+	if (pid == 0) {
+		uint64_t hits = stats.open_hit;
+		int good = content_is(path, "before fork") && stats.open_hit == hits + 1;
+
+		file_put(path, "changed in the child");
+		settle();
+		good = good && content_is(path, "changed in the child");
+		_exit(good && stats.inval_inotify + stats.inval_revalidate > 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "the forked child hits its inherited cache and sees a change 50 ms later");
+	settle();
+	ok(content_is(path, "changed in the child"), "and so does the parent");
+}
+
+#ifdef SC_TEST_NO_INOTIFY
+/* Runs before sendcache's constructor (priority 101 < default): the
+ * whole suite then relies on stat revalidation alone. */
+__attribute__((constructor(101))) static void no_inotify(void)
+{
+	setenv("SENDCACHE_INOTIFY", "0", 1);
+}
+#define EXTRA_TESTS 1
+#else
+#define EXTRA_TESTS 0
+#endif
+
 int main(void)
 {
-	plan(46);
+	plan(49 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -220,6 +259,13 @@ int main(void)
 	test_relative();
 	test_lost_descriptors();
 	test_budget();
+	test_fork();
+#ifdef SC_TEST_NO_INOTIFY
+	ok(stats.revalidate_stat > 0 && stats.inval_revalidate > 0 && !stats.inval_inotify,
+	   "freshness came from stat revalidation (%llu stats, %llu drops)",
+	   (unsigned long long)stats.revalidate_stat,
+	   (unsigned long long)stats.inval_revalidate);
+#endif
 	tmpdir_remove(dir);
 	return done_testing();
 }
