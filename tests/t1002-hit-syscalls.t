@@ -3,7 +3,7 @@
 # syscall. strace counts the calls a process makes for 200 rounds of
 # stat + open + fstat + read + close on one file (perl, through libc).
 . "$(dirname "$0")/tap/tap.sh"
-plan 6
+plan 8
 tap_require_lib
 tap_require strace perl
 
@@ -40,3 +40,9 @@ got=$(strace -f -qq -o "$trace.off" -e trace=openat,open,newfstatat,fstat,statx,
 is "$got" "$want" "without the library: the same bytes"
 opens=$(grep -c "open.*f\.bin\"" "$trace.off")
 is "$opens" 200 "and 200 opens reached the kernel"
+
+got=$(SENDCACHE_DISABLE=1 LD_PRELOAD=$tap_lib strace -f -qq -o "$trace.dis" \
+	-e trace=openat,open,newfstatat,fstat,statx,close perl -e "$script" "$dir/f.bin" 200 | sha256sum)
+is "$got" "$want" "SENDCACHE_DISABLE=1: the same bytes"
+opens=$(grep -c "open.*f\.bin\"" "$trace.dis")
+is "$opens" 200 "and every open reaches the kernel: the library is off"
