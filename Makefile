@@ -21,7 +21,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 $(WARN) -fPIC -fvisibility=hidden \
               -ftls-model=initial-exec $(CFLAGS)
-LDLIBS  := -ldl -lpthread
+LDLIBS  := -ldl -lpthread -lrt
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -33,10 +33,14 @@ LIB         := $(BUILD)/libsendcache.so
 UNIT_SRCS   := $(wildcard tests/t0*.c tests/t1*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.t)
 TEST_LIBS   := $(patsubst tests/%.c,$(BUILD)/tests/%.so,$(wildcard tests/lib*.c))
+STAT_CLI    := $(BUILD)/sendcache-stat
+STAT_OBJS   := $(BUILD)/obj/shm.o $(BUILD)/obj/stats.o $(BUILD)/obj/config.o \
+               $(BUILD)/obj/real.o
+MKSEG       := $(BUILD)/tests/mkseg
 
 .PHONY: all check test deps demo bench install uninstall clean
 
-all: $(LIB)
+all: $(LIB) $(STAT_CLI)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -48,6 +52,13 @@ $(LIB): $(ENGINE_OBJS) $(BUILD)/obj/preload.o preload/sendcache.map
 	$(CC) -shared -Wl,-soname,libsendcache.so \
 	  -Wl,--version-script=preload/sendcache.map -Wl,-z,now -Wl,-z,relro \
 	  $(LDFLAGS) -o $@ $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(LDLIBS)
+
+# sendcache-stat reads the segment with the library's own layout code.
+$(STAT_CLI): src/cli/sendcache-stat.c $(STAT_OBJS) $(wildcard src/*.h)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
+
+$(MKSEG): tests/helpers/mkseg.c $(STAT_OBJS) $(wildcard src/*.h) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
 
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.
@@ -63,7 +74,7 @@ $(BUILD)/obj $(BUILD)/tests:
 deps:
 	scripts/install-deps check
 
-test: $(LIB) $(UNIT_BINS) $(TEST_LIBS)
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(UNIT_BINS) $(TEST_LIBS)
 	prove -f $(UNIT_BINS) tests/*.t
 
 check: deps
@@ -74,16 +85,18 @@ demo:
 	$(MAKE) $(LIB)
 	bench/ab-nginx.sh --quick
 
-install: $(LIB)
+install: $(LIB) $(STAT_CLI)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsendcache.so
 	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/sendcache-run > $(DESTDIR)$(BINDIR)/sendcache-run
 	chmod 0755 $(DESTDIR)$(BINDIR)/sendcache-run
+	$(INSTALL) -m 0755 $(STAT_CLI) $(DESTDIR)$(BINDIR)/sendcache-stat
 	$(INSTALL) -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsendcache.so $(DESTDIR)$(BINDIR)/sendcache-run
+	rm -f $(DESTDIR)$(BINDIR)/sendcache-stat $(DESTDIR)$(MANDIR)/man1/sendcache-stat.1
 	rm -f $(DESTDIR)$(MANDIR)/man1/sendcache-run.1 $(DESTDIR)$(MANDIR)/man7/sendcache.7
 
 clean:

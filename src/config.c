@@ -32,6 +32,10 @@ const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_REVALIDATE_MS", "20", "stat revalidation interval when inotify is unavailable, 1 to 40 ms" },
 	{ "SENDCACHE_INOTIFY", "1", "0 uses stat revalidation instead of inotify" },
 	{ "SENDCACHE_HOLD_HEADS", "1", "0 holds back headers only when corked or sent with MSG_MORE" },
+	{ "SENDCACHE_STATS", "1", "0 keeps the counters private: no shared-memory segment" },
+	{ "SENDCACHE_STATS_NAME", "PROGRAM-PID", "instance name: the segment is /dev/shm/sendcache.NAME" },
+	{ "SENDCACHE_STATS_GROUP", "", "group allowed to read the segment (mode 0640 instead of 0600)" },
+	{ "SENDCACHE_STATS_SLOTS", "256", "processes the segment has room for, 4 to 65536" },
 	{ NULL, NULL, NULL },
 };
 
@@ -43,6 +47,8 @@ struct sc_config config = {
 	.revalidate_ms = DEF_REVALIDATE_MS,
 	.inotify = true,
 	.hold_heads = true,
+	.stats = true,
+	.stats_slots = 256,
 };
 
 /* Parses a decimal count with an optional K/M/G suffix (powers of 1024).
@@ -115,6 +121,34 @@ static int get_bool(const char *(*env)(const char *), FILE *err,
 	return reject(err, name, s, "0 or 1");
 }
 
+/* A name usable in a file name: [A-Za-z0-9._-], 1 to 63 characters, not
+ * starting with a dot. */
+static bool valid_name(const char *s)
+{
+	size_t i;
+
+	if (!*s || *s == '.' || strlen(s) > 63)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789._-", s[i]))
+			return false;
+	return true;
+}
+
+static int get_name(const char *(*env)(const char *), FILE *err,
+		    const char *name, char *out, size_t size)
+{
+	const char *s = env(name);
+
+	if (!s)
+		return 0;
+	if (!valid_name(s) || strlen(s) >= size)
+		return reject(err, name, s, "a name of letters, digits, '.', '_', '-' (at most 63)");
+	strcpy(out, s);
+	return 0;
+}
+
 int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 		 FILE *err)
 {
@@ -144,6 +178,15 @@ int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 	cfg->revalidate_ms = v;
 	bad += get_bool(env, err, "SENDCACHE_INOTIFY", &cfg->inotify);
 	bad += get_bool(env, err, "SENDCACHE_HOLD_HEADS", &cfg->hold_heads);
+	bad += get_bool(env, err, "SENDCACHE_STATS", &cfg->stats);
+	bad += get_name(env, err, "SENDCACHE_STATS_NAME", cfg->stats_name,
+			sizeof(cfg->stats_name));
+	bad += get_name(env, err, "SENDCACHE_STATS_GROUP", cfg->stats_group,
+			sizeof(cfg->stats_group));
+	v = cfg->stats_slots;
+	bad += get_size(env, err, "SENDCACHE_STATS_SLOTS", 4, 65536,
+			"a count from 4 to 65536", &v);
+	cfg->stats_slots = v;
 	return bad;
 }
 

@@ -19,6 +19,10 @@ struct sc_config {
 	unsigned revalidate_ms;  /* stat revalidation interval without inotify */
 	bool inotify;            /* SENDCACHE_INOTIFY=0 forces revalidation */
 	bool hold_heads;         /* hold an uncorked HTTP/1.x head for a merge */
+	bool stats;              /* SENDCACHE_STATS=0: counters stay private */
+	char stats_name[64];     /* instance name; empty: "<program>-<pid>" */
+	char stats_group[64];    /* group that may read the segment, or empty */
+	unsigned stats_slots;    /* processes the segment has room for */
 };
 
 /* Every variable, for the docs and the tests: name, default, meaning. */

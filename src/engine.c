@@ -34,17 +34,26 @@ static void init_flush_before_fork(void)
 	send_flush_thread();
 }
 
+/* Set while this thread runs do_init(): a call that init itself makes
+ * through an interposed name (a library function calling close, say) goes
+ * straight to libc instead of waiting on the init it is part of. */
+static __thread bool in_init;
+
 static void do_init(void)
 {
+	in_init = true;
 	real_init();
 	config_load();
 	if (config.disabled || !real.openat || !real.close || !real.fcntl ||
 	    !real.sendmsg || !fdtab_init() || !cache_init()) {
 		state = SC_OFF;
+		in_init = false;
 		return;
 	}
+	stats_init();
 	pthread_atfork(init_flush_before_fork, NULL, NULL);
 	state = SC_ON;
+	in_init = false;
 }
 
 void sc_init(void)
@@ -54,8 +63,11 @@ void sc_init(void)
 
 static inline bool on(void)
 {
-	if (__builtin_expect(state == SC_UNINIT, 0))
+	if (__builtin_expect(state == SC_UNINIT, 0)) {
+		if (in_init)
+			return false;
 		sc_init();
+	}
 	return state == SC_ON;
 }
 
@@ -72,17 +84,24 @@ __attribute__((constructor)) static void sc_ctor(void)
 		strcpy(stats_file, f);
 }
 
+static void dump_stats_file(void);
+
 __attribute__((destructor)) static void sc_dtor(void)
+{
+	if (state != SC_ON)
+		return;
+	send_flush_thread();
+	if (stats_file[0])
+		dump_stats_file();
+	stats_exit();
+}
+
+static void dump_stats_file(void)
 {
 	char buf[4096];
 	size_t n;
 	int fd;
 
-	if (state != SC_ON)
-		return;
-	send_flush_thread();
-	if (!stats_file[0])
-		return;
 	fd = real.openat(AT_FDCWD, stats_file,
 			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)

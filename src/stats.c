@@ -1,10 +1,34 @@
-/* stats.c - the counters of this process. */
+/* stats.c - this process's counters and its slot in the stats segment.
+ *
+ * The first process of a server tree creates /dev/shm/sendcache.NAME
+ * (O_EXCL, mode 0600 or 0640 with SENDCACHE_STATS_GROUP) before a master
+ * forks workers or drops privileges; every process counts in a slot of its
+ * own. A fork reserves the child's slot in the parent (prepare handler) so
+ * that a parent that exits at once (a daemonizing server) never leaves the
+ * segment without a live process.
+ */
 #define _GNU_SOURCE
 #include "stats.h"
+#include "config.h"
+#include "real.h"
+#include "shm.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-struct sc_counters stats;
+static struct sc_counters stats_local;
+struct sc_counters *stats_cur = &stats_local;
 
 const char *const stats_names[] = {
 #define SC_COUNTER(name, kind, desc) #name,
@@ -13,6 +37,11 @@ const char *const stats_names[] = {
 	NULL,
 };
 
+static struct sc_shm_header *seg;
+static struct sc_shm_slot *my_slot;
+static char seg_name[SC_SHM_NAME_MAX + sizeof(SC_SHM_PREFIX)];
+static int reserved = -1;            /* slot reserved for the next child */
+
 size_t stats_format(char *buf, size_t size)
 {
 	size_t at = 0;
@@ -20,7 +49,7 @@ size_t stats_format(char *buf, size_t size)
 
 #define SC_COUNTER(name, kind, desc)                                          \
 	n = snprintf(buf + at, size - at, "%s %llu\n", #name,                 \
-		     (unsigned long long)__atomic_load_n(&stats.name,         \
+		     (unsigned long long)__atomic_load_n(&stats_cur->name,    \
 							 __ATOMIC_RELAXED));  \
 	if (n < 0 || (size_t)n >= size - at)                                  \
 		return at;                                                    \
@@ -28,4 +57,281 @@ size_t stats_format(char *buf, size_t size)
 #include "stats_def.h"
 #undef SC_COUNTER
 	return at;
+}
+
+const char *stats_instance(void)
+{
+	return seg ? seg_name + strlen(SC_SHM_PREFIX) : "";
+}
+
+static void seg_lock(void)
+{
+	int32_t me = getpid(), holder;
+
+	for (;;) {
+		holder = 0;
+		if (__atomic_compare_exchange_n(&seg->lock, &holder, me, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		/* A holder killed inside the lock must not block us forever. */
+		if (holder != me && kill(holder, 0) != 0 && errno == ESRCH)
+			__atomic_compare_exchange_n(&seg->lock, &holder, 0, false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		sched_yield();
+	}
+}
+
+static void seg_unlock(void)
+{
+	__atomic_store_n(&seg->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Moves a slot's COUNT counters into the totals and frees it. Readers
+ * retry while seq is odd, so no sum ever sees them twice or not at all. */
+static void fold(struct sc_shm_slot *s)
+{
+	uint64_t *src = (uint64_t *)&s->c, *dst = (uint64_t *)&seg->totals;
+	int i;
+
+	__atomic_add_fetch(&seg->seq, 1, __ATOMIC_ACQ_REL);
+	for (i = 0; i < SC_NCOUNTERS; i++)
+		if (stats_kinds[i] == SC_COUNT)
+			__atomic_add_fetch(&dst[i], src[i], __ATOMIC_RELAXED);
+	memset(&s->c, 0, sizeof(s->c));
+	__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&seg->seq, 1, __ATOMIC_ACQ_REL);
+}
+
+/* A free slot, folding dead ones on the way; marks it with pid. Returns
+ * its index or -1. Called with the segment lock. */
+static int take_slot(int32_t pid)
+{
+	uint32_t i;
+
+	for (i = 0; i < seg->nslots; i++) {
+		struct sc_shm_slot *s = shm_slot(seg, i);
+
+		if (s->pid != 0 && !shm_slot_alive(s))
+			fold(s);
+		if (s->pid == 0) {
+			memset(&s->c, 0, sizeof(s->c));
+			s->start_ticks = pid > 0 ? shm_start_ticks(pid) : 0;
+			__atomic_store_n(&s->pid, pid, __ATOMIC_RELEASE);
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Counts from now on in slot i (taken for this process), carrying over
+ * the gauges of what this process already holds. */
+static void use_slot(int i)
+{
+	struct sc_shm_slot *s = shm_slot(seg, (uint32_t)i);
+
+	s->start_ticks = shm_start_ticks(getpid());
+	s->c.entries = stats_cur->entries;
+	s->c.fds_held = stats_cur->fds_held;
+	s->c.mapped_bytes = stats_cur->mapped_bytes;
+	__atomic_store_n(&s->pid, getpid(), __ATOMIC_RELEASE);
+	my_slot = s;
+	stats_cur = &s->c;
+}
+
+static void atfork_prepare(void)
+{
+	if (!seg)
+		return;
+	seg_lock();
+	reserved = take_slot(-(int32_t)getpid());
+	seg_unlock();
+}
+
+static void atfork_parent(void)
+{
+	reserved = -1;
+}
+
+static void atfork_child(void)
+{
+	struct sc_counters copy = *stats_cur;
+
+	/* The child starts from the parent's gauges, not its counts. */
+	stats_local = copy;
+	stats_cur = &stats_local;
+	my_slot = NULL;
+	if (seg && reserved >= 0)
+		use_slot(reserved);
+	reserved = -1;
+}
+
+static void default_name(char *out, size_t size)
+{
+	const char *prog = program_invocation_short_name;
+	size_t i, n = 0;
+
+	for (i = 0; prog[i] && n < 32; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789_-", prog[i]))
+			out[n++] = prog[i];
+	snprintf(out + n, size - n, "%s%d", n ? "-" : "sendcache-", (int)getpid());
+}
+
+/* Opens an existing segment of ours, or reports why not. Returns the fd. */
+static int open_existing(void)
+{
+	struct stat st;
+	int fd = shm_open(seg_name, O_RDWR, 0);
+
+	if (fd < 0)
+		return -1;
+	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (size_t)st.st_size < sizeof(*seg)) {
+		real.close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* True if some process still counts in the segment at fd. */
+static bool segment_in_use(int fd)
+{
+	struct stat st;
+	struct sc_shm_header *h;
+	struct sc_counters sum;
+	bool used = false;
+
+	if (real.fstat(fd, &st) != 0)
+		return false;
+	h = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		return false;
+	if (shm_validate(h, (size_t)st.st_size) == SHM_OK)
+		used = shm_sum(h, 0, &sum) > 0;
+	munmap(h, (size_t)st.st_size);
+	return used;
+}
+
+static int create_segment(size_t size)
+{
+	mode_t mode = config.stats_group[0] ? 0640 : 0600;
+	struct group *gr;
+	int fd;
+
+	/* O_EXCL in /dev/shm (sticky; glibc adds O_NOFOLLOW): no one else's
+	 * file or symlink can stand in for ours. */
+	fd = shm_open(seg_name, O_RDWR | O_CREAT | O_EXCL, mode);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) != 0)
+		goto fail;
+	if (config.stats_group[0]) {
+		gr = getgrnam(config.stats_group);
+		if (!gr || fchown(fd, (uid_t)-1, gr->gr_gid) != 0 ||
+		    fchmod(fd, mode) != 0) {
+			fprintf(stderr, "sendcache: cannot give group '%s' the stats segment; "
+				"it stays readable by its owner only\n", config.stats_group);
+			fchmod(fd, 0600);
+		}
+	}
+	return fd;
+fail:
+	real.close(fd);
+	shm_unlink(seg_name);
+	return -1;
+}
+
+void stats_init(void)
+{
+	char name[SC_SHM_NAME_MAX];
+	size_t size = shm_size(config.stats_slots);
+	bool fresh = false;
+	int fd, i;
+
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	if (!config.stats)
+		return;
+	if (config.stats_name[0])
+		snprintf(name, sizeof(name), "%s", config.stats_name);
+	else
+		default_name(name, sizeof(name));
+	snprintf(seg_name, sizeof(seg_name), "%s%s", SC_SHM_PREFIX, name);
+
+	fd = open_existing();
+	if (fd >= 0 && !segment_in_use(fd)) {
+		/* Left behind by an instance that is gone: start afresh. */
+		real.close(fd);
+		shm_unlink(seg_name);
+		fd = -1;
+	}
+	if (fd < 0 && errno != EPERM) {
+		fd = create_segment(size);
+		fresh = fd >= 0;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "sendcache: no stats segment %s: %s; counters stay private\n",
+			seg_name, strerror(errno));
+		return;
+	}
+	if (!fresh) {
+		struct stat st;
+
+		if (real.fstat(fd, &st) != 0) {
+			real.close(fd);
+			return;
+		}
+		size = (size_t)st.st_size;
+	}
+	seg = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	real.close(fd);
+	if (seg == MAP_FAILED || (!fresh && shm_validate(seg, size) != SHM_OK)) {
+		fprintf(stderr, "sendcache: stats segment %s is unusable; counters stay private\n",
+			seg_name);
+		if (seg != MAP_FAILED)
+			munmap(seg, size);
+		seg = NULL;
+		return;
+	}
+	if (fresh) {
+		seg->version = SC_SHM_VERSION;
+		seg->header_size = sizeof(*seg);
+		seg->slot_size = sizeof(struct sc_shm_slot);
+		seg->nslots = config.stats_slots;
+		seg->ncounters = SC_NCOUNTERS;
+		seg->creator_pid = getpid();
+		seg->created = time(NULL);
+		__atomic_store_n(&seg->magic, SC_SHM_MAGIC, __ATOMIC_RELEASE);
+	}
+	seg_lock();
+	/* After exec the process may still own its slot from before. */
+	for (i = 0; i < (int)seg->nslots; i++)
+		if (shm_slot(seg, (uint32_t)i)->pid == getpid())
+			break;
+	if (i == (int)seg->nslots)
+		i = take_slot(getpid());
+	seg_unlock();
+	if (i >= 0)
+		use_slot(i);
+}
+
+void stats_exit(void)
+{
+	bool last;
+
+	if (!seg || !my_slot)
+		return;
+	stats_local = *stats_cur;
+	stats_cur = &stats_local;
+	seg_lock();
+	fold(my_slot);
+	my_slot = NULL;
+	{
+		struct sc_counters sum;
+
+		last = shm_sum(seg, 0, &sum) == 0;
+	}
+	seg_unlock();
+	if (last)
+		shm_unlink(seg_name);
 }

@@ -1,4 +1,5 @@
-/* stats.h - per-process counters, relaxed atomic adds. */
+/* stats.h - this process's counters: a slot of the shared-memory segment
+ * (shm.h) when there is one, private memory otherwise. */
 #ifndef SC_STATS_H
 #define SC_STATS_H
 
@@ -11,21 +12,35 @@ struct sc_counters {
 #undef SC_COUNTER
 };
 
-extern struct sc_counters stats;
+/* Where this process counts. Never NULL. */
+extern struct sc_counters *stats_cur;
 
-/* Relaxed: each counter is independent, readers only want eventual sums. */
+/* Relaxed: each counter is independent, readers only want eventual sums;
+ * a process is the only writer of its slot. */
 #define STAT_ADD(name, n) \
-	__atomic_add_fetch(&stats.name, (uint64_t)(n), __ATOMIC_RELAXED)
+	__atomic_add_fetch(&stats_cur->name, (uint64_t)(n), __ATOMIC_RELAXED)
 #define STAT_INC(name) STAT_ADD(name, 1)
 #define STAT_SUB(name, n) \
-	__atomic_sub_fetch(&stats.name, (uint64_t)(n), __ATOMIC_RELAXED)
+	__atomic_sub_fetch(&stats_cur->name, (uint64_t)(n), __ATOMIC_RELAXED)
 
 /* Counter names in declaration order, NULL-terminated. */
 extern const char *const stats_names[];
 
-/* Formats every counter as "name value\n" lines into buf (NUL-terminated
- * if room). Returns the bytes written; stops at the last whole line that
- * fits. No allocation, no syscall: usable in a destructor. */
+/* Formats every counter of this process as "name value\n" lines into buf.
+ * Returns the bytes written; stops at the last whole line that fits. No
+ * allocation, no syscall: usable in a destructor. */
 size_t stats_format(char *buf, size_t size);
+
+/* Creates or joins the instance's segment (config.stats_*) and takes a
+ * slot. On any failure prints one line on stderr and keeps counting in
+ * private memory. Registers the fork handlers that give each child a slot. */
+void stats_init(void);
+
+/* At exit: folds this process's counts into the totals and frees its slot;
+ * the last process of the instance removes the segment. */
+void stats_exit(void);
+
+/* The segment's name (without the leading '/'), or "" when there is none. */
+const char *stats_instance(void);
 
 #endif

@@ -59,9 +59,9 @@ static void test_hits_and_positions(void)
 
 	file_put(path, "0123456789abcdef");
 	ok(content_is(path, "0123456789abcdef"), "a miss reads the file");
-	hits = stats.open_hit;
+	hits = stats_cur->open_hit;
 	a = sc_openat(AT_FDCWD, path, O_RDONLY, 0);
-	is_int(stats.open_hit, hits + 1, "the second open is a hit");
+	is_int(stats_cur->open_hit, hits + 1, "the second open is a hit");
 	stat(path, &real_st);
 	ok(sc_fstat(a, &st) == 0 && st.st_ino == real_st.st_ino &&
 	   st.st_size == 16, "fstat of a handed-out fd answers the snapshot");
@@ -80,10 +80,10 @@ static void test_hits_and_positions(void)
 	is_int(sc_close(b), 0, "close again");
 	errno = 0;
 	ok(sc_close(a) == -1 && errno == EBADF, "a second close says EBADF, as the kernel would");
-	dups = stats.fd_dup;
+	dups = stats_cur->fd_dup;
 	c = sc_openat(AT_FDCWD, path, O_RDONLY | O_NONBLOCK, 0);
 	ok(c == a || c == b, "a pooled descriptor is handed out again");
-	is_int(stats.fd_dup, dups, "without a new dup");
+	is_int(stats_cur->fd_dup, dups, "without a new dup");
 	is_int(sc_lseek(c, 0, SEEK_CUR), 0, "at position 0");
 	sc_close(c);
 	c = sc_openat(AT_FDCWD, path, O_RDWR, 0);
@@ -145,9 +145,9 @@ static void test_relative(void)
 	if (sc_chdir(dir) != 0)
 		diag("chdir failed");
 	ok(content_is("f.txt", "relative"), "relative open after chdir");
-	hits = stats.open_hit;
+	hits = stats_cur->open_hit;
 	ok(content_is("f.txt", "relative"), "relative open again");
-	is_int(stats.open_hit, hits + 1, "served from the cache");
+	is_int(stats_cur->open_hit, hits + 1, "served from the cache");
 	sc_chdir("/");
 	errno = 0;
 	ok(sc_openat(AT_FDCWD, "f.txt", O_RDONLY, 0) == -1 && errno == ENOENT,
@@ -166,9 +166,9 @@ static void test_lost_descriptors(void)
 	pooled = fd;
 	sc_close(fd);                     /* now in the pool */
 	other = open("/etc/hostname", O_RDONLY);
-	lost = stats.fd_lost;
+	lost = stats_cur->fd_lost;
 	is_int(sc_dup3(other, pooled, 0, 0), pooled, "dup2 onto a pooled number");
-	ok(stats.fd_lost > lost, "the cache forgot it");
+	ok(stats_cur->fd_lost > lost, "the cache forgot it");
 	n = (int)read(pooled, buf, sizeof(buf));
 	ok(n > 0 && memcmp(buf, "lost", 4), "the number now reads what was dup'd onto it");
 	fd = sc_openat(AT_FDCWD, path, O_RDONLY, 0);
@@ -176,16 +176,16 @@ static void test_lost_descriptors(void)
 	ok(sc_read(fd, buf, 4) == 4 && !memcmp(buf, "lost", 4), "and reads the right file");
 	/* Closed behind our back, the number reused by a call we see. */
 	syscall(SYS_close, fd);
-	lost = stats.fd_lost;
+	lost = stats_cur->fd_lost;
 	n = sc_dup3(other, fd, 0, 0);
-	ok(n == fd && stats.fd_lost > lost, "a handed-out number closed by syscall() and reused is noticed");
+	ok(n == fd && stats_cur->fd_lost > lost, "a handed-out number closed by syscall() and reused is noticed");
 	close(other);
 	close(pooled);
 	close(fd);
 	ok(content_is(path, "lost and found"), "the cache still serves the file");
-	lost = stats.fd_lost;
+	lost = stats_cur->fd_lost;
 	sc_close_range(3, ~0U, 0);
-	ok(stats.fd_lost > lost, "close_range: the cache forgot what it held");
+	ok(stats_cur->fd_lost > lost, "close_range: the cache forgot what it held");
 	ok(content_is(path, "lost and found") && content_is(path, "lost and found"),
 	   "and starts over");
 }
@@ -195,7 +195,7 @@ static void test_budget(void)
 	char p[PATH_MAX], want[32];
 	size_t keep = config.max_fds;
 	int i, good = 0;
-	uint64_t ev = stats.evictions;
+	uint64_t ev = stats_cur->evictions;
 
 	config.max_fds = 8;
 	for (i = 0; i < 40; i++) {
@@ -205,9 +205,9 @@ static void test_budget(void)
 		good += content_is(p, want) && content_is(p, want);
 	}
 	is_int(good, 40, "40 files through an 8-descriptor budget read right");
-	ok(stats.fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
-	   (unsigned long long)stats.fds_held);
-	ok(stats.evictions > ev, "evictions happened");
+	ok(stats_cur->fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
+	   (unsigned long long)stats_cur->fds_held);
+	ok(stats_cur->evictions > ev, "evictions happened");
 	config.max_fds = keep;
 }
 
@@ -222,13 +222,13 @@ static void test_fork(void)
 	ok(content_is(path, "before fork") && content_is(path, "before fork"), "cached in the parent");
 	pid = fork();
 	if (pid == 0) {
-		uint64_t hits = stats.open_hit;
-		int good = content_is(path, "before fork") && stats.open_hit == hits + 1;
+		uint64_t hits = stats_cur->open_hit;
+		int good = content_is(path, "before fork") && stats_cur->open_hit == hits + 1;
 
 		file_put(path, "changed in the child");
 		settle();
 		good = good && content_is(path, "changed in the child");
-		_exit(good && stats.inval_inotify + stats.inval_revalidate > 0 ? 0 : 1);
+		_exit(good && stats_cur->inval_inotify + stats_cur->inval_revalidate > 0 ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -261,10 +261,10 @@ int main(void)
 	test_budget();
 	test_fork();
 #ifdef SC_TEST_NO_INOTIFY
-	ok(stats.revalidate_stat > 0 && stats.inval_revalidate > 0 && !stats.inval_inotify,
+	ok(stats_cur->revalidate_stat > 0 && stats_cur->inval_revalidate > 0 && !stats_cur->inval_inotify,
 	   "freshness came from stat revalidation (%llu stats, %llu drops)",
-	   (unsigned long long)stats.revalidate_stat,
-	   (unsigned long long)stats.inval_revalidate);
+	   (unsigned long long)stats_cur->revalidate_stat,
+	   (unsigned long long)stats_cur->inval_revalidate);
 #endif
 	tmpdir_remove(dir);
 	return done_testing();

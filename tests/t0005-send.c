@@ -93,7 +93,7 @@ static void test_cork_merge(void)
 	char *data, buf[2100];
 	int one = 1, v = -1, fd = cached_file("k1", 1000, &data);
 	socklen_t len = sizeof(v);
-	uint64_t merged = stats.merged_writev;
+	uint64_t merged = stats_cur->merged_writev;
 	off_t off = 0;
 
 	is_int(sc_setsockopt(srv, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)), 0, "cork accepted");
@@ -106,7 +106,7 @@ static void test_cork_merge(void)
 	is_int(pending(), 0, "and held back");
 	is_int(sc_sendfile(srv, fd, &off, 1000), 1000, "sendfile returns body bytes only");
 	is_int(off, 1000, "and advances the offset");
-	is_int(stats.merged_writev, merged + 1, "one merged writev");
+	is_int(stats_cur->merged_writev, merged + 1, "one merged writev");
 	ok(client_read(buf, HEADLEN + 1000) && !memcmp(buf, head, HEADLEN) &&
 	   !memcmp(buf + HEADLEN, data, 1000), "the client got header + body, in order");
 	one = 0;
@@ -148,7 +148,7 @@ static void test_large_file(void)
 	size_t size = config.merge_max + 4096;
 	char *data, *buf = malloc(size + HEADLEN);
 	int one = 1, fd = cached_file("big", size, &data);
-	uint64_t real_sf = stats.sendfile_real;
+	uint64_t real_sf = stats_cur->sendfile_real;
 	off_t off = 0;
 	ssize_t r, sent = 0;
 
@@ -157,7 +157,7 @@ static void test_large_file(void)
 	while (sent < (ssize_t)size && (r = sc_sendfile(srv, fd, &off, size)) > 0)
 		sent += r;
 	is_int(sent, size, "a file above the merge size is sent whole");
-	ok(stats.sendfile_real > real_sf, "by the real sendfile");
+	ok(stats_cur->sendfile_real > real_sf, "by the real sendfile");
 	ok(client_read(buf, HEADLEN + size) && !memcmp(buf, head, HEADLEN) &&
 	   !memcmp(buf + HEADLEN, data, size), "header first, then the body");
 	one = 0;

@@ -1,0 +1,160 @@
+/* t0007-shm-layout: the stats segment's layout is pinned field by field,
+ * shm_validate() refuses every malformed buffer without reading past it,
+ * and shm_sum() counts gauges of live processes only.
+ *
+ * The offsets below are the on-disk contract between a library and a
+ * sendcache-stat of the same SC_SHM_VERSION: a change here without a
+ * version bump breaks readers of running servers.
+ */
+#include "tap/tap.h"
+#include "shm.h"
+
+#include <unistd.h>
+
+#define NSLOTS 3
+
+#define is_off(type, field, want) \
+	is_int(offsetof(type, field), want, "offsetof(" #type ", " #field ")")
+
+static void header_offsets(void)
+{
+	is_off(struct sc_shm_header, magic, 0);
+	is_off(struct sc_shm_header, version, 8);
+	is_off(struct sc_shm_header, header_size, 12);
+	is_off(struct sc_shm_header, slot_size, 16);
+	is_off(struct sc_shm_header, nslots, 20);
+	is_off(struct sc_shm_header, ncounters, 24);
+	is_off(struct sc_shm_header, creator_pid, 28);
+	is_off(struct sc_shm_header, created, 32);
+	is_off(struct sc_shm_header, seq, 40);
+	is_off(struct sc_shm_header, lock, 44);
+	is_off(struct sc_shm_header, totals, 48);
+}
+
+static void slot_offsets(void)
+{
+	is_off(struct sc_shm_slot, pid, 0);
+	is_off(struct sc_shm_slot, reserved, 4);
+	is_off(struct sc_shm_slot, start_ticks, 8);
+	is_off(struct sc_shm_slot, c, 16);
+}
+
+static void sizes(void)
+{
+	int n = 0, i;
+
+	is_int(sizeof(struct sc_counters), SC_NCOUNTERS * 8,
+	       "counters: %d packed u64", SC_NCOUNTERS);
+	is_int(sizeof(struct sc_shm_header), 48 + SC_NCOUNTERS * 8,
+	       "header: 48 bytes + totals");
+	is_int(sizeof(struct sc_shm_slot), 16 + SC_NCOUNTERS * 8,
+	       "slot: 16 bytes + counters");
+	is_int(shm_size(NSLOTS), sizeof(struct sc_shm_header) +
+	       NSLOTS * sizeof(struct sc_shm_slot), "shm_size(%d)", NSLOTS);
+	ok(!memcmp(&(uint64_t){ SC_SHM_MAGIC }, "SCSTATS1", 8),
+	   "the magic reads SCSTATS1 in memory");
+	while (stats_names[n])
+		n++;
+	is_int(n, SC_NCOUNTERS, "SC_NCOUNTERS is the number of stats_names");
+	for (i = 0; i < SC_NCOUNTERS; i++)
+		if ((stats_kinds[i] != SC_COUNT && stats_kinds[i] != SC_GAUGE) ||
+		    !stats_descs[i] || !stats_descs[i][0])
+			break;
+	is_int(i, SC_NCOUNTERS, "every counter has a kind and a description");
+}
+
+/* A well-formed segment of NSLOTS slots, zeroed, in h (aligned). */
+static void make_good(struct sc_shm_header *h)
+{
+	memset(h, 0, shm_size(NSLOTS));
+	h->magic = SC_SHM_MAGIC;
+	h->version = SC_SHM_VERSION;
+	h->header_size = sizeof(*h);
+	h->slot_size = sizeof(struct sc_shm_slot);
+	h->nslots = NSLOTS;
+	h->ncounters = SC_NCOUNTERS;
+	h->creator_pid = (int32_t)getpid();
+}
+
+static void validate(struct sc_shm_header *h)
+{
+	size_t len = shm_size(NSLOTS);
+
+	make_good(h);
+	is_int(shm_validate(h, len), SHM_OK, "a good segment is valid");
+	is_int(shm_validate(h, 0), SHM_SHORT, "0 bytes: short");
+	is_int(shm_validate(h, 11), SHM_SHORT, "11 bytes (no whole version): short");
+	is_int(shm_validate(h, sizeof(*h) - 1), SHM_SHORT, "cut header: short");
+	is_int(shm_validate(h, len - 1), SHM_SHORT, "cut last slot: short");
+	h->magic ^= 1;
+	is_int(shm_validate(h, len), SHM_BAD_MAGIC, "bad magic");
+	is_int(shm_validate(h, 12), SHM_BAD_MAGIC,
+	       "bad magic is told apart from short at 12 bytes");
+	make_good(h);
+	h->version = SC_SHM_VERSION + 1;
+	is_int(shm_validate(h, len), SHM_BAD_VERSION, "another version");
+	is_int(shm_validate(h, 12), SHM_BAD_VERSION,
+	       "another version is told at 12 bytes, whatever its size");
+	make_good(h);
+	h->header_size += 8;
+	is_int(shm_validate(h, len), SHM_BAD_LAYOUT, "other header_size");
+	make_good(h);
+	h->slot_size -= 8;
+	is_int(shm_validate(h, len), SHM_BAD_LAYOUT, "other slot_size");
+	make_good(h);
+	h->ncounters = SC_NCOUNTERS + 1;
+	is_int(shm_validate(h, len), SHM_BAD_LAYOUT, "other ncounters");
+	make_good(h);
+	h->nslots = 0;
+	is_int(shm_validate(h, len), SHM_BAD_LAYOUT, "no slots");
+	make_good(h);
+	h->nslots = NSLOTS + 1;
+	is_int(shm_validate(h, len), SHM_SHORT, "more slots than bytes: short");
+}
+
+/* totals + a live slot (this process) + a dead one (a start time that is
+ * not ours): COUNT counters of all three, gauges of the live slot only. */
+static void sum(struct sc_shm_header *h)
+{
+	struct sc_shm_slot *live = shm_slot(h, 0), *dead = shm_slot(h, 2);
+	uint64_t ticks = shm_start_ticks(getpid());
+	struct sc_counters out;
+	int n;
+
+	make_good(h);
+	ok(ticks > 0, "shm_start_ticks(getpid()) = %llu",
+	   (unsigned long long)ticks);
+	h->totals.open_hit = 100;
+	live->pid = (int32_t)getpid();
+	live->start_ticks = ticks;
+	live->c.open_hit = 10;
+	live->c.entries = 3;
+	dead->pid = (int32_t)getpid();
+	dead->start_ticks = ticks + 1;
+	dead->c.open_hit = 1;
+	dead->c.entries = 50;
+	n = shm_sum(h, 0, &out);
+	is_int(n, 1, "shm_sum: one live process");
+	is_int(out.open_hit, 111, "COUNT: totals + every slot");
+	is_int(out.entries, 3, "GAUGE: live slots only");
+	n = shm_sum(h, getpid(), &out);
+	is_int(out.open_hit, 11, "one pid: its slots, without the totals");
+	is_int(n, 1, "one pid: one of them live");
+}
+
+int main(void)
+{
+	static union {
+		struct sc_shm_header h;
+		char bytes[sizeof(struct sc_shm_header) +
+			   NSLOTS * sizeof(struct sc_shm_slot)];
+	} seg;
+
+	plan(11 + 4 + 7 + 14 + 6);
+	header_offsets();
+	slot_offsets();
+	sizes();
+	validate(&seg.h);
+	sum(&seg.h);
+	return done_testing();
+}
