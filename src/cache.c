@@ -436,12 +436,12 @@ void cache_opened(const char *path, int flags, int fd)
 
 	if (fd < 0 || !cacheable_flags(flags)) {
 		if (fd >= 0)
-			STAT_INC(open_pass);
+			STAT_INC(open_pass_flags);
 		return;
 	}
 	cache_lock();
 	if (!make_abs(abs, path)) {
-		STAT_INC(open_pass);
+		STAT_INC(open_pass_path);
 		goto out;
 	}
 	HASH_FIND_STR(names, abs, n);
@@ -454,7 +454,7 @@ void cache_opened(const char *path, int flags, int fd)
 	    real.fstatat(AT_FDCWD, abs, &pst, 0) != 0 ||
 	    pst.st_dev != st.st_dev || pst.st_ino != st.st_ino ||
 	    real.fstatat(AT_FDCWD, abs, &lst, AT_SYMLINK_NOFOLLOW) != 0) {
-		STAT_INC(open_pass);
+		STAT_INC(open_pass_type);
 		goto out;
 	}
 	HASH_FIND(hh, inodes, &st.st_dev, sizeof(dev_t) + sizeof(ino_t), ino);

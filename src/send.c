@@ -320,8 +320,11 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 	if (r < 0)
 		return -1;
 real_call:
+	r = real.sendfile(out, in, offp, count);
 	STAT_INC(sendfile_real);
-	return real.sendfile(out, in, offp, count);
+	if (r > 0)
+		STAT_ADD(sendfile_bytes, r);
+	return r;
 }
 
 /* Waits up to the rest of FLUSH_WAIT_MS for room, sending as it comes. */

@@ -13,6 +13,7 @@
 #include "real.h"
 #include "shm.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -194,8 +195,18 @@ static int open_existing(void)
 	return fd;
 }
 
-/* True if some process still counts in the segment at fd. */
-static bool segment_in_use(int fd)
+static bool owned_by_us(int fd)
+{
+	struct stat st;
+
+	return real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	       st.st_uid == geteuid();
+}
+
+/* True if some process still counts in the segment at fd. An invalid
+ * segment counts as in use if invalid_used (it may be one another process
+ * is creating right now). */
+static bool segment_in_use(int fd, bool invalid_used)
 {
 	struct stat st;
 	struct sc_shm_header *h;
@@ -205,12 +216,40 @@ static bool segment_in_use(int fd)
 	if (real.fstat(fd, &st) != 0)
 		return false;
 	h = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (h == MAP_FAILED)
-		return false;
-	if (shm_validate(h, (size_t)st.st_size) == SHM_OK)
+	if (h == MAP_FAILED)            /* empty: not sized by its creator yet */
+		return invalid_used;
+	if (shm_validate(h, (size_t)st.st_size) != SHM_OK)
+		used = invalid_used;
+	else
 		used = shm_sum(h, 0, &sum) > 0;
 	munmap(h, (size_t)st.st_size);
 	return used;
+}
+
+/* Removes segments of ours that no process counts in any more (a server
+ * killed before its exit handlers ran). Run once, when a new instance
+ * starts; only files owned by this user are touched. */
+static void sweep_stale(void)
+{
+	char path[sizeof(SC_SHM_PREFIX) + 256];
+	struct dirent *de;
+	DIR *d = opendir("/dev/shm");
+	int fd;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, SC_SHM_PREFIX + 1, strlen(SC_SHM_PREFIX) - 1))
+			continue;
+		snprintf(path, sizeof(path), "/%s", de->d_name);
+		fd = shm_open(path, O_RDONLY, 0);
+		if (fd < 0)
+			continue;
+		if (owned_by_us(fd) && !segment_in_use(fd, true))
+			shm_unlink(path);
+		real.close(fd);
+	}
+	closedir(d);
 }
 
 static int create_segment(size_t size)
@@ -259,13 +298,14 @@ void stats_init(void)
 	snprintf(seg_name, sizeof(seg_name), "%s%s", SC_SHM_PREFIX, name);
 
 	fd = open_existing();
-	if (fd >= 0 && !segment_in_use(fd)) {
+	if (fd >= 0 && !segment_in_use(fd, false)) {
 		/* Left behind by an instance that is gone: start afresh. */
 		real.close(fd);
 		shm_unlink(seg_name);
 		fd = -1;
 	}
 	if (fd < 0 && errno != EPERM) {
+		sweep_stale();
 		fd = create_segment(size);
 		fresh = fd >= 0;
 	}
