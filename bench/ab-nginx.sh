@@ -46,6 +46,10 @@ readonly SATURATED_PCT=95
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LIB=${SENDCACHE_LIB:-$ROOT/build/libsendcache.so}
+# sendcache-stat reads B's counters before each B nginx stops; the
+# instance is named after this run so that nothing else mixes in.
+STAT_CLI=${SENDCACHE_STAT:-$ROOT/build/sendcache-stat}
+STATS_NAME=ab-nginx-$$
 
 QUICK=0
 SIZES=1k,16m
@@ -54,6 +58,7 @@ DURATION=
 OUT=
 COUNTER=auto           # auto | perf | strace
 COUNT_DURING_RUN=0
+A_STATS_OFF=0           # --a-stats-off: A is nginx + sendcache, counters off
 
 # State the cleanup handler needs. Every process we start is tracked by pid.
 TMP=
@@ -81,6 +86,8 @@ Options:
   --counter perf|strace
                      how to count the worker's system calls (default: perf,
                      strace when perf's raw_syscalls tracepoint is unusable)
+  --a-stats-off      A is nginx + sendcache with SENDCACHE_STATS=0 (no
+                     shared-memory counters), so B/A is the cost of counting
   --count-during-run count during the measured run instead of a separate
                      counting run (req/s then carries the counter's cost)
   -h, --help         this text
@@ -119,6 +126,7 @@ parse_args() {
 		--counter) [ $# -ge 2 ] || die "--counter needs a value"; COUNTER=$2; shift ;;
 		--counter=*) COUNTER=${1#*=} ;;
 		--count-during-run) COUNT_DURING_RUN=1 ;;
+		--a-stats-off) A_STATS_OFF=1 ;;
 		-h|--help) usage; exit 0 ;;
 		*) usage >&2; die "unknown argument: $1" ;;
 		esac
@@ -336,7 +344,11 @@ start_nginx() {
 	STARTING=1
 	if [ "$cfg" = B ]; then
 		# env after taskset: only nginx itself is started with the library.
-		taskset -c "$SERVER_CPU" env LD_PRELOAD="$LIB" \
+		taskset -c "$SERVER_CPU" env LD_PRELOAD="$LIB" SENDCACHE_STATS_NAME="$STATS_NAME" \
+			"$NGINX" -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/error.log" \
+			</dev/null >/dev/null 2>"$TMP/start.err"
+	elif [ "$cfg" = A ] && [ "$A_STATS_OFF" = 1 ]; then
+		taskset -c "$SERVER_CPU" env LD_PRELOAD="$LIB" SENDCACHE_STATS=0 \
 			"$NGINX" -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/error.log" \
 			</dev/null >/dev/null 2>"$TMP/start.err"
 	else
@@ -536,9 +548,11 @@ check_server() {
 	LIB_LOADED=0
 	CONTENT_OK=1
 	grep -qF "$LIB" "/proc/$WORKER_PID/maps" 2>/dev/null && LIB_LOADED=1
-	if [ "$cfg" = B ] && [ $LIB_LOADED = 0 ]; then
+	local want=0
+	[ "$cfg" = B ] || { [ "$cfg" = A ] && [ "$A_STATS_OFF" = 1 ]; } && want=1
+	if [ $want = 1 ] && [ $LIB_LOADED = 0 ]; then
 		flag "$tag: $LIB is not mapped in the nginx worker"
-	elif [ "$cfg" != B ] && [ $LIB_LOADED = 1 ]; then
+	elif [ $want = 0 ] && [ $LIB_LOADED = 1 ]; then
 		die "$tag: the library is mapped in a worker started without it"
 	fi
 	code=$(curl -sS --max-time 30 -o "$TMP/check.body" -w '%{http_code}' "$url" 2>"$TMP/check.err")
@@ -682,6 +696,10 @@ run_one() {
 	[[ $SYSCALLS =~ ^[0-9]+$|^NA$ ]] || die "no system call count ($tag); see raw/$tag.count.txt"
 	check_error_log "$tag"
 	record_row "$label" "$bytes" "$round" "$cfg" "$path" "$body_size"
+	if [ "$cfg" = B ] && [ -x "$STAT_CLI" ]; then
+		"$STAT_CLI" -1 -n "$STATS_NAME" >"$TMP/raw/$tag.stats.txt" 2>&1
+		LAST_STATS=$TMP/raw/$tag.stats.txt
+	fi
 	stop_nginx
 }
 
@@ -692,7 +710,7 @@ readonly CSV_HEADER='size,bytes,round,config,path,requests,duration_s,req_per_s,
 # summarize FORMAT(text|md): per size, medians and spreads of every config
 # and the B/A and B/C ratios, read from rounds.csv.
 summarize() {
-	awk -F, -v fmt="$1" -v dur="$DURATION" -v rounds="$ROUNDS" -v lim="$SATURATED_PCT" '
+	awk -F, -v fmt="$1" -v dur="$DURATION" -v rounds="$ROUNDS" -v lim="$SATURATED_PCT" -v aoff="$A_STATS_OFF" '
 	function median(list,   n, a, i, j, t) {
 		n = split(list, a, " ")
 		if (n == 0) return ""
@@ -714,7 +732,8 @@ summarize() {
 		cli[k] = cli[k] " " $29; err[k] += $12 + $13 + $14 + $15 + $16; have[k] = 1
 	}
 	END {
-		name["A"] = "A nginx"; name["B"] = "B nginx + sendcache"; name["C"] = "C nginx, body in memory"
+		name["A"] = aoff ? "A sendcache, counters off" : "A nginx"
+		name["B"] = "B nginx + sendcache"; name["C"] = "C nginx, body in memory"
 		for (s = 1; s <= ns; s++) {
 			sz = order[s]
 			for (c = 1; c <= 3; c++) {
@@ -954,6 +973,11 @@ main() {
 	summarize text
 	error_flags
 	write_markdown
+	if [ -n "${LAST_STATS-}" ] && [ -s "$LAST_STATS" ]; then
+		echo
+		echo "sendcache-stat -n $STATS_NAME, just before the last B nginx stopped:"
+		cat "$LAST_STATS"
+	fi
 	echo
 	echo "results: $OUT/ (results.md, rounds.csv, machine.txt, raw/)"
 	if [ ${#FLAGS[@]} -gt 0 ]; then

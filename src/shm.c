@@ -111,6 +111,10 @@ int shm_sum(const struct sc_shm_header *h, pid_t pid, struct sc_counters *out)
 			int32_t spid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
 			bool alive;
 
+			/* A slot reserved for a child being forked: live (the
+			 * segment is in use) but nothing to sum yet. */
+			if (spid < 0 && pid <= 0)
+				live += shm_slot_alive(s);
 			if (spid <= 0 || (pid > 0 && spid != pid))
 				continue;
 			alive = shm_slot_alive(s);

@@ -98,7 +98,8 @@ bool shm_slot_alive(const struct sc_shm_slot *s);
 
 /* Sums the segment into *out: totals, every slot's COUNT counters, and
  * the gauges of live slots; only the slot of pid if pid > 0. Retries while
- * a fold is in progress. Returns the number of live processes summed. */
+ * a fold is in progress. Returns the number of live processes (a slot
+ * reserved for a child being forked counts as one). */
 int shm_sum(const struct sc_shm_header *h, pid_t pid, struct sc_counters *out);
 
 #endif

@@ -40,7 +40,7 @@ int main(void)
 	struct sc_config def = config, c;
 	int lines;
 
-	plan(22);
+	plan(26);
 
 	is_int(parse((const char *[]){ NULL }, &c, &lines), 0, "no variables: nothing rejected");
 	is_int(c.max_fds, def.max_fds, "default max_fds");
@@ -79,5 +79,14 @@ int main(void)
 
 	is_int(parse((const char *[]){ "SENDCACHE_MAX_MAPPED=18446744073709551615G", NULL },
 		     &c, &lines), 1, "multiplication overflow rejected");
+
+	is_int(parse((const char *[]){ "SENDCACHE_STATS_NAME=web-1.a_b", "SENDCACHE_STATS=0",
+				       "SENDCACHE_STATS_SLOTS=16", NULL }, &c, &lines), 0,
+	       "stats variables accepted");
+	ok(!strcmp(c.stats_name, "web-1.a_b") && !c.stats && c.stats_slots == 16, "and parsed");
+	is_int(parse((const char *[]){ "SENDCACHE_STATS_NAME=../etc", "SENDCACHE_STATS_GROUP=a b",
+				       "SENDCACHE_STATS_SLOTS=3", NULL }, &c, &lines), 3,
+	       "a name with '/', a group with a space, too few slots rejected");
+	ok(c.stats_name[0] == 0 && c.stats_slots == def.stats_slots, "defaults kept");
 	return done_testing();
 }

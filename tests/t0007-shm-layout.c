@@ -140,6 +140,13 @@ static void sum(struct sc_shm_header *h)
 	n = shm_sum(h, getpid(), &out);
 	is_int(out.open_hit, 11, "one pid: its slots, without the totals");
 	is_int(n, 1, "one pid: one of them live");
+	/* A slot a live parent reserved for a child being forked keeps the
+	 * segment in use even when the parent itself has left its slot. */
+	live->pid = 0;
+	shm_slot(h, 1)->pid = -(int32_t)getpid();
+	n = shm_sum(h, 0, &out);
+	is_int(n, 1, "a slot reserved by a live parent counts as live");
+	is_int(out.open_hit, 101, "and adds nothing to the sums");
 }
 
 int main(void)
@@ -150,7 +157,7 @@ int main(void)
 			   NSLOTS * sizeof(struct sc_shm_slot)];
 	} seg;
 
-	plan(11 + 4 + 7 + 14 + 6);
+	plan(11 + 4 + 7 + 14 + 8);
 	header_offsets();
 	slot_offsets();
 	sizes();

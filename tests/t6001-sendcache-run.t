@@ -5,7 +5,7 @@
 # httpd) server loaded the library.
 . "$(dirname "$0")/tap/tap.sh"
 . "$(dirname "$0")/tap/nginx.sh"
-plan 16
+plan 17
 tap_require_lib
 tap_require gcc nginx curl busybox perl
 run=$tap_top/scripts/sendcache-run
@@ -38,14 +38,16 @@ head -c 5000 /dev/urandom >"$dir/ng/www/f.bin"
 nginx_www_perms "$dir/ng"
 : >"$dir/stats" && chmod 0666 "$dir/stats"
 tap_at_exit nginx_stop "$dir/ng"
-out=$("$run" --stats-file "$dir/stats" --max-fds 64 -- \
-	/usr/sbin/nginx -p "$dir/ng" -c "$dir/ng/nginx.conf" 2>&1)
+out=$("$run" --stats-file "$dir/stats" --max-fds 64 --stats-name "t6001-$$" -- \
+	/usr/sbin/nginx -p "$dir/ng" -c "$dir/ng/nginx.conf" 2>&1 </dev/null)
 is "$?" 0 "nginx started under sendcache-run"
 loaded=$(grep -c 'has sendcache loaded' <<<"$out")
 is "$loaded" 2 "master and worker both have the library (/proc/PID/maps)"
 for i in 1 2 3; do curl -fs -o /dev/null "http://127.0.0.1:$port/f.bin"; done
 got=$(curl -fs "http://127.0.0.1:$port/f.bin" | sha256sum)
 is "$got" "$(sha256sum <"$dir/ng/www/f.bin")" "and serves the right bytes"
+like "$("$tap_top/build/sendcache-stat" -1 -n "t6001-$$")" "processes: 2 live" \
+	"the daemonized master and its worker count in the --stats-name segment"
 nginx_stop "$dir/ng"
 hits=$(awk '$1 == "open_hit" { s += $2 } END { print s + 0 }' "$dir/stats")
 ok "options reached the library: the worker counted $hits hits in --stats-file" test "$hits" -ge 3
