@@ -39,7 +39,27 @@ struct cache_name {
 	char path[];
 };
 
+/* A name known not to exist (ENOENT) or to pass through a non-directory
+ * (ENOTDIR), as stat and open would say. Answered without a syscall until
+ * its directory changes (watched like a cached name) or, unwatched, until
+ * a revalidation by stat disagrees. */
+struct cache_neg {
+	int err;
+	bool watched;
+	unsigned gen;
+	uint64_t checked_ms;
+	struct cache_neg *newer;  /* FIFO, for the bound */
+	UT_hash_handle hh;
+	char path[];
+};
+
+/* Bound on remembered negatives: a client asking for random missing
+ * names must not make the cache grow; the oldest goes first. */
+#define NEG_MAX 4096
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cache_neg *negs, *neg_oldest, *neg_newest;
+static size_t nnegs;
 static struct cache_name *names;
 static struct cache_inode *inodes;
 static struct cache_inode *lru_head, *lru_tail;
@@ -72,6 +92,11 @@ static void cache_lock(void)
 static void cache_unlock(void)
 {
 	pthread_mutex_unlock(&lock);
+}
+
+static bool make_abs(char *out, const char *path)
+{
+	return path_make(out, PATH_MAX, cwd_ok ? cwd : NULL, path);
 }
 
 static void set_slot(int fd, int kind, struct cache_inode *ino)
@@ -195,11 +220,46 @@ static bool make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
 	return true;
 }
 
+static void neg_del(struct cache_neg *g)
+{
+	struct cache_neg **pp = &neg_oldest, *prev = NULL;
+
+	/* The FIFO is singly linked; deletions other than the oldest are
+	 * rare (a name appearing), so a walk is fine. */
+	while (*pp && *pp != g) {
+		prev = *pp;
+		pp = &(*pp)->newer;
+	}
+	if (*pp)
+		*pp = g->newer;
+	if (neg_newest == g)
+		neg_newest = prev;
+	HASH_DEL(negs, g);
+	free(g);
+	nnegs--;
+	STAT_SUB(negatives, 1);
+}
+
+static void negs_changed(const char *path, size_t len, bool subtree)
+{
+	struct cache_neg *g, *tmp;
+
+	HASH_FIND_STR(negs, path, g);
+	if (g)
+		neg_del(g);
+	if (!subtree)
+		return;
+	HASH_ITER(hh, negs, g, tmp)
+		if (!strncmp(g->path, path, len) && (g->path[len] == '/' || len == 1))
+			neg_del(g);
+}
+
 void cache_changed(const char *path, bool subtree)
 {
 	struct cache_name *n, *tmp;
 	size_t len = strlen(path);
 
+	negs_changed(path, len, subtree);
 	HASH_FIND_STR(names, path, n);
 	if (n) {
 		invalidate_locked(n->ino);
@@ -221,6 +281,8 @@ void cache_changed(const char *path, bool subtree)
 
 void cache_drop_all_locked(void)
 {
+	while (neg_oldest)
+		neg_del(neg_oldest);
 	while (inodes)
 		invalidate_locked(inodes);
 	STAT_INC(inval_all);
@@ -290,6 +352,87 @@ static struct cache_name *lookup(const char *abs)
 	return n;
 }
 
+/* A negative for abs, checked like a name (revalidate()). */
+static struct cache_neg *neg_lookup(const char *abs)
+{
+	struct cache_neg *g;
+	struct stat st;
+	uint64_t now;
+	int saved = errno;
+	bool gone;
+
+	HASH_FIND_STR(negs, abs, g);
+	if (!g || (g->watched && g->gen == gen))
+		return g;
+	now = now_ms();
+	if (g->gen == gen && now - g->checked_ms < config.revalidate_ms)
+		return g;
+	if (g->gen != gen) {
+		g->gen = gen;
+		g->watched = watch_path(g->path);
+	}
+	STAT_INC(revalidate_stat);
+	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;
+	errno = saved;
+	if (gone) {
+		neg_del(g);
+		STAT_INC(inval_revalidate);
+		return NULL;
+	}
+	g->checked_ms = now;
+	return g;
+}
+
+static void neg_add(const char *abs, int err)
+{
+	size_t len = strlen(abs);
+	struct cache_neg *g;
+	struct stat st;
+	bool watched;
+
+	HASH_FIND_STR(negs, abs, g);
+	if (g)
+		return;
+	/* Watch first, then check again: a name created in between is
+	 * either seen here or reported by an event. */
+	watched = watch_path(abs);
+	if (real.fstatat(AT_FDCWD, abs, &st, 0) == 0 || errno != err)
+		return;
+	if (nnegs >= NEG_MAX)
+		neg_del(neg_oldest);
+	g = malloc(sizeof(*g) + len + 1);
+	if (!g)
+		return;
+	memcpy(g->path, abs, len + 1);
+	g->err = err;
+	g->watched = watched;
+	g->gen = gen;
+	g->checked_ms = now_ms();
+	g->newer = NULL;
+	if (neg_newest)
+		neg_newest->newer = g;
+	else
+		neg_oldest = g;
+	neg_newest = g;
+	HASH_ADD(hh, negs, path[0], len, g);
+	nnegs++;
+	STAT_INC(negatives);
+}
+
+void cache_failed(const char *path, int err)
+{
+	char abs[PATH_MAX];
+	int saved = errno;
+
+	if (err != ENOENT && err != ENOTDIR)
+		return;
+	cache_lock();
+	if (make_abs(abs, path))
+		neg_add(abs, err);
+	cache_unlock();
+	errno = saved;
+}
+
 /* Only plain read-only opens are served: anything that could make the
  * real call refuse, create, truncate or behave differently goes to the
  * kernel (DESIGN.md §3.3). */
@@ -299,10 +442,6 @@ static bool cacheable_flags(int flags)
 	       O_RDONLY;
 }
 
-static bool make_abs(char *out, const char *path)
-{
-	return path_make(out, PATH_MAX, cwd_ok ? cwd : NULL, path);
-}
 
 static int hand_out(struct cache_inode *ino, int flags)
 {
@@ -343,13 +482,23 @@ int cache_open(const char *path, int flags)
 
 	if (!cacheable_flags(flags))
 		return -1;
+	struct cache_neg *g = NULL;
+
 	cache_lock();
-	if (make_abs(abs, path) && (n = lookup(abs)) != NULL)
-		fd = hand_out(n->ino, flags);
+	if (make_abs(abs, path)) {
+		if ((n = lookup(abs)) != NULL)
+			fd = hand_out(n->ino, flags);
+		else if ((g = neg_lookup(abs)) != NULL)
+			saved = g->err;
+	}
 	cache_unlock();
+	errno = saved;
 	if (fd >= 0)
 		STAT_INC(open_hit);
-	errno = saved;
+	if (g) {
+		STAT_INC(neg_hit);
+		return CACHE_FAIL;
+	}
 	return fd;
 }
 
@@ -434,6 +583,10 @@ void cache_opened(const char *path, int flags, int fd)
 	bool watched;
 	int saved = errno;
 
+	if (fd < 0 && cacheable_flags(flags)) {
+		cache_failed(path, saved);
+		return;
+	}
 	if (fd < 0 || !cacheable_flags(flags)) {
 		if (fd >= 0)
 			STAT_INC(open_pass_flags);
@@ -479,17 +632,28 @@ int cache_stat(const char *path, struct stat *st, bool nofollow)
 {
 	char abs[PATH_MAX];
 	struct cache_name *n;
+	struct cache_neg *g;
 	int rc = -1, saved = errno;
 
 	cache_lock();
-	if (make_abs(abs, path) && (n = lookup(abs)) != NULL &&
-	    !(nofollow && n->is_link)) {
-		*st = n->ino->st;
-		rc = 0;
+	if (make_abs(abs, path)) {
+		if ((n = lookup(abs)) != NULL) {
+			if (!(nofollow && n->is_link)) {
+				*st = n->ino->st;
+				rc = 0;
+			}
+		} else if (!nofollow && (g = neg_lookup(abs)) != NULL) {
+			/* lstat of a dangling symlink succeeds: negatives
+			 * answer only lookups that follow links. */
+			saved = g->err;
+			rc = CACHE_FAIL;
+		}
 	}
 	cache_unlock();
 	if (rc == 0)
 		STAT_INC(stat_hit);
+	if (rc == CACHE_FAIL)
+		STAT_INC(neg_hit);
 	errno = saved;
 	return rc;
 }

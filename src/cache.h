@@ -43,18 +43,29 @@ struct cache_inode {
  * sendcache cannot run; then nothing is ever served. */
 bool cache_init(void);
 
-/* Serves open(path, flags) from the cache. Returns a descriptor, or -1 if
- * not served (errno unchanged): the caller makes the real call and then
+/* Returned by cache_open() and cache_stat() when the cache answers that the
+ * call fails: errno is set to what the kernel said (ENOENT, ENOTDIR). */
+#define CACHE_FAIL (-2)
+
+/* Serves open(path, flags) from the cache. Returns a descriptor,
+ * CACHE_FAIL (errno set) for a name known not to exist, or -1 if not
+ * served (errno unchanged): the caller makes the real call and then
  * reports its result to cache_opened(). */
 int cache_open(const char *path, int flags);
 
-/* After a real open(path, flags) returned fd (>= 0, or -1): caches the file
- * if it is cacheable. Leaves fd and errno as they are. */
+/* After a real open(path, flags) returned fd (>= 0, or -1 with errno):
+ * caches the file, or the name's absence (ENOENT, ENOTDIR), if cacheable.
+ * Leaves fd and errno as they are. */
 void cache_opened(const char *path, int flags, int fd);
 
 /* Answers stat (nofollow false) or lstat from a snapshot. Returns 0 if
- * answered, -1 if not (errno unchanged). */
+ * answered, CACHE_FAIL (errno set) for a name known not to exist (stat
+ * only), -1 if not answered (errno unchanged). */
 int cache_stat(const char *path, struct stat *st, bool nofollow);
+
+/* A real stat of path (following links) failed with err: remembers the
+ * name's absence if err is ENOENT or ENOTDIR. Leaves errno as it is. */
+void cache_failed(const char *path, int err);
 
 /* fstat of a HANDED descriptor. Returns 0 if answered, -1 if not. */
 int cache_fstat(struct fd_slot *s, struct stat *st);

@@ -153,6 +153,8 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 		fd = cache_open(path, flags);
 		if (fd >= 0)
 			return fd;
+		if (fd == CACHE_FAIL)
+			return -1;
 	}
 	fd = real.openat(dirfd, path, flags, mode);
 	if (fd >= 0)
@@ -231,10 +233,18 @@ int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 		return enosys();
 	if (on() && path && path[0] == 0 && (flags & AT_EMPTY_PATH))
 		return sc_fstat(dirfd, st);
-	if (on() && absolute_or_cwd(dirfd, path) &&
-	    !(flags & ~AT_SYMLINK_NOFOLLOW) &&
-	    cache_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0) == 0)
-		return 0;
+	if (on() && absolute_or_cwd(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW)) {
+		int rc = cache_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
+
+		if (rc == 0)
+			return 0;
+		if (rc == CACHE_FAIL)
+			return -1;
+		rc = real.fstatat(dirfd, path, st, flags);
+		if (rc < 0 && flags == 0)
+			cache_failed(path, errno);
+		return rc;
+	}
 	return real.fstatat(dirfd, path, st, flags);
 }
 

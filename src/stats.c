@@ -42,6 +42,10 @@ static struct sc_shm_header *seg;
 static struct sc_shm_slot *my_slot;
 static char seg_name[SC_SHM_NAME_MAX + sizeof(SC_SHM_PREFIX)];
 static int reserved = -1;            /* slot reserved for the next child */
+/* The parent's counters at fork, in private memory: the child must not
+ * read them from the parent's slot, which the parent may already have
+ * changed (or folded away, if it exited) by the time the child runs. */
+static struct sc_counters at_fork;
 
 size_t stats_format(char *buf, size_t size)
 {
@@ -134,6 +138,7 @@ static void use_slot(int i)
 	s->c.entries = stats_cur->entries;
 	s->c.fds_held = stats_cur->fds_held;
 	s->c.mapped_bytes = stats_cur->mapped_bytes;
+	s->c.negatives = stats_cur->negatives;
 	__atomic_store_n(&s->pid, getpid(), __ATOMIC_RELEASE);
 	my_slot = s;
 	stats_cur = &s->c;
@@ -141,6 +146,7 @@ static void use_slot(int i)
 
 static void atfork_prepare(void)
 {
+	at_fork = *stats_cur;
 	if (!seg)
 		return;
 	seg_lock();
@@ -155,10 +161,12 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-	struct sc_counters copy = *stats_cur;
-
 	/* The child starts from the parent's gauges, not its counts. */
-	stats_local = copy;
+	memset(&stats_local, 0, sizeof(stats_local));
+	stats_local.entries = at_fork.entries;
+	stats_local.fds_held = at_fork.fds_held;
+	stats_local.mapped_bytes = at_fork.mapped_bytes;
+	stats_local.negatives = at_fork.negatives;
 	stats_cur = &stats_local;
 	my_slot = NULL;
 	if (seg && reserved >= 0)

@@ -13,6 +13,7 @@ SC_COUNTER(open_full,        COUNT, "opens not cached because the budgets were f
 SC_COUNTER(fd_dup,           COUNT, "descriptors added to an entry's pool (one fcntl each)")
 SC_COUNTER(close_kept,       COUNT, "closes of handed-out descriptors kept in user space")
 SC_COUNTER(stat_hit,         COUNT, "stat/lstat/fstat calls answered from a snapshot")
+SC_COUNTER(neg_hit,          COUNT, "opens and stats answered 'no such file' (ENOENT, ENOTDIR) from the cache")
 SC_COUNTER(cork_kept,        COUNT, "TCP_CORK set or cleared in user space")
 SC_COUNTER(head_held,        COUNT, "writes held back for a merged send")
 SC_COUNTER(merged_writev,    COUNT, "sendfile calls sent as one writev(header + mapping)")
@@ -32,3 +33,4 @@ SC_COUNTER(detach,           COUNT, "handed-out descriptors turned into independ
 SC_COUNTER(entries,          GAUGE, "cached files")
 SC_COUNTER(fds_held,         GAUGE, "descriptors held by the cache, handed out or not")
 SC_COUNTER(mapped_bytes,     GAUGE, "bytes of file mappings held")
+SC_COUNTER(negatives,        GAUGE, "names remembered as missing")

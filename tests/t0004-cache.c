@@ -113,6 +113,7 @@ static void test_freshness(void)
 	ok(sc_fstatat(AT_FDCWD, path, &st, 0) == -1 && errno == ENOENT, "deleted: stat ENOENT");
 	ok(sc_openat(AT_FDCWD, path, O_RDONLY, 0) == -1 && errno == ENOENT, "deleted: open ENOENT");
 	file_put(path, "back");
+	settle();   /* its absence was remembered: the bound is 50 ms */
 	ok(content_is(path, "back") && content_is(path, "back"), "recreated");
 
 	/* A directory on the way renamed away and back. */
@@ -211,6 +212,38 @@ static void test_budget(void)
 	config.max_fds = keep;
 }
 
+/* Names that do not exist are answered without a syscall until they
+ * appear (Apache's .htaccess probes, try_files misses). */
+static void test_negative(void)
+{
+	char missing[160], notdir[160];
+	struct stat st;
+	uint64_t neg;
+
+	snprintf(missing, sizeof(missing), "%s/not-yet", dir);
+	snprintf(notdir, sizeof(notdir), "%s/f.txt/x", dir);
+	file_put(path, "a file");
+	errno = 0;
+	ok(sc_fstatat(AT_FDCWD, missing, &st, 0) == -1 && errno == ENOENT, "a missing name: ENOENT");
+	neg = stats_cur->neg_hit;
+	errno = 0;
+	ok(sc_fstatat(AT_FDCWD, missing, &st, 0) == -1 && errno == ENOENT &&
+	   sc_openat(AT_FDCWD, missing, O_RDONLY, 0) == -1 && errno == ENOENT,
+	   "asked again by stat and open: ENOENT");
+	is_int(stats_cur->neg_hit, neg + 2, "both answered from the cache");
+	errno = 0;
+	ok(sc_fstatat(AT_FDCWD, notdir, &st, 0) == -1 && errno == ENOTDIR &&
+	   sc_fstatat(AT_FDCWD, notdir, &st, 0) == -1 && errno == ENOTDIR &&
+	   stats_cur->neg_hit == neg + 3, "ENOTDIR is remembered too");
+	neg = stats_cur->neg_hit;
+	ok(sc_fstatat(AT_FDCWD, missing, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+	   stats_cur->neg_hit == neg, "lstat is not answered from a stat's negative");
+	file_put(missing, "now here");
+	settle();
+	ok(sc_fstatat(AT_FDCWD, missing, &st, 0) == 0 && content_is(missing, "now here"),
+	   "a name that appears is seen 50 ms later");
+}
+
 /* After fork the child has a cache of its own: it serves hits, and it
  * sees changes through an inotify instance of its own (DESIGN.md §3.7). */
 static void test_fork(void)
@@ -251,7 +284,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(49 + EXTRA_TESTS);
+	plan(55 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -259,6 +292,7 @@ int main(void)
 	test_relative();
 	test_lost_descriptors();
 	test_budget();
+	test_negative();
 	test_fork();
 #ifdef SC_TEST_NO_INOTIFY
 	ok(stats_cur->revalidate_stat > 0 && stats_cur->inval_revalidate > 0 && !stats_cur->inval_inotify,
