@@ -469,7 +469,7 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 		return enosys();
 	if (on() && level == IPPROTO_TCP && opt == TCP_CORK && val && len &&
 	    *len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL) {
-		*(int *)val = s->corked;
+		*(int *)val = (s->corked & CORK_SERVER) != 0;
 		*len = sizeof(int);
 		return 0;
 	}

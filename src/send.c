@@ -12,6 +12,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 /* Response heads of nginx, lighttpd and Apache are a few hundred bytes;
@@ -217,14 +219,15 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	size_t n, held;
 	bool head;
 
-	if (!s->corked && !(flags & MSG_MORE) && !s->hold && !config.hold_heads)
+	if (!(s->corked & CORK_SERVER) && !(flags & MSG_MORE) && !s->hold &&
+	    !config.hold_heads)
 		return false;
 	n = iov_total(iov, iovcnt);
 	if (n == 0)
 		return false;
 	hold_lock(s);
 	held = held_len(s);
-	head = !s->corked && !(flags & MSG_MORE);
+	head = !(s->corked & CORK_SERVER) && !(flags & MSG_MORE);
 	if ((!head || (held == 0 && config.hold_heads && n <= HOLD_MAX &&
 		       iov[0].iov_len >= 7 &&
 		       !memcmp(iov[0].iov_base, "HTTP/1.", 7))) &&
@@ -314,6 +317,12 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 		if (os->hold->len)     /* EFAULT: the file shrank under us */
 			cache_invalidate(ino);
 	}
+	/* A large body: the kernel's own cork, as the server asked, so that
+	 * header and body leave in full segments exactly as without us (two
+	 * setsockopt per large response; none for merged ones). */
+	if ((os->corked & (CORK_SERVER | CORK_KERNEL)) == CORK_SERVER &&
+	    real.setsockopt(out, IPPROTO_TCP, TCP_CORK, &(int){ 1 }, sizeof(int)) == 0)
+		os->corked |= CORK_KERNEL;
 	/* Header first, with MSG_MORE so it shares segments with the body. */
 	r = hold_send(out, os, MSG_MORE);
 	hold_unlock(os);
@@ -379,15 +388,20 @@ void send_flush_thread(void)
 
 void send_cork(int fd, struct fd_slot *s, bool on)
 {
-	s->corked = on;
-	STAT_INC(cork_kept);
-	if (on || !s->hold || !s->hold->len)
-		return;
-	hold_lock(s);
-	/* Uncork pushes what is held; if the socket is full the rest waits
-	 * for the next send or the thread's next blocking point. */
-	hold_send(fd, s, 0);
-	hold_unlock(s);
+	bool kernel = (s->corked & CORK_KERNEL) != 0;
+
+	s->corked = on ? (uint8_t)(s->corked | CORK_SERVER) : 0;
+	if (on || !kernel)
+		STAT_INC(cork_kept);
+	if (!on && s->hold && s->hold->len) {
+		hold_lock(s);
+		/* Uncork pushes what is held; if the socket is full the rest
+		 * waits for the next send or the thread's next blocking point. */
+		hold_send(fd, s, 0);
+		hold_unlock(s);
+	}
+	if (!on && kernel)
+		real.setsockopt(fd, IPPROTO_TCP, TCP_CORK, &(int){ 0 }, sizeof(int));
 }
 
 void send_forget(struct fd_slot *s)
