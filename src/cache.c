@@ -28,13 +28,21 @@
 
 #define POOL_MAX ((int)(sizeof(((struct cache_inode *)0)->pool) / sizeof(int)))
 
+/* How a cached name (or a remembered absence) stays fresh: by inotify
+ * (watched), else by a stat at most every revalidate_ms; and once after a
+ * fork, since events before the child's own watches were added may be
+ * lost. */
+struct fresh {
+	bool watched;
+	unsigned gen;             /* != cache gen: verify once (after fork) */
+	uint64_t checked_ms;      /* last stat check */
+};
+
 struct cache_name {
 	struct cache_inode *ino;
 	struct cache_name *next;  /* the other names of ino */
 	bool is_link;             /* the last component is a symlink */
-	bool watched;             /* false: revalidated by stat */
-	unsigned gen;             /* != cache gen: verify once (after fork) */
-	uint64_t checked_ms;      /* last stat revalidation */
+	struct fresh fresh;
 	UT_hash_handle hh;
 	char path[];
 };
@@ -45,9 +53,7 @@ struct cache_name {
  * a revalidation by stat disagrees. */
 struct cache_neg {
 	int err;
-	bool watched;
-	unsigned gen;
-	uint64_t checked_ms;
+	struct fresh fresh;
 	struct cache_neg *newer;  /* FIFO, for the bound */
 	UT_hash_handle hh;
 	char path[];
@@ -306,36 +312,50 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* Checks by stat a name that is not watched, at most every revalidate_ms,
- * and once after a fork (events before the child's own watches were
- * added may be lost). Returns false if the name is no longer valid. */
+static void fresh_init(struct fresh *f, bool watched)
+{
+	f->watched = watched;
+	f->gen = gen;
+	f->checked_ms = now_ms();
+}
+
+/* True when path must be checked by stat now (see struct fresh). */
+static bool fresh_due(struct fresh *f, const char *path)
+{
+	uint64_t now;
+
+	if (f->watched && f->gen == gen)
+		return false;
+	now = now_ms();
+	if (f->gen == gen && now - f->checked_ms < config.revalidate_ms)
+		return false;
+	if (f->gen != gen) {
+		f->gen = gen;
+		f->watched = watch_path(path);
+	}
+	f->checked_ms = now;
+	STAT_INC(revalidate_stat);
+	return true;
+}
+
+/* Checks a name by stat when due. Returns false if it is no longer valid
+ * (the entry is dropped). */
 static bool revalidate(struct cache_name *n)
 {
 	struct stat st;
-	uint64_t now;
-	int saved;
+	int saved = errno;
+	bool same;
 
-	if (n->watched && n->gen == gen)
+	if (!fresh_due(&n->fresh, n->path))
 		return true;
-	now = now_ms();
-	if (n->gen == gen && now - n->checked_ms < config.revalidate_ms)
-		return true;
-	if (n->gen != gen) {
-		n->gen = gen;
-		n->watched = watch_path(n->path);
-	}
-	saved = errno;
-	STAT_INC(revalidate_stat);
-	if (real.fstatat(AT_FDCWD, n->path, &st, 0) != 0 ||
-	    !same_file(&st, &n->ino->st)) {
-		errno = saved;
+	same = real.fstatat(AT_FDCWD, n->path, &st, 0) == 0 &&
+	       same_file(&st, &n->ino->st);
+	errno = saved;
+	if (!same) {
 		invalidate_locked(n->ino);
 		STAT_INC(inval_revalidate);
-		return false;
 	}
-	errno = saved;
-	n->checked_ms = now;
-	return true;
+	return same;
 }
 
 static struct cache_name *lookup(const char *abs)
@@ -357,21 +377,12 @@ static struct cache_neg *neg_lookup(const char *abs)
 {
 	struct cache_neg *g;
 	struct stat st;
-	uint64_t now;
 	int saved = errno;
 	bool gone;
 
 	HASH_FIND_STR(negs, abs, g);
-	if (!g || (g->watched && g->gen == gen))
+	if (!g || !fresh_due(&g->fresh, g->path))
 		return g;
-	now = now_ms();
-	if (g->gen == gen && now - g->checked_ms < config.revalidate_ms)
-		return g;
-	if (g->gen != gen) {
-		g->gen = gen;
-		g->watched = watch_path(g->path);
-	}
-	STAT_INC(revalidate_stat);
 	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;
 	errno = saved;
 	if (gone) {
@@ -379,7 +390,6 @@ static struct cache_neg *neg_lookup(const char *abs)
 		STAT_INC(inval_revalidate);
 		return NULL;
 	}
-	g->checked_ms = now;
 	return g;
 }
 
@@ -405,9 +415,7 @@ static void neg_add(const char *abs, int err)
 		return;
 	memcpy(g->path, abs, len + 1);
 	g->err = err;
-	g->watched = watched;
-	g->gen = gen;
-	g->checked_ms = now_ms();
+	fresh_init(&g->fresh, watched);
 	g->newer = NULL;
 	if (neg_newest)
 		neg_newest->newer = g;
@@ -566,9 +574,7 @@ static void name_add(struct cache_inode *ino, const char *abs, bool watched,
 	memcpy(n->path, abs, len + 1);
 	n->ino = ino;
 	n->is_link = is_link;
-	n->watched = watched;
-	n->gen = gen;
-	n->checked_ms = now_ms();
+	fresh_init(&n->fresh, watched);
 	n->next = ino->names;
 	ino->names = n;
 	HASH_ADD(hh, names, path[0], len, n);

@@ -350,13 +350,7 @@ mv "$dir/access.log" "$dir/access.log.plain"
 
 # --- with the library -----------------------------------------------------
 
-nginx_start "$dir" with || bail_out "nginx with the library did not start"
-worker=$NGINX_WORKER_PID
-if (( NGINX_PRELOADED )); then
-	ok "the library is mapped in the worker" nginx_has_lib "$worker"
-else
-	skip "TAP_NO_PRELOAD=1"
-fi
+nginx_start_with "$dir"
 
 for ((r = 1; r <= rounds; r++)); do
 	for ((c = 0; c < ncases; c++)); do

@@ -179,13 +179,7 @@ symlink_round() {
 nginx_www_perms "$dir"
 plan $(( rounds * per_round + 3 ))
 
-nginx_start "$dir" with || bail_out "nginx with the library did not start"
-worker=$NGINX_WORKER_PID
-if (( NGINX_PRELOADED )); then
-	ok "the library is mapped in the worker" nginx_has_lib "$worker"
-else
-	skip "TAP_NO_PRELOAD=1"
-fi
+nginx_start_with "$dir"
 
 for ((r = 1; r <= rounds; r++)); do
 	file_round "$r"

@@ -91,14 +91,7 @@ all_files_right() {
 
 plan 6
 
-SENDCACHE_MAX_FDS=$budget nginx_start "$dir" with ||
-	bail_out "nginx with the library did not start"
-worker=$NGINX_WORKER_PID
-if (( NGINX_PRELOADED )); then
-	ok "the library is mapped in the worker" nginx_has_lib "$worker"
-else
-	skip "TAP_NO_PRELOAD=1"
-fi
+SENDCACHE_MAX_FDS=$budget nginx_start_with "$dir"
 
 before=$(fd_count "$worker")
 

@@ -252,3 +252,16 @@ nginx_log_problems() {
 	grep -E '\[(crit|alert|emerg)\]' "$1/error.log" 2>/dev/null
 	return 0
 }
+
+# nginx_start_with DIR: nginx_start DIR with the library, bailing out if it
+# does not start; sets $worker and asserts (one test, or a skip under
+# TAP_NO_PRELOAD=1) that the library is mapped in the worker.
+nginx_start_with() {
+	nginx_start "$1" with || bail_out "nginx with the library did not start"
+	worker=$NGINX_WORKER_PID
+	if (( NGINX_PRELOADED )); then
+		ok "the library is mapped in the worker" nginx_has_lib "$worker"
+	else
+		skip "TAP_NO_PRELOAD=1"
+	fi
+}
