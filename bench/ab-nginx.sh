@@ -46,6 +46,8 @@ readonly SATURATED_PCT=95
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LIB=${SENDCACHE_LIB:-$ROOT/build/libsendcache.so}
+# shellcheck source=tests/tap/nginx.sh
+. "$ROOT/tests/tap/nginx.sh"
 # sendcache-stat reads B's counters before each B nginx stops; the
 # instance is named after this run so that nothing else mixes in.
 STAT_CLI=${SENDCACHE_STAT:-$ROOT/build/sendcache-stat}
@@ -217,12 +219,12 @@ check_prereqs() {
 make_site() {
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/sendcache-ab.XXXXXX") || die "mktemp failed"
 	chmod 0755 "$TMP"
-	mkdir -m 0755 "$TMP/site" "$TMP/tmp" "$TMP/raw"
+	mkdir -m 0755 "$TMP/www" "$TMP/tmp" "$TMP/raw"
 	local i
 	for i in "${!SIZE_LABELS[@]}"; do
-		head -c "${SIZE_BYTES[$i]}" /dev/urandom >"$TMP/site/${SIZE_LABELS[$i]}.bin" ||
-			die "cannot write $TMP/site/${SIZE_LABELS[$i]}.bin"
-		chmod 0644 "$TMP/site/${SIZE_LABELS[$i]}.bin"
+		head -c "${SIZE_BYTES[$i]}" /dev/urandom >"$TMP/www/${SIZE_LABELS[$i]}.bin" ||
+			die "cannot write $TMP/www/${SIZE_LABELS[$i]}.bin"
+		chmod 0644 "$TMP/www/${SIZE_LABELS[$i]}.bin"
 	done
 	# Letters and digits only: nothing nginx would read as a variable or quote.
 	MEM_BODY=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom 2>/dev/null | head -c "$MEM_BYTES")
@@ -256,56 +258,12 @@ pick_port() {
 	return 1
 }
 
-# Debian's nginx.conf and sites-available/default, reduced to one worker and
-# with every path inside $TMP. The dynamic modules of modules-enabled/ are
-# left out: none of them is on the static-file path.
+# Debian's nginx.conf and default site with every path inside $TMP (the
+# tests' own nginx_conf), plus the in-memory anchor C.
 write_config() {
-	local user_line=
-	[ "$(id -u)" = 0 ] && user_line='user www-data;'
-	cat >"$TMP/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/error.log;
-
-events {
-	worker_connections 768;
-}
-
-http {
-	sendfile on;
-	tcp_nopush on;
-	types_hash_max_size 2048;
-
-	include /etc/nginx/mime.types;
-	default_type application/octet-stream;
-
-	access_log $TMP/access.log combined;
-
-	gzip on;
-
-	client_body_temp_path $TMP/tmp/body;
-	proxy_temp_path $TMP/tmp/proxy;
-	fastcgi_temp_path $TMP/tmp/fastcgi;
-	uwsgi_temp_path $TMP/tmp/uwsgi;
-	scgi_temp_path $TMP/tmp/scgi;
-
-	server {
-		listen 127.0.0.1:$PORT default_server;
-		root $TMP/site;
-		index index.html index.htm;
-		server_name _;
-
-		location / {
-			try_files \$uri \$uri/ =404;
-		}
-
-		location = /mem {
-			return 200 "$MEM_BODY";
-		}
-	}
-}
-EOF
+	nginx_conf "$TMP" "$PORT" "		location = /mem {
+			return 200 \"$MEM_BODY\";
+		}"
 }
 
 # ------------------------------------------------------------ nginx control
@@ -673,7 +631,7 @@ record_row() {
 run_one() {
 	local idx=$1 round=$2 cfg=$3
 	local label=${SIZE_LABELS[$idx]} bytes=${SIZE_BYTES[$idx]}
-	local path=/$label.bin expected=$TMP/site/$label.bin body_size=${SIZE_BYTES[$idx]}
+	local path=/$label.bin expected=$TMP/www/$label.bin body_size=${SIZE_BYTES[$idx]}
 	if [ "$cfg" = C ]; then
 		path=/mem expected=$TMP/mem.expected body_size=$MEM_BYTES
 	fi

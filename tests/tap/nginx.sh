@@ -28,7 +28,7 @@ _nginx_term_steps=40     # 2 s after TERM, then KILL
 # /etc/nginx/nginx.conf plus its default site, serving DIR/www on
 # 127.0.0.1:PORT with one worker. Creates DIR/www (0755) if needed.
 nginx_conf() {
-	local dir=$1 port=$2 user_line=
+	local dir=$1 port=$2 extra=${3-} user_line=
 	# Debian's "user www-data;" only means something to a root master; a
 	# non-root run keeps its own user and nginx would warn about the line.
 	(( EUID == 0 )) && user_line='user www-data;'
@@ -74,6 +74,7 @@ http {
 		location / {
 			try_files \$uri \$uri/ =404;
 		}
+$extra
 	}
 }
 EOF
