@@ -77,7 +77,7 @@ static bool cwd_ok;
 static int fd_base;            /* our descriptors live at or above this */
 static unsigned gen;           /* bumped in a forked child, see below */
 static bool forked;            /* a child still trusting its parent's view */
-static uint64_t fork_ms;       /* when this child was forked */
+static uint64_t fork_ms;       /* age of the view a child inherited */
 int cache_maps_out;            /* cache_mmap() references, atomic */
 
 /* A mapping handed to the server by cache_mmap(), by address. */
@@ -98,9 +98,10 @@ static uint64_t now_ms(void)
 }
 
 /* After fork the child shares its parent's inotify instance, which the
- * parent drained just before forking (atfork_prepare): for revalidate_ms
- * the child trusts what it inherited, as a name unwatched would be
- * trusted, without reading events that are the parent's. A child that
+ * parent read at most check_ms before forking (atfork_prepare): for
+ * revalidate_ms after that read the child trusts what it inherited, as a
+ * name unwatched would be trusted, without reading events that are the
+ * parent's. A child that
  * serves one request and exits (busybox httpd) pays no syscall for
  * freshness; a longer-lived one then opens its own instance and checks
  * every name once (gen). */
@@ -888,6 +889,19 @@ ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off)
 	return (ssize_t)n;
 }
 
+bool cache_at_eof(struct fd_slot *s, off_t off)
+{
+	struct cache_inode *ino = s->ino;
+	bool eof;
+
+	if (off < ino->st.st_size)
+		return false;
+	cache_lock();
+	eof = !ino->stale && all_watched(ino);
+	cache_unlock();
+	return eof;
+}
+
 void *cache_mmap(struct fd_slot *s, size_t len)
 {
 	struct cache_inode *ino = s->ino;
@@ -1048,7 +1062,7 @@ static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
 	if (!forked)
-		watch_drain(now_ms());
+		watch_poll(now_ms());
 }
 
 static void atfork_parent(void)
@@ -1062,7 +1076,7 @@ static void atfork_child(void)
 	/* A grandchild forked inside its parent's window inherits that
 	 * window: the view it trusts is as old as the first fork. */
 	if (!forked)
-		fork_ms = now_ms();
+		fork_ms = watch_polled_ms();
 	forked = true;
 }
 

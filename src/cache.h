@@ -79,6 +79,11 @@ void cache_failed(const char *path, int err);
  * the caller makes the real call. errno is left unchanged. */
 ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off);
 
+/* True if off is at or past the end of the file of HANDED slot s, as the
+ * kernel would see it now (a fresh, watched entry): a sendfile from there
+ * sends nothing. */
+bool cache_at_eof(struct fd_slot *s, off_t off);
+
 /* mmap(NULL, len, PROT_READ, MAP_SHARED or MAP_PRIVATE, fd, 0) of a HANDED
  * descriptor: the entry's own read-only mapping, reference-counted. The
  * same inode's page cache, so the bytes are those a real mapping shows.

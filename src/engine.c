@@ -278,10 +278,19 @@ int sc_xstat_version(int ver)
 
 ssize_t sc_sendfile(int out, int in, off_t *off, size_t count)
 {
+	struct fd_slot *is = fdtab_get(in), *os;
+
 	if (!real.sendfile)
 		return enosys();
 	if (!on())
 		return real.sendfile(out, in, off, count);
+	/* The call that tells a server looping until 0 (busybox httpd) that
+	 * the file is done: the kernel would send nothing and say 0. */
+	if (is && is->kind == FD_HANDED && (os = send_tcp_slot(out)) != NULL &&
+	    !send_holds(os) && cache_at_eof(is, off ? *off : is->pos)) {
+		STAT_INC(sendfile_eof);
+		return 0;
+	}
 	return send_sendfile(out, in, off, count);
 }
 

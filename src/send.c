@@ -57,6 +57,11 @@ static size_t held_len(const struct fd_slot *s)
 	return s->hold ? s->hold->len : 0;
 }
 
+bool send_holds(const struct fd_slot *s)
+{
+	return held_len(s) != 0;
+}
+
 struct fd_slot *send_tcp_slot(int fd)
 {
 	struct fd_slot *s = fdtab_get(fd);

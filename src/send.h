@@ -20,6 +20,9 @@
  * else NULL. */
 struct fd_slot *send_tcp_slot(int fd);
 
+/* True if bytes are held back on the TCP socket of slot s. */
+bool send_holds(const struct fd_slot *s);
+
 /* Offers a write of iov (total n bytes, flags as for send) on TCP socket
  * fd to the engine. Returns true if the engine took it, with the call's
  * result in *ret (errno set when -1); false if the caller must make the

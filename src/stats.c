@@ -41,6 +41,9 @@ const char *const stats_names[] = {
 static struct sc_shm_header *seg;
 static struct sc_shm_slot *my_slot;
 static char seg_name[SC_SHM_NAME_MAX + sizeof(SC_SHM_PREFIX)];
+/* This process's pid: getpid() is a syscall, and a server forking per
+ * connection would pay several per fork. Set at init and in each child. */
+static int32_t my_pid;
 static int reserved = -1;            /* slot reserved for the next child */
 /* The parent's counters at fork, in private memory: the child must not
  * read them from the parent's slot, which the parent may already have
@@ -71,7 +74,7 @@ const char *stats_instance(void)
 
 static void seg_lock(void)
 {
-	int32_t me = getpid(), holder;
+	int32_t me = my_pid, holder;
 
 	for (;;) {
 		holder = 0;
@@ -123,7 +126,8 @@ static int take_slot(int32_t pid)
 		for (i = 0; i < seg->nslots; i++) {
 			struct sc_shm_slot *s = shm_slot(seg, i);
 
-			if (s->pid > 0 && pass == 0 && kill(s->pid, 0) < 0 &&
+			if (s->pid > 0 && pass == 0 && s->pid != my_pid &&
+			    kill(s->pid, 0) < 0 &&
 			    errno == ESRCH)
 				fold(s);
 			if (s->pid != 0 && pass == 1 && !shm_slot_alive(s))
@@ -150,7 +154,7 @@ static void use_slot(int i, uint64_t ticks)
 	s->c.fds_held = stats_cur->fds_held;
 	s->c.mapped_bytes = stats_cur->mapped_bytes;
 	s->c.negatives = stats_cur->negatives;
-	__atomic_store_n(&s->pid, getpid(), __ATOMIC_RELEASE);
+	__atomic_store_n(&s->pid, my_pid, __ATOMIC_RELEASE);
 	my_slot = s;
 	stats_cur = &s->c;
 }
@@ -161,7 +165,7 @@ static void atfork_prepare(void)
 	if (!seg)
 		return;
 	seg_lock();
-	reserved = take_slot(-(int32_t)getpid());
+	reserved = take_slot(-my_pid);
 	seg_unlock();
 }
 
@@ -180,6 +184,7 @@ static void atfork_child(void)
 	stats_local.negatives = at_fork.negatives;
 	stats_cur = &stats_local;
 	my_slot = NULL;
+	my_pid = getpid();
 	if (seg && reserved >= 0)
 		use_slot(reserved, shm_fork_ticks());
 	reserved = -1;
@@ -307,6 +312,8 @@ void stats_init(void)
 	bool fresh = false;
 	int fd, i;
 
+	my_pid = getpid();
+
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	if (!config.stats)
 		return;
@@ -358,20 +365,20 @@ void stats_init(void)
 		seg->slot_size = sizeof(struct sc_shm_slot);
 		seg->nslots = config.stats_slots;
 		seg->ncounters = SC_NCOUNTERS;
-		seg->creator_pid = getpid();
+		seg->creator_pid = my_pid;
 		seg->created = time(NULL);
 		__atomic_store_n(&seg->magic, SC_SHM_MAGIC, __ATOMIC_RELEASE);
 	}
 	seg_lock();
 	/* After exec the process may still own its slot from before. */
 	for (i = 0; i < (int)seg->nslots; i++)
-		if (shm_slot(seg, (uint32_t)i)->pid == getpid())
+		if (shm_slot(seg, (uint32_t)i)->pid == my_pid)
 			break;
 	if (i == (int)seg->nslots)
-		i = take_slot(getpid());
+		i = take_slot(my_pid);
 	seg_unlock();
 	if (i >= 0)
-		use_slot(i, shm_start_ticks(getpid()));
+		use_slot(i, shm_start_ticks(my_pid));
 }
 
 void stats_exit(void)

@@ -235,18 +235,17 @@ static void dispatch(const struct inotify_event *ev)
 	}
 }
 
-void watch_poll(uint64_t now_ms)
+uint64_t watch_polled_ms(void)
 {
-	if (ifd >= 0 && now_ms - last_poll_ms >= config.check_ms)
-		watch_drain(now_ms);
+	return ifd >= 0 ? last_poll_ms : 0;
 }
 
-void watch_drain(uint64_t now_ms)
+void watch_poll(uint64_t now_ms)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
-	if (ifd < 0)
+	if (ifd < 0 || now_ms - last_poll_ms < config.check_ms)
 		return;
 	last_poll_ms = now_ms;
 	while ((n = real.read(ifd, buf, sizeof(buf))) > 0) {

@@ -25,9 +25,9 @@ bool watch_path(const char *abs);
  * calls cache_changed() for each. now_ms is CLOCK_MONOTONIC_COARSE. */
 void watch_poll(uint64_t now_ms);
 
-/* Reads pending events now, whenever the last read was (before a fork:
- * the child starts from a view as fresh as the parent's). */
-void watch_drain(uint64_t now_ms);
+/* When events were last read (now_ms of that watch_poll), or 0 without
+ * inotify: the age of the view of a process forked now. */
+uint64_t watch_polled_ms(void);
 
 /* In a forked child: the inotify fd is shared with the parent (both would
  * consume the same events). Called lazily before the child's first use:
