@@ -468,9 +468,14 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 	if (!real.getsockopt)
 		return enosys();
 	if (on() && level == IPPROTO_TCP && opt == TCP_CORK && val && len &&
-	    *len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL) {
-		*(int *)val = (s->corked & CORK_SERVER) != 0;
-		*len = sizeof(int);
+	    (s = send_tcp_slot(fd)) != NULL) {
+		/* As the kernel does (do_tcp_getsockopt): the first
+		 * min(*len, sizeof(int)) bytes of the int, that length back. */
+		int v = (s->corked & CORK_SERVER) != 0;
+		socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
+
+		memcpy(val, &v, n);
+		*len = n;
 		return 0;
 	}
 	return real.getsockopt(fd, level, opt, val, len);

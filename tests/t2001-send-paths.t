@@ -84,7 +84,7 @@ nobody=(304-poll 304-epoll 304-select 304-accept 304-recv 304-read 404-poll 404-
 resets=(write.sendfile.count write.sendfile.ignore write.sendfile.default
 	send-nosignal.sendfile.count send-nosignal.send.count write.write.count)
 # Assertions: 3 per scenario, plus the checks of bodies and totals.
-plan $(( 3 * (${#heads[@]} * 2 + 3 + 3 + ${#nobody[@]} + 1 + 2 + 4 + 2 + ${#resets[@]} * 2 + 1) +
+plan $(( 3 * (${#heads[@]} * 2 + 3 + 3 + ${#nobody[@]} + 1 + 2 + 1 + 4 + 2 + ${#resets[@]} * 2 + 1) +
 	${#heads[@]} * 2 + 3 + 3 + 1 + 4 + 1 + 2 + 1 ))
 # 2. Every way a header arrives; corked (the library keeps the cork) or
 # plain (held as an HTTP head); merged with a mapped body in one writev.
@@ -129,6 +129,8 @@ scenario pos-held "$dir/small.txt" merged_writev\>=2 open_hit\>=1
 scenario pos-plain "$dir/small.txt" open_hit\>=1 merged_writev==0
 is "$(grep -c '^read bytes: .' "$dir/pos-held.without.log")" 2 \
 	"pos: the transcript shows the bytes each read returned"
+# getsockopt(TCP_CORK) with the lengths a server may pass (8, 4, 1, 0).
+scenario getsockopt-len /dev/null cork_kept\>=2
 
 # 4. Non-blocking sockets against a slow reader, two responses back to
 # back with 7000-byte heads: partial writes split heads and bodies.
