@@ -344,13 +344,17 @@ ssize_t sc_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return real.sendmsg(fd, msg, flags);
 }
 
-/* Before the server reads from a socket, what it wrote must be out. */
-static void before_read(int fd)
+/* Before the server reads from a socket, what it wrote must be out.
+ * Returns true (errno set) if the read must fail with the connection's
+ * error, which that flush took from the kernel. */
+static bool before_read(int fd)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
-	if (s && s->hold)
-		send_flush_fd(fd, s);
+	if (!s || !s->hold)
+		return false;
+	send_flush_fd(fd, s);
+	return send_take_error(s);
 }
 
 ssize_t sc_read(int fd, void *buf, size_t n)
@@ -366,8 +370,8 @@ ssize_t sc_read(int fd, void *buf, size_t n)
 			s->pos += r;
 		return r;
 	}
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.read(fd, buf, n);
 }
 
@@ -384,23 +388,23 @@ ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
 			s->pos += r;
 		return r;
 	}
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.readv(fd, iov, iovcnt);
 }
 
 ssize_t sc_recvfrom(int fd, void *buf, size_t n, int flags,
 		    struct sockaddr *from, socklen_t *fromlen)
 {
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.recvfrom(fd, buf, n, flags, from, fromlen);
 }
 
 ssize_t sc_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.recvmsg(fd, msg, flags);
 }
 
@@ -483,8 +487,11 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 
 int sc_shutdown(int fd, int how)
 {
-	if (on())
-		before_read(fd);
+	struct fd_slot *s = fdtab_get(fd);
+
+	/* Flushes first; an error it meets stays for the next call. */
+	if (on() && s && s->hold)
+		send_flush_fd(fd, s);
 	return real.shutdown ? real.shutdown(fd, how) : enosys();
 }
 

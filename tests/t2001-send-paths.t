@@ -83,8 +83,12 @@ heads=(write write2 writev writev-iovmax send sendto sendmsg send-more sendto-mo
 nobody=(304-poll 304-epoll 304-select 304-accept 304-recv 304-read 404-poll 404-recv head-poll head-read)
 resets=(write.sendfile.count write.sendfile.ignore write.sendfile.default
 	send-nosignal.sendfile.count send-nosignal.send.count write.write.count)
+early=(write.poll.none.count write.poll.none.default write.poll.recv.count
+	write.poll.sendfile.count write.poll.write.count write.none.write.count
+	send-nosignal.poll.sendfile.count send-nosignal.none.sendfile.count
+	send-nosignal.poll.send.count)
 # Assertions: 3 per scenario, plus the checks of bodies and totals.
-plan $(( 3 * (${#heads[@]} * 2 + 3 + 3 + ${#nobody[@]} + 1 + 2 + 1 + 4 + 2 + ${#resets[@]} * 2 + 1) +
+plan $(( 3 * (${#heads[@]} * 2 + 3 + 3 + ${#nobody[@]} + 1 + 2 + 1 + 4 + 2 + ${#resets[@]} * 2 + ${#early[@]} + 1) +
 	${#heads[@]} * 2 + 3 + 3 + 1 + 4 + 1 + 2 + 1 ))
 # 2. Every way a header arrives; corked (the library keeps the cork) or
 # plain (held as an HTTP head); merged with a mapped body in one writev.
@@ -167,6 +171,20 @@ for f in mid.bin big.bin; do
 			scenario "reset-$n" "$dir/$f" head_held\>=1
 		fi
 	done
+done
+
+# A client that resets after the head was written, before the body: the
+# head is still held, and whoever flushes it (a blocking point, the body
+# call, close) must leave the server what the kernel would have told it:
+# the connection's ECONNRESET once, to the server's next call (a flush
+# takes it from the kernel), EPIPE after, no SIGPIPE for bytes whose
+# write already succeeded, and sendfile's SIGPIPE even after a head sent
+# with MSG_NOSIGNAL.
+for n in "${early[@]}"; do
+	case $n in
+	*.poll.*) scenario "early-$n" "$dir/mid.bin" head_held\>=1 flush_blocking\>=1 ;;
+	*) scenario "early-$n" "$dir/mid.bin" head_held\>=1 ;;
+	esac
 done
 
 # Files over 4 GiB: sendfile with an offset past 2^32, sendfile(NULL) and
