@@ -285,12 +285,26 @@ static ssize_t sendfile_merged(int out, struct fd_slot *os,
 	return account(os, r, n);
 }
 
+/* No body byte followed a head sent with MSG_MORE (end of file, an error):
+ * the kernel would keep the head queued until the next send, or for
+ * 200 ms, while the client waits for it. Clearing TCP_CORK on a socket
+ * that is not corked pushes what is queued (tcp_sock_set_cork ->
+ * tcp_push_pending_frames). Keeps errno. */
+static void push_more(int fd)
+{
+	int e = errno;
+
+	real.setsockopt(fd, IPPROTO_TCP, TCP_CORK, &(int){ 0 }, sizeof(int));
+	errno = e;
+}
+
 ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 {
 	struct fd_slot *is = fdtab_get(in), *os = send_tcp_slot(out);
 	bool handed = is && is->kind == FD_HANDED;
 	off_t *offp = off ? off : (handed ? &is->pos : NULL);
 	struct cache_inode *ino = handed ? is->ino : NULL;
+	bool more = false;      /* held bytes went out with MSG_MORE alone */
 	ssize_t r;
 
 	if (os && send_take_error(os))
@@ -323,6 +337,7 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 	    real.setsockopt(out, IPPROTO_TCP, TCP_CORK, &(int){ 1 }, sizeof(int)) == 0)
 		os->corked |= CORK_KERNEL;
 	/* Header first, with MSG_MORE so it shares segments with the body. */
+	more = !(os->corked & CORK_KERNEL);
 	r = hold_send(out, os, MSG_MORE);
 	hold_unlock(os);
 	if (r < 0)
@@ -332,6 +347,8 @@ real_call:
 	STAT_INC(sendfile_real);
 	if (r > 0)
 		STAT_ADD(sendfile_bytes, r);
+	else if (more && (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)))
+		push_more(out);
 	return r;
 }
 

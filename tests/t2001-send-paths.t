@@ -24,6 +24,7 @@ tap_require strace truncate
 dir=$(tap_tmpdir)
 # Text, so that the transcript can show what read() returned.
 head -c 3750 /dev/urandom | base64 -w 0 >"$dir/small.txt"       # 5000 B, merged
+: >"$dir/empty"
 head -c 100000 /dev/urandom >"$dir/mid.bin"                     # merged
 head -c $((1 << 20)) /dev/urandom >"$dir/big.bin"               # sendfile
 head -c $((64 << 20)) /dev/urandom >"$dir/huge.bin"             # slow receiver
@@ -88,7 +89,7 @@ early=(write.poll.none.count write.poll.none.default write.poll.recv.count
 	send-nosignal.poll.sendfile.count send-nosignal.none.sendfile.count
 	send-nosignal.poll.send.count)
 # Assertions: 3 per scenario, plus the checks of bodies and totals.
-plan $(( 3 * (${#heads[@]} * 2 + 3 + 3 + ${#nobody[@]} + 1 + 2 + 1 + 4 + 2 + ${#resets[@]} * 2 + ${#early[@]} + 1) +
+plan $(( 3 * (${#heads[@]} * 2 + 3 + 3 + ${#nobody[@]} + 1 + 2 + 3 + 1 + 4 + 2 + ${#resets[@]} * 2 + ${#early[@]} + 1) +
 	${#heads[@]} * 2 + 3 + 3 + 1 + 4 + 1 + 2 + 1 ))
 # 2. Every way a header arrives; corked (the library keeps the cork) or
 # plain (held as an HTTP head); merged with a mapped body in one writev.
@@ -133,6 +134,13 @@ scenario pos-held "$dir/small.txt" merged_writev\>=2 open_hit\>=1
 scenario pos-plain "$dir/small.txt" open_hit\>=1 merged_writev==0
 is "$(grep -c '^read bytes: .' "$dir/pos-held.without.log")" 2 \
 	"pos: the transcript shows the bytes each read returned"
+# sendfile at the end of the file after a head (an empty file, a Range at
+# the end): the head reaches the client at once.
+for n in eof-plain eof-cork; do
+	scenario "$n" "$dir/small.txt" head_held\>=1
+done
+scenario eof-plain "$dir/empty" head_held\>=1
+
 # getsockopt(TCP_CORK) with the lengths a server may pass (8, 4, 1, 0).
 scenario getsockopt-len /dev/null cork_kept\>=2
 

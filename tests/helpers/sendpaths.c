@@ -53,6 +53,9 @@
  * loopback delay, far below prove's patience. */
 #define CLIENT_WAIT_MS 3000
 
+/* A head the client waits for arrives within this (see sc_eof). */
+#define EOF_ANSWER_MS 120
+
 /* The slow receiver reads this much every SLOW_STEP_MS during its slow
  * phase, then drains at full speed (a whole 64 MiB at 1 KiB / 10 ms would
  * take 11 minutes; two seconds already keep the window full and the server
@@ -540,6 +543,39 @@ static void sc_404_body(void)
 		say("request: %.*s", (int)r - 1, buf);
 }
 
+/* sendfile at the end of the file returns 0 after a head (an empty file,
+ * a Range at the end): the head must still reach the client, which
+ * answers "NEXT\n" to it while the server waits in recv. HOW: "plain"
+ * (an HTTP head, held) or "cork" (corked, uncorked after the sendfile). */
+static void sc_eof(const char *how)
+{
+	struct timeval tv = { CLIENT_WAIT_MS * 2 / 1000, 0 };
+	char buf[16];
+	off_t off;
+	ssize_t r;
+	int t;
+
+	open_file(true);
+	off = (off_t)file_size();
+	make_head("200 OK", 0, 0);
+	if (!strcmp(how, "cork"))
+		cork(1);
+	write_head("write");
+	show("sendfile(&off at the end)", sendfile(sock, file, &off, 4096));
+	if (!strcmp(how, "cork"))
+		cork(0);
+	t = now_ms();
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	r = show("recv", recv(sock, buf, sizeof(buf) - 1, 0));
+	if (r > 0)
+		say("request: %.*s", (int)r - 1, buf);
+	/* on loopback the answer takes well under a millisecond; a head
+	 * left queued by MSG_MORE waits 200 ms for the kernel's timer */
+	say("answered within %d ms: %s", EOF_ANSWER_MS,
+	    now_ms() - t < EOF_ANSWER_MS ? "yes" : "no");
+	say("~ answered in %d ms", now_ms() - t);
+}
+
 /* The file position: read, sendfile(NULL), sendfile(&off), read again,
  * lseek, sendfile(NULL) to the end; with a held head or without. */
 static void sc_position(bool held)
@@ -820,6 +856,8 @@ static bool run(const char *name)
 			return false;
 	} else if (!strcmp(name, "404-body")) {
 		sc_404_body();
+	} else if (!strcmp(name, "eof-plain") || !strcmp(name, "eof-cork")) {
+		sc_eof(name + 4);
 	} else if (!strcmp(name, "pos-held")) {
 		sc_position(true);
 	} else if (!strcmp(name, "pos-plain")) {
@@ -870,6 +908,10 @@ static void client_options(const char *name)
 			    !strcmp(a, "404") ? "404 Not Found" : "200 OK");
 		cl.reply_after = headlen;
 		cl.reconnect = strstr(name, "-accept") != NULL;
+	}
+	if (!strncmp(name, "eof-", 4)) {
+		make_head("200 OK", 0, 0);
+		cl.reply_after = headlen;
 	}
 	if (!strcmp(name, "404-body")) {
 		make_head("404 Not Found", sizeof(body404) - 1, 0);
