@@ -502,6 +502,23 @@ static void blocking(void)
 		send_flush_thread();
 }
 
+/* A server that arms a socket in an epoll set waits for it next, perhaps
+ * in another thread whose blocking points do not flush this one's bytes:
+ * Apache's event MPM hands a keep-alive connection to its listener thread
+ * and parks the worker on a condition variable, which we do not see. What
+ * the socket holds (the head of a 304 or a HEAD answer) goes out now. */
+int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct fd_slot *s;
+
+	if (!real.epoll_ctl)
+		return enosys();
+	if (on() && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
+	    (s = fdtab_get(fd)) != NULL && s->hold)
+		send_flush_fd(fd, s);
+	return real.epoll_ctl(epfd, op, fd, ev);
+}
+
 int sc_epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 {
 	blocking();

@@ -479,18 +479,22 @@ static void sc_nobody(const char *status, const char *how, const char *wait)
 	struct timeval tv = { CLIENT_WAIT_MS * 2 / 1000, 0 };
 	char buf[16] = "";
 	ssize_t r;
+	int ep = -1;
 
 	nobody_head(status);
+	/* an event loop adds the socket before it writes (nginx: at accept) */
+	if (!strcmp(wait, "epoll")) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		epoll_ctl(ep, EPOLL_CTL_ADD, sock, &(struct epoll_event){ .events = EPOLLIN });
+	}
 	write_head(how);
 	if (!strcmp(wait, "poll")) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
 
 		show("poll", poll(&p, 1, CLIENT_WAIT_MS * 2));
 	} else if (!strcmp(wait, "epoll")) {
-		struct epoll_event ev = { .events = EPOLLIN };
-		int ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev;
 
-		epoll_ctl(ep, EPOLL_CTL_ADD, sock, &ev);
 		show("epoll_wait", epoll_wait(ep, &ev, 1, CLIENT_WAIT_MS * 2));
 		close(ep);
 	} else if (!strcmp(wait, "select")) {
@@ -523,6 +527,48 @@ static void sc_nobody(const char *status, const char *how, const char *wait)
 		r = show("recv", recv(sock, buf, sizeof(buf) - 1, 0));
 	if (r > 0)
 		say("request: %.*s", (int)r - 1, buf);
+}
+
+/* Apache's event MPM: the worker thread writes the head, hands the
+ * socket to the listener thread's epoll set (epoll_ctl) and waits on a
+ * condition variable (no call the library sees); the listener waits in
+ * epoll_wait, a blocking point of its own thread, not of the worker's. */
+static int handoff_ep;
+static ssize_t handoff_r[2];
+static int handoff_err[2];
+static char handoff_buf[16];
+
+static void *listener_main(void *arg)
+{
+	struct epoll_event ev;
+
+	(void)arg;
+	handoff_r[0] = epoll_wait(handoff_ep, &ev, 1, CLIENT_WAIT_MS * 2);
+	handoff_err[0] = errno;
+	handoff_r[1] = recv(sock, handoff_buf, sizeof(handoff_buf) - 1, MSG_DONTWAIT);
+	handoff_err[1] = errno;
+	return NULL;
+}
+
+static void sc_handoff(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	pthread_t th;
+
+	nobody_head("304 Not Modified");
+	handoff_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (pthread_create(&th, NULL, listener_main, NULL) != 0)
+		die("listener thread");
+	write_head("writev");
+	show("epoll_ctl(ADD socket)", epoll_ctl(handoff_ep, EPOLL_CTL_ADD, sock, &ev));
+	pthread_join(th, NULL);     /* a futex wait, as a condition variable */
+	close(handoff_ep);
+	errno = handoff_err[0];
+	show("epoll_wait (listener thread)", handoff_r[0]);
+	errno = handoff_err[1];
+	show("recv (listener thread)", handoff_r[1]);
+	if (handoff_r[1] > 0)
+		say("request: %.*s", (int)handoff_r[1] - 1, handoff_buf);
 }
 
 static const char body404[] = "<html>not found</html>\n";
@@ -854,6 +900,8 @@ static bool run(const char *name)
 			sc_nobody("200 OK", "send", b);
 		else
 			return false;
+	} else if (!strcmp(name, "handoff-304")) {
+		sc_handoff();
 	} else if (!strcmp(name, "404-body")) {
 		sc_404_body();
 	} else if (!strcmp(name, "eof-plain") || !strcmp(name, "eof-cork")) {
@@ -908,6 +956,10 @@ static void client_options(const char *name)
 			    !strcmp(a, "404") ? "404 Not Found" : "200 OK");
 		cl.reply_after = headlen;
 		cl.reconnect = strstr(name, "-accept") != NULL;
+	}
+	if (!strcmp(name, "handoff-304")) {
+		nobody_head("304 Not Modified");
+		cl.reply_after = headlen;
 	}
 	if (!strncmp(name, "eof-", 4)) {
 		make_head("200 OK", 0, 0);
