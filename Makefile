@@ -37,6 +37,7 @@ STAT_CLI    := $(BUILD)/sendcache-stat
 STAT_OBJS   := $(BUILD)/obj/shm.o $(BUILD)/obj/stats.o $(BUILD)/obj/config.o \
                $(BUILD)/obj/real.o
 MKSEG       := $(BUILD)/tests/mkseg
+SENDPATHS   := $(BUILD)/tests/sendpaths
 
 .PHONY: all check test deps demo bench install uninstall clean
 
@@ -60,6 +61,11 @@ $(STAT_CLI): src/cli/sendcache-stat.c $(STAT_OBJS) $(wildcard src/*.h)
 $(MKSEG): tests/helpers/mkseg.c $(STAT_OBJS) $(wildcard src/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
 
+# Plays server scenarios for t2001; a plain program, run with and
+# without LD_PRELOAD.
+$(SENDPATHS): tests/helpers/sendpaths.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.
 $(BUILD)/tests/%.t: tests/%.c $(wildcard tests/tap/*.h) $(ENGINE_OBJS) | $(BUILD)/tests
@@ -77,7 +83,7 @@ $(BUILD)/obj $(BUILD)/tests:
 deps:
 	scripts/install-deps check
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(UNIT_BINS) $(TEST_LIBS)
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(UNIT_BINS) $(TEST_LIBS)
 	prove -f $(UNIT_BINS) tests/*.t
 
 check: deps

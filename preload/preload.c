@@ -125,6 +125,7 @@ EXPORT int getsockopt(int fd, int level, int opt, void *restrict val, socklen_t 
 EXPORT int shutdown(int fd, int how) { return sc_shutdown(fd, how); }
 
 /* blocking points: held bytes are flushed first */
+EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev) { return sc_epoll_ctl(epfd, op, fd, ev); }
 EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout) { return sc_epoll_wait(epfd, ev, n, timeout); }
 EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout, const sigset_t *mask) { return sc_epoll_pwait(epfd, ev, n, timeout, mask); }
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int n, const struct timespec *timeout, const sigset_t *mask) { return sc_epoll_pwait2(epfd, ev, n, timeout, mask); }

@@ -357,13 +357,17 @@ ssize_t sc_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return real.sendmsg(fd, msg, flags);
 }
 
-/* Before the server reads from a socket, what it wrote must be out. */
-static void before_read(int fd)
+/* Before the server reads from a socket, what it wrote must be out.
+ * Returns true (errno set) if the read must fail with the connection's
+ * error, which that flush took from the kernel. */
+static bool before_read(int fd)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
-	if (s && s->hold)
-		send_flush_fd(fd, s);
+	if (!s || !s->hold)
+		return false;
+	send_flush_fd(fd, s);
+	return send_take_error(s);
 }
 
 ssize_t sc_read(int fd, void *buf, size_t n)
@@ -381,8 +385,8 @@ ssize_t sc_read(int fd, void *buf, size_t n)
 			s->pos += r;
 		return r;
 	}
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.read(fd, buf, n);
 }
 
@@ -399,23 +403,23 @@ ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
 			s->pos += r;
 		return r;
 	}
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.readv(fd, iov, iovcnt);
 }
 
 ssize_t sc_recvfrom(int fd, void *buf, size_t n, int flags,
 		    struct sockaddr *from, socklen_t *fromlen)
 {
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.recvfrom(fd, buf, n, flags, from, fromlen);
 }
 
 ssize_t sc_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	if (on())
-		before_read(fd);
+	if (on() && before_read(fd))
+		return -1;
 	return real.recvmsg(fd, msg, flags);
 }
 
@@ -537,9 +541,14 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 	if (!real.getsockopt)
 		return enosys();
 	if (on() && level == IPPROTO_TCP && opt == TCP_CORK && val && len &&
-	    *len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL) {
-		*(int *)val = (s->corked & CORK_SERVER) != 0;
-		*len = sizeof(int);
+	    (s = send_tcp_slot(fd)) != NULL) {
+		/* As the kernel does (do_tcp_getsockopt): the first
+		 * min(*len, sizeof(int)) bytes of the int, that length back. */
+		int v = (s->corked & CORK_SERVER) != 0;
+		socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
+
+		memcpy(val, &v, n);
+		*len = n;
 		return 0;
 	}
 	return real.getsockopt(fd, level, opt, val, len);
@@ -547,8 +556,11 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 
 int sc_shutdown(int fd, int how)
 {
-	if (on())
-		before_read(fd);
+	struct fd_slot *s = fdtab_get(fd);
+
+	/* Flushes first; an error it meets stays for the next call. */
+	if (on() && s && s->hold)
+		send_flush_fd(fd, s);
 	return real.shutdown ? real.shutdown(fd, how) : enosys();
 }
 
@@ -557,6 +569,23 @@ static void blocking(void)
 {
 	if (state == SC_ON)
 		send_flush_thread();
+}
+
+/* A server that arms a socket in an epoll set waits for it next, perhaps
+ * in another thread whose blocking points do not flush this one's bytes:
+ * Apache's event MPM hands a keep-alive connection to its listener thread
+ * and parks the worker on a condition variable, which we do not see. What
+ * the socket holds (the head of a 304 or a HEAD answer) goes out now. */
+int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct fd_slot *s;
+
+	if (!real.epoll_ctl)
+		return enosys();
+	if (on() && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
+	    (s = fdtab_get(fd)) != NULL && s->hold)
+		send_flush_fd(fd, s);
+	return real.epoll_ctl(epfd, op, fd, ev);
 }
 
 int sc_epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)

@@ -52,6 +52,8 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len);
 int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
 int sc_shutdown(int fd, int how);
 
+/* Arming a socket in an epoll set (ADD, MOD) flushes what it holds. */
+int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 int sc_epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout);
 int sc_epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout,
 		   const sigset_t *mask);

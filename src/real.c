@@ -64,6 +64,7 @@ static void real_resolve(void)
 	LOAD(setsockopt, "setsockopt");
 	LOAD(getsockopt, "getsockopt");
 	LOAD(shutdown, "shutdown");
+	LOAD(epoll_ctl, "epoll_ctl");
 	LOAD(epoll_wait, "epoll_wait");
 	LOAD(epoll_pwait, "epoll_pwait");
 	LOAD(epoll_pwait2, "epoll_pwait2");

@@ -32,7 +32,10 @@
 struct hold {
 	const void *owner;     /* the thread whose blocking point flushes it */
 	size_t len;
-	bool nosignal;         /* some held write asked for MSG_NOSIGNAL */
+	/* The connection's error (ECONNRESET...) as a flush of ours took it
+	 * from the kernel, which reports it once: it belongs to the server's
+	 * next call on the socket. */
+	int err;
 	char buf[HOLD_MAX];
 };
 
@@ -115,7 +118,7 @@ static void held_register(int fd)
 /* Appends iov to the hold of s, if it fits and (when want_head) is one
  * HTTP head. Called with the hold lock. */
 static bool hold_append(struct fd_slot *s, const struct iovec *iov,
-			int iovcnt, size_t n, int flags, bool want_head)
+			int iovcnt, size_t n, bool want_head)
 {
 	struct hold *h = s->hold;
 	size_t at = held_len(s);
@@ -128,7 +131,7 @@ static bool hold_append(struct fd_slot *s, const struct iovec *iov,
 		if (!h)
 			return false;
 		h->len = 0;
-		h->nosignal = false;
+		h->err = 0;
 	}
 	for (i = 0; i < iovcnt; i++) {
 		memcpy(h->buf + at, iov[i].iov_base, iov[i].iov_len);
@@ -136,11 +139,8 @@ static bool hold_append(struct fd_slot *s, const struct iovec *iov,
 	}
 	if (want_head && !send_is_http_head(h->buf, at))
 		return false;
-	if (h->len == 0)
-		h->nosignal = false;
 	h->len = at;
 	h->owner = SELF;
-	h->nosignal |= (flags & MSG_NOSIGNAL) != 0;
 	return true;
 }
 
@@ -171,7 +171,9 @@ static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
 	return r == 0 && n > 0 ? ONLY_HELD : r;
 }
 
-/* One sendmsg of the held bytes followed by iov. */
+/* One sendmsg of the held bytes followed by iov. SIGPIPE is the caller's
+ * call's: flags carry its MSG_NOSIGNAL, if any (the held writes already
+ * succeeded as far as the server knows). */
 static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
 			  int iovcnt, size_t n, int flags)
 {
@@ -185,8 +187,6 @@ static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
 	for (i = 0; i < iovcnt; i++)
 		v[i + 1] = iov[i];
 	m.msg_iovlen = (size_t)iovcnt + 1;
-	if (s->hold->nosignal)
-		flags |= MSG_NOSIGNAL;
 	r = account(s, real.sendmsg(fd, &m, flags), n);
 	if (r == ONLY_HELD) {
 		m.msg_iov = v + 1;
@@ -196,16 +196,14 @@ static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
 	return r;
 }
 
-/* Sends the held bytes alone, with extra flags. Returns 0 when all went
- * out, -1 with errno otherwise (EAGAIN: the rest is still held). */
+/* Sends the held bytes alone, with flags. Returns 0 when all went out, -1
+ * with errno otherwise (EAGAIN: the rest is still held). */
 static int hold_send(int fd, struct fd_slot *s, int flags)
 {
 	struct hold *h = s->hold;
 	ssize_t r;
 
 	while (h && h->len) {
-		if (h->nosignal)
-			flags |= MSG_NOSIGNAL;
 		r = real.send(fd, h->buf, h->len, flags);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -224,6 +222,10 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	size_t n, held;
 	bool head;
 
+	if (send_take_error(s)) {
+		*ret = -1;
+		return true;
+	}
 	if (!(s->corked & CORK_SERVER) && !(flags & MSG_MORE) && !s->hold &&
 	    !config.hold_heads)
 		return false;
@@ -236,7 +238,7 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	if ((!head || (held == 0 && config.hold_heads && n <= HOLD_MAX &&
 		       iov[0].iov_len >= 7 &&
 		       !memcmp(iov[0].iov_base, "HTTP/1.", 7))) &&
-	    hold_append(s, iov, iovcnt, n, flags, head)) {
+	    hold_append(s, iov, iovcnt, n, head)) {
 		held_register(fd);
 		hold_unlock(s);
 		STAT_INC(head_held);
@@ -249,7 +251,7 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	}
 	if (iovcnt < IOV_MAX) {
 		*ret = merge_send(fd, s, iov, iovcnt, n, flags & ~MSG_MORE);
-	} else if (hold_send(fd, s, MSG_MORE) < 0) {
+	} else if (hold_send(fd, s, MSG_MORE | (flags & MSG_NOSIGNAL)) < 0) {
 		*ret = -1;
 	} else {
 		hold_unlock(s);
@@ -259,7 +261,8 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	return true;
 }
 
-/* The merged path: held bytes + [map + off, n) in one writev. Returns the
+/* The merged path: held bytes + [map + off, n) in one writev, which
+ * raises SIGPIPE where sendfile would. Returns the
  * result for sendfile, or ONLY_HELD when the real sendfile must go on
  * (the held bytes are out, no body byte went: a full socket, or a
  * mapping past the end of a truncated file, EFAULT). */
@@ -275,13 +278,7 @@ static ssize_t sendfile_merged(int out, struct fd_slot *os,
 	v[0].iov_len = held;
 	v[1].iov_base = (void *)(ino->map + off);
 	v[1].iov_len = n;
-	if (os->hold->nosignal) {
-		struct msghdr m = { .msg_iov = v, .msg_iovlen = 2 };
-
-		r = real.sendmsg(out, &m, MSG_NOSIGNAL);
-	} else {
-		r = real.writev(out, v, 2);
-	}
+	r = real.writev(out, v, 2);
 	if (r < 0 && errno == EFAULT) {
 		/* Nothing went out at all: send the header alone below. */
 		STAT_INC(efault_fallback);
@@ -293,14 +290,30 @@ static ssize_t sendfile_merged(int out, struct fd_slot *os,
 	return account(os, r, n);
 }
 
+/* No body byte followed a head sent with MSG_MORE (end of file, an error):
+ * the kernel would keep the head queued until the next send, or for
+ * 200 ms, while the client waits for it. Clearing TCP_CORK on a socket
+ * that is not corked pushes what is queued (tcp_sock_set_cork ->
+ * tcp_push_pending_frames). Keeps errno. */
+static void push_more(int fd)
+{
+	int e = errno;
+
+	real.setsockopt(fd, IPPROTO_TCP, TCP_CORK, &(int){ 0 }, sizeof(int));
+	errno = e;
+}
+
 ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 {
 	struct fd_slot *is = fdtab_get(in), *os = send_tcp_slot(out);
 	bool handed = is && is->kind == FD_HANDED;
 	off_t *offp = off ? off : (handed ? &is->pos : NULL);
 	struct cache_inode *ino = handed ? is->ino : NULL;
+	bool more = false;      /* held bytes went out with MSG_MORE alone */
 	ssize_t r;
 
+	if (os && send_take_error(os))
+		return -1;
 	/* With nothing held, one sendfile is already one syscall. */
 	if (!os || !held_len(os))
 		goto real_call;
@@ -329,6 +342,7 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 	    real.setsockopt(out, IPPROTO_TCP, TCP_CORK, &(int){ 1 }, sizeof(int)) == 0)
 		os->corked |= CORK_KERNEL;
 	/* Header first, with MSG_MORE so it shares segments with the body. */
+	more = !(os->corked & CORK_KERNEL);
 	r = hold_send(out, os, MSG_MORE);
 	hold_unlock(os);
 	if (r < 0)
@@ -338,7 +352,21 @@ real_call:
 	STAT_INC(sendfile_real);
 	if (r > 0)
 		STAT_ADD(sendfile_bytes, r);
+	else if (more && (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)))
+		push_more(out);
 	return r;
+}
+
+/* Sends what is held on no call of the server's: no SIGPIPE (the writes
+ * it holds succeeded), and an error the kernel reports once is kept for
+ * the server's next call. Returns hold_send's result. */
+static int flush_now(int fd, struct fd_slot *s)
+{
+	if (hold_send(fd, s, MSG_NOSIGNAL) == 0)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EPIPE)
+		s->hold->err = errno;
+	return -1;
 }
 
 /* Waits up to the rest of FLUSH_WAIT_MS for room, sending as it comes. */
@@ -347,7 +375,7 @@ static void flush_wait(int fd, struct fd_slot *s)
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int waited = 0;
 
-	while (hold_send(fd, s, 0) < 0) {
+	while (flush_now(fd, s) < 0) {
 		if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
 		    waited >= FLUSH_WAIT_MS) {
 			/* The peer is gone or not reading: what is held
@@ -402,11 +430,29 @@ void send_cork(int fd, struct fd_slot *s, bool on)
 		hold_lock(s);
 		/* Uncork pushes what is held; if the socket is full the rest
 		 * waits for the next send or the thread's next blocking point. */
-		hold_send(fd, s, 0);
+		flush_now(fd, s);
 		hold_unlock(s);
 	}
 	if (!on && kernel)
 		real.setsockopt(fd, IPPROTO_TCP, TCP_CORK, &(int){ 0 }, sizeof(int));
+}
+
+bool send_take_error(struct fd_slot *s)
+{
+	int err = 0;
+
+	if (!s->hold || !s->hold->err)
+		return false;
+	hold_lock(s);
+	if (s->hold) {
+		err = s->hold->err;
+		s->hold->err = 0;
+	}
+	hold_unlock(s);
+	if (!err)
+		return false;
+	errno = err;
+	return true;
 }
 
 void send_forget(struct fd_slot *s)

@@ -44,6 +44,11 @@ void send_flush_thread(void);
 /* TCP_CORK set by the server (kept in user space); uncorking flushes. */
 void send_cork(int fd, struct fd_slot *s, bool on);
 
+/* If a flush of ours took the connection's error (ECONNRESET...) from the
+ * kernel, which reports it once, sets errno to it, forgets it and returns
+ * true: the server's call on the socket must fail with it. */
+bool send_take_error(struct fd_slot *s);
+
 /* fd is gone (closed for real or reborn): free its held bytes. */
 void send_forget(struct fd_slot *s);
 
