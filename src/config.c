@@ -99,12 +99,46 @@ static bool parse_bool(const char *s, bool *out)
 	return false;
 }
 
+/* Bytes of a rejected value quoted in its message: enough to recognise it,
+ * short enough for one line of a server's error log. */
+#define QUOTE_MAX 40
+
+/* Writes at most QUOTE_MAX bytes of val to out (room for 4 * QUOTE_MAX + 4),
+ * each byte outside printable ASCII as \xNN and "..." if val is longer: a
+ * value holding a newline must not add lines of its own to a server's
+ * error log, where they would read as messages (forged ones included). */
+static void quote_value(char *out, const char *val)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; val[i] && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)val[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			*out++ = (char)c;
+			continue;
+		}
+		*out++ = '\\';
+		*out++ = 'x';
+		*out++ = hex[c >> 4];
+		*out++ = hex[c & 15];
+	}
+	if (val[i])
+		out = stpcpy(out, "...");
+	*out = 0;
+}
+
 static int reject(FILE *err, const char *name, const char *val,
 		  const char *want)
 {
-	if (err)
-		fprintf(err, "sendcache: %s='%.40s' is not %s; using the default\n",
-			name, val, want);
+	char quoted[4 * QUOTE_MAX + 4];
+
+	if (err) {
+		quote_value(quoted, val);
+		fprintf(err, "sendcache: %s='%s' is not %s; using the default\n",
+			name, quoted, want);
+	}
 	return 1;
 }
 
