@@ -3,7 +3,10 @@
 #   make check           install what is missing (as root), build, run every test
 #   make demo            A/B run of nginx with and without the library
 #   make install         PREFIX=/usr/local DESTDIR=
-#   make SANITIZE=address|undefined|thread ...
+#   make SANITIZE=address|undefined|thread ...   (built in build/sanitize-*)
+#   make sanitize        unit tests + a subset of script tests under each sanitizer
+#   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make soak            long mixed load with faults (not part of check)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -12,7 +15,9 @@ CC      ?= cc
 SANITIZE ?=
 -include config.mak
 
-BUILD   := build
+# A sanitizer build has its own directory: objects compiled with different
+# flags never mix, and the plain build stays usable beside it.
+BUILD   := build$(if $(SANITIZE),/sanitize-$(SANITIZE))
 LIBDIR  := $(PREFIX)/lib/sendcache
 BINDIR  := $(PREFIX)/bin
 MANDIR  := $(PREFIX)/share/man
@@ -25,6 +30,11 @@ LDLIBS  := -ldl -lpthread -lrt
 ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+# GCC 12's UBSan null checks make -Wformat-truncation see a NULL "%s"
+# argument on paths the checks themselves rule out.
+ifneq ($(findstring undefined,$(SANITIZE)),)
+ALL_CFLAGS += -Wno-format-truncation
 endif
 
 ENGINE_SRCS := $(wildcard src/*.c)
@@ -39,7 +49,15 @@ STAT_OBJS   := $(BUILD)/obj/shm.o $(BUILD)/obj/stats.o $(BUILD)/obj/config.o \
 MKSEG       := $(BUILD)/tests/mkseg
 SENDPATHS   := $(BUILD)/tests/sendpaths
 
-.PHONY: all check test deps demo bench install uninstall clean
+.PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run sanitize soak
+
+# Fuzz targets (tests/fuzz/fuzz-NAME.c) and the engine objects each needs.
+FUZZ_TARGETS   := http-head config path
+FUZZ_OBJS_path := path
+FUZZ_OBJS_config := config
+FUZZ_OBJS_http-head := $(filter-out engine,$(ENGINE_SRCS:src/%.c=%))
+# Each target's corpus replayed by the plain compiler in make test.
+FUZZ_DRIVERS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz-%)
 
 all: $(LIB) $(STAT_CLI)
 
@@ -74,6 +92,14 @@ $(BUILD)/tests/%.t: tests/%.c $(wildcard tests/tap/*.h) $(ENGINE_OBJS) | $(BUILD
 # t0006 is t0004's suite run without inotify.
 $(BUILD)/tests/t0006-revalidate.t: tests/t0004-cache.c
 
+# A fuzz target linked with a main() that replays files: the committed
+# corpus (seeds and every input that once broke a target) runs in make test.
+.SECONDEXPANSION:
+$(BUILD)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/corpus-driver.c tests/fuzz/fuzz.h \
+		$$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(FUZZ_OBJS_$$*))) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc -Itests/fuzz -o $@ $< tests/fuzz/corpus-driver.c \
+	  $(FUZZ_OBJS_$*:%=$(BUILD)/obj/%.o) $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/tests/%.so: tests/%.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS)
 
@@ -83,11 +109,76 @@ $(BUILD)/obj $(BUILD)/tests:
 deps:
 	scripts/install-deps check
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(UNIT_BINS) $(TEST_LIBS)
-	prove -f $(UNIT_BINS) tests/*.t
+# Script tests preload the library into programs built without the
+# sanitizer; ASan's and TSan's runtimes must then come first in LD_PRELOAD
+# (tests/tap/tap.sh: TAP_PRELOAD). UBSan's needs no such place.
+SAN_RUNTIME := $(if $(filter address,$(SANITIZE)),$(shell $(CC) -print-file-name=libasan.so)) \
+               $(if $(filter thread,$(SANITIZE)),$(shell $(CC) -print-file-name=libtsan.so))
+SAN_RUNTIME := $(strip $(SAN_RUNTIME))
+TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
+            $(if $(SAN_RUNTIME),TAP_PRELOAD="$(SAN_RUNTIME) $(abspath $(LIB))")
+# Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
+TESTS ?= tests/*.t
+
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
 check: deps
 	$(MAKE) test
+
+# libFuzzer (clang): engine objects built again with coverage hooks, ASan
+# and UBSan; each target runs FUZZ_SECONDS, reading the committed seeds and
+# writing what it finds to build/fuzz/corpus/NAME. A crash stops make with
+# the input in build/fuzz/crash-NAME-*: copy it to tests/fuzz/corpus/NAME/
+# and fix the bug; make test replays it from then on.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(FUZZ_BUILD)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -fPIC -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h \
+		$$(addprefix $(FUZZ_BUILD)/obj/,$$(addsuffix .o,$$(FUZZ_OBJS_$$*)))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -Itests/fuzz -o $@ $< \
+	  $(FUZZ_OBJS_$*:%=$(FUZZ_BUILD)/obj/%.o) -ldl -lpthread -lrt
+
+$(FUZZ_BUILD)/obj:
+	mkdir -p $@
+
+# Kept between runs (make would remove them as intermediate files).
+.SECONDARY: $(ENGINE_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
+
+fuzz:
+	scripts/install-deps fuzz
+	$(MAKE) fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
+		  $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+		  2>$(FUZZ_BUILD)/$$t.log || { tail -n 40 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)' \
+		  $(FUZZ_BUILD)/$$t.log; \
+	done
+
+# make sanitize: the unit tests (t0012 is the threaded one) and a subset
+# of the script tests under ASan and UBSan, then the threaded tests under
+# TSan; each sanitizer builds in build/sanitize-NAME.
+SANITIZE_TESTS ?= tests/t0011-fuzz-corpus.t tests/t1001-early-open.t \
+                  tests/t1003-bad-config.t tests/t2001-send-paths.t \
+                  tests/t3001-nginx-bytes.t
+SANITIZE_THREAD_TESTS ?= tests/t2001-send-paths.t
+
+sanitize:
+	$(MAKE) SANITIZE=address test TESTS="$(SANITIZE_TESTS)"
+	$(MAKE) SANITIZE=undefined test TESTS="$(SANITIZE_TESTS)"
+	$(MAKE) SANITIZE=thread test TESTS="$(SANITIZE_THREAD_TESTS)"
 
 demo:
 	scripts/install-deps demo

@@ -25,7 +25,7 @@ script='
 	print $all;'
 
 trace=$dir/trace
-got=$(LD_PRELOAD=$tap_lib strace -f -qq -o "$trace" -e trace=openat,open,newfstatat,fstat,statx,close,read \
+got=$(LD_PRELOAD="$tap_preload" strace -f -qq -o "$trace" -e trace=openat,open,newfstatat,fstat,statx,close,read \
 	perl -e "$script" "$dir/f.bin" 200 | sha256sum)
 is "$got" "$want" "200 rounds read the right bytes"
 opens=$(grep -c "open.*f\.bin\"" "$trace")
@@ -41,7 +41,7 @@ is "$got" "$want" "without the library: the same bytes"
 opens=$(grep -c "open.*f\.bin\"" "$trace.off")
 is "$opens" 200 "and 200 opens reached the kernel"
 
-got=$(SENDCACHE_DISABLE=1 LD_PRELOAD=$tap_lib strace -f -qq -o "$trace.dis" \
+got=$(SENDCACHE_DISABLE=1 LD_PRELOAD="$tap_preload" strace -f -qq -o "$trace.dis" \
 	-e trace=openat,open,newfstatat,fstat,statx,close perl -e "$script" "$dir/f.bin" 200 | sha256sum)
 is "$got" "$want" "SENDCACHE_DISABLE=1: the same bytes"
 opens=$(grep -c "open.*f\.bin\"" "$trace.dis")

@@ -16,7 +16,7 @@
 # that pace would take 11 minutes), which keeps its 4 KiB window full and
 # the server at partial writes or blocked; then it drains at full speed.
 . "$(dirname "$0")/tap/tap.sh"
-helper=$tap_top/build/tests/sendpaths
+helper=$tap_build/tests/sendpaths
 tap_require_lib
 tap_require strace truncate
 [[ -x $helper ]] || _tap_missing "$helper (run make test)"
@@ -47,7 +47,7 @@ scenario() {
 	shift 2
 	"$helper" "$name" "$file" "$w.out" >"$w.log" 2>&1
 	rc_without=$?
-	SENDCACHE_STATS=0 SENDCACHE_STATS_FILE="$t.stats" LD_PRELOAD=$tap_lib \
+	SENDCACHE_STATS=0 SENDCACHE_STATS_FILE="$t.stats" LD_PRELOAD="$tap_preload" \
 		"$helper" "$name" "$file" "$t.out" >"$t.log" 2>&1
 	rc_with=$?
 	is "$(grep -v '^~' "$t.log"; echo "exit $rc_with")" \
@@ -158,7 +158,7 @@ for f in mid.bin big.bin; do
 done
 # The split really happened with the library: a merged writev that
 # returned less than the 7000-byte head.
-LD_PRELOAD=$tap_lib strace -f -qq -e trace=writev -o "$dir/nb.strace" \
+LD_PRELOAD="$tap_preload" strace -f -qq -e trace=writev -o "$dir/nb.strace" \
 	"$helper" nb-offset "$dir/mid.bin" "$dir/nb.out" >/dev/null 2>&1
 ok "nb-offset: a merged writev returned inside the head, and it was still first" \
 	grep -Eq 'iov_len=7000\}, \{.*\) = ([0-9]{1,3}|[1-6][0-9]{3})$' "$dir/nb.strace"

@@ -7,8 +7,8 @@
 plan 45
 tap_require perl promtool
 (( EUID == 0 )) && tap_require runuser   # the permission test needs both
-stat=$tap_top/build/sendcache-stat
-mkseg=$tap_top/build/tests/mkseg
+stat=$tap_build/sendcache-stat
+mkseg=$tap_build/tests/mkseg
 [[ -x $stat && -x $mkseg ]] || bail_out "build/sendcache-stat or build/tests/mkseg missing (run make)"
 dir=$(tap_tmpdir)
 

@@ -5,8 +5,13 @@
 # httpd) server loaded the library.
 . "$(dirname "$0")/tap/tap.sh"
 . "$(dirname "$0")/tap/nginx.sh"
-plan 18
 tap_require_lib
+# sendcache-run puts its library first in LD_PRELOAD; a sanitizer build
+# needs the sanitizer's runtime before it (tests/tap/tap.sh, TAP_PRELOAD).
+if [[ $tap_preload != "$tap_lib" ]]; then
+	skip_all "sendcache-run cannot put TAP_PRELOAD's sanitizer runtime first"
+fi
+plan 18
 tap_require gcc nginx curl busybox perl taskset
 run=$tap_top/scripts/sendcache-run
 dir=$(tap_tmpdir)
@@ -40,7 +45,7 @@ nginx_www_perms "$dir/ng"
 tap_at_exit nginx_stop "$dir/ng"
 # On one CPU the daemonizing parent exits before its child first runs: the
 # child must still start from the parent's gauges.
-out=$(taskset -c 0 "$run" --stats-file "$dir/stats" --max-fds 64 --stats-name "t6001-$$" -- \
+out=$(taskset -c 0 "$run" --lib "$tap_lib" --stats-file "$dir/stats" --max-fds 64 --stats-name "t6001-$$" -- \
 	/usr/sbin/nginx -p "$dir/ng" -c "$dir/ng/nginx.conf" 2>&1 </dev/null)
 is "$?" 0 "nginx started under sendcache-run"
 loaded=$(grep -c 'has sendcache loaded' <<<"$out")
@@ -48,9 +53,9 @@ is "$loaded" 2 "master and worker both have the library (/proc/PID/maps)"
 for i in 1 2 3; do curl -fs -o /dev/null "http://127.0.0.1:$port/f.bin"; done
 got=$(curl -fs "http://127.0.0.1:$port/f.bin" | sha256sum)
 is "$got" "$(sha256sum <"$dir/ng/www/f.bin")" "and serves the right bytes"
-like "$("$tap_top/build/sendcache-stat" -1 -n "t6001-$$")" "processes: 2 live" \
+like "$("$tap_build/sendcache-stat" -1 -n "t6001-$$")" "processes: 2 live" \
 	"the daemonized master and its worker count in the --stats-name segment"
-entries=$("$tap_top/build/sendcache-stat" -1 -n "t6001-$$" | awk '$1 == "entries" { print $2 }')
+entries=$("$tap_build/sendcache-stat" -1 -n "t6001-$$" | awk '$1 == "entries" { print $2 }')
 ok "the entries gauge summed over master and worker is sane: $entries" \
 	test "${#entries}" -le 3 -a "${entries:-0}" -ge 1
 nginx_stop "$dir/ng"
@@ -62,7 +67,7 @@ port=$(tap_free_port)
 mkdir -p "$dir/bb" && echo hello >"$dir/bb/index.html"
 # busybox dies of SIGTERM without exit handlers: remove its segment here.
 tap_at_exit rm -f "/dev/shm/sendcache.t6001bb-$$"
-"$run" --stats-name "t6001bb-$$" -- busybox httpd -f -p "127.0.0.1:$port" -h "$dir/bb" 2>"$dir/bb.err" &
+"$run" --lib "$tap_lib" --stats-name "t6001bb-$$" -- busybox httpd -f -p "127.0.0.1:$port" -h "$dir/bb" 2>"$dir/bb.err" &
 wrapper=$!
 tap_at_exit kill "$wrapper"
 tap_wait_port "$port"

@@ -103,7 +103,7 @@ _nginx_is() {
 	# field 3, after the parenthesised command name, is the state
 	stat=${stat##*) }
 	[[ ${stat%% *} != Z ]] || return 1
-	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
 	# shellcheck disable=SC2053 # PATTERN is a glob on purpose
 	[[ $cmdline == $pattern ]]
 }
@@ -138,7 +138,7 @@ nginx_start() {
 	# shellcheck disable=SC2034 # NGINX_* are results for the caller
 	NGINX_PRELOADED=0
 	if [[ $mode == with && ${TAP_NO_PRELOAD-} != 1 ]]; then
-		env+=("LD_PRELOAD=${TAP_PRELOAD:-$tap_lib}")
+		env+=("LD_PRELOAD=$tap_preload")
 		# shellcheck disable=SC2034
 		NGINX_PRELOADED=1
 	fi

@@ -22,6 +22,14 @@
 #   CI=true          a missing required command fails instead of skipping
 #   TAP_NO_PRELOAD=1 run the "with library" steps without LD_PRELOAD, to
 #                    develop a test against the bare server
+#   TAP_BUILD=DIR    the build directory under test (default <repo>/build;
+#                    make sets it, e.g. build/sanitize-address)
+#   TAP_PRELOAD=LIST what "with the library" puts in LD_PRELOAD (default
+#                    $tap_lib); under ASan or TSan the sanitizer's runtime
+#                    must come first, and make SANITIZE=... sets it so
+#   TAP_SANITIZE=S   the library was built with -fsanitize=S: every
+#                    sanitizer report of any process the test starts goes
+#                    to a file, and a test that leaves one fails
 
 [[ -n ${_tap_loaded-} ]] && return 0
 _tap_loaded=1
@@ -40,7 +48,10 @@ _tap_cleanups=()       # commands for _tap_exit, run last-registered first
 # Repository root and the library under test, from this file's location so
 # that a test can be run from any working directory.
 tap_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
-tap_lib=$tap_top/build/libsendcache.so
+tap_build=${TAP_BUILD:-$tap_top/build}
+tap_lib=$tap_build/libsendcache.so
+# What a test puts in LD_PRELOAD to run a program with the library.
+tap_preload=${TAP_PRELOAD:-$tap_lib}
 
 # _tap_world_traversable DIR: succeeds when every directory from / down to
 # DIR can be searched by other users (o+x).
@@ -307,15 +318,45 @@ tap_wait_port() {
 	return 1
 }
 
+# _tap_sanitizer_setup: under TAP_SANITIZE, make every process started
+# from here write sanitizer reports to files in one directory that server
+# workers running as another user can write to. Servers leak by design at
+# exit (nginx keeps its pools until then): leak checking stays for the
+# unit tests.
+_tap_sanitizer_setup() {
+	[[ -n ${TAP_SANITIZE-} ]] || return 0
+	_tap_sandir=$_tap_tmproot/sanitizer
+	mkdir -p "$_tap_sandir" && chmod 1777 "$_tap_sandir"
+	export ASAN_OPTIONS="detect_leaks=0:log_path=$_tap_sandir/report${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$_tap_sandir/report${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	export TSAN_OPTIONS="log_path=$_tap_sandir/report${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+}
+
+# _tap_sanitizer_reports: print the reports written so far, if any.
+_tap_sanitizer_reports() {
+	local f
+	[[ -n ${_tap_sandir-} && -d $_tap_sandir ]] || return 0
+	for f in "$_tap_sandir"/report*; do
+		[[ -s $f ]] || continue
+		echo "== $f"
+		head -n 60 "$f"
+	done
+}
+
 # _tap_exit: the EXIT trap. Runs the cleanups, removes the temporary
 # directories and turns failures and a broken plan into the exit status.
 _tap_exit() {
-	local i
+	local i reports
 	trap - EXIT
 	for ((i = ${#_tap_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_tap_cleanups[i]}" >/dev/null 2>&1
 	done
+	reports=$(_tap_sanitizer_reports)
 	[[ -n ${_tap_tmproot-} ]] && rm -rf "$_tap_tmproot"
+	if [[ -n $reports ]]; then
+		diag "Sanitizer reports (TAP_SANITIZE=$TAP_SANITIZE):" "$reports"
+		exit 255
+	fi
 	if [[ -n $_tap_bailed ]]; then
 		exit 255
 	fi
@@ -337,6 +378,7 @@ _tap_exit() {
 }
 
 _tap_make_tmproot
+_tap_sanitizer_setup
 trap _tap_exit EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
