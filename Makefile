@@ -48,6 +48,7 @@ STAT_OBJS   := $(BUILD)/obj/shm.o $(BUILD)/obj/stats.o $(BUILD)/obj/config.o \
                $(BUILD)/obj/real.o
 MKSEG       := $(BUILD)/tests/mkseg
 SENDPATHS   := $(BUILD)/tests/sendpaths
+FDSERVER    := $(BUILD)/tests/fdserver
 
 .PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run sanitize soak
 
@@ -83,6 +84,10 @@ $(MKSEG): tests/helpers/mkseg.c $(STAT_OBJS) $(wildcard src/*.h) | $(BUILD)/test
 # without LD_PRELOAD.
 $(SENDPATHS): tests/helpers/sendpaths.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
+# A file server that closes the library's descriptors behind its back (t4001).
+$(FDSERVER): tests/helpers/fdserver.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
 
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.
@@ -120,7 +125,7 @@ TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
 check: deps
@@ -172,7 +177,7 @@ fuzz-run: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
 # TSan; each sanitizer builds in build/sanitize-NAME.
 SANITIZE_TESTS ?= tests/t0011-fuzz-corpus.t tests/t1001-early-open.t \
                   tests/t1003-bad-config.t tests/t2001-send-paths.t \
-                  tests/t3001-nginx-bytes.t
+                  tests/t3001-nginx-bytes.t tests/t4001-fd-hazards.t
 SANITIZE_THREAD_TESTS ?= tests/t2001-send-paths.t
 
 sanitize:
