@@ -42,6 +42,7 @@ const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_STATS_GROUP", "", "group allowed to read the segment (mode 0640 instead of 0600)" },
 	{ "SENDCACHE_STATS_SLOTS", "256", "processes the segment has room for, 4 to 65536" },
 	{ "SENDCACHE_COPY_MAX", "64K", "largest file whose read/pread is answered from a private copy (0: never)" },
+	{ "SENDCACHE_PIPE_MAX", "0", "largest file sent from a cached pipe by tee + splice (0: never; see bench/results strategies)" },
 	{ "SENDCACHE_PREWARM", "", "absolute directories (colon-separated) whose files are cached at start, before a server forks" },
 	{ NULL, NULL, NULL },
 };
@@ -228,6 +229,10 @@ int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 	bad += get_size(env, err, "SENDCACHE_COPY_MAX", 0, 1u << 30,
 			"a size up to 1G (suffix K, M or G)", &v);
 	cfg->copy_max = v;
+	v = cfg->pipe_max;
+	bad += get_size(env, err, "SENDCACHE_PIPE_MAX", 0, 1u << 30,
+			"a size up to 1G (suffix K, M or G)", &v);
+	cfg->pipe_max = v;
 	bad += get_dirs(env, err, "SENDCACHE_PREWARM", cfg->prewarm,
 			sizeof(cfg->prewarm));
 	return bad;
