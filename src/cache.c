@@ -99,19 +99,24 @@ static uint64_t now_ms(void)
 
 /* After fork the child shares its parent's inotify instance, which the
  * parent read at most check_ms before forking (atfork_prepare): for
- * revalidate_ms after that read the child trusts what it inherited, as a
- * name unwatched would be trusted, without reading events that are the
- * parent's. A child that
- * serves one request and exits (busybox httpd) pays no syscall for
- * freshness; a longer-lived one then opens its own instance and checks
- * every name once (gen). */
+ * FORK_TRUST_MS after that read the child trusts what it inherited,
+ * without reading events that are the parent's. A child that serves one
+ * request and exits (busybox httpd) pays no syscall for freshness; a
+ * longer-lived one then opens its own instance and checks every name once
+ * (gen). The parent's view holds every change made before its read, so
+ * the child is at most FORK_TRUST_MS late: inside the 50 ms bound, with
+ * 10 ms to spare, and long enough for a child on a loaded machine to
+ * serve its request (with 20 ms, children under load outlived it and paid
+ * for an instance of their own). */
+#define FORK_TRUST_MS 40
+
 static void cache_lock(void)
 {
 	uint64_t now = now_ms();
 
 	pthread_mutex_lock(&lock);
 	if (__builtin_expect(forked, 0)) {
-		if (now - fork_ms < config.revalidate_ms)
+		if (now - fork_ms < FORK_TRUST_MS)
 			return;
 		forked = false;
 		gen++;
