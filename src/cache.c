@@ -99,19 +99,24 @@ static uint64_t now_ms(void)
 
 /* After fork the child shares its parent's inotify instance, which the
  * parent read at most check_ms before forking (atfork_prepare): for
- * revalidate_ms after that read the child trusts what it inherited, as a
- * name unwatched would be trusted, without reading events that are the
- * parent's. A child that
- * serves one request and exits (busybox httpd) pays no syscall for
- * freshness; a longer-lived one then opens its own instance and checks
- * every name once (gen). */
+ * FORK_TRUST_MS after that read the child trusts what it inherited,
+ * without reading events that are the parent's. A child that serves one
+ * request and exits (busybox httpd) pays no syscall for freshness; a
+ * longer-lived one then opens its own instance and checks every name once
+ * (gen). The parent's view holds every change made before its read, so
+ * the child is at most FORK_TRUST_MS late: inside the 50 ms bound, with
+ * 10 ms to spare, and long enough for a child on a loaded machine to
+ * serve its request (with 20 ms, children under load outlived it and paid
+ * for an instance of their own). */
+#define FORK_TRUST_MS 40
+
 static void cache_lock(void)
 {
 	uint64_t now = now_ms();
 
 	pthread_mutex_lock(&lock);
 	if (__builtin_expect(forked, 0)) {
-		if (now - fork_ms < config.revalidate_ms)
+		if (now - fork_ms < FORK_TRUST_MS)
 			return;
 		forked = false;
 		gen++;
@@ -212,6 +217,11 @@ static void inode_free(struct cache_inode *ino)
 		munmap((void *)ino->map, ino->maplen);
 		nmapped -= ino->maplen;
 		STAT_SUB(mapped_bytes, ino->maplen);
+	}
+	if (ino->pipe_len) {
+		drop_fd(ino->pipe);
+		nmapped -= ino->pipe_len;
+		STAT_SUB(mapped_bytes, ino->pipe_len);
 	}
 	if (ino->copy) {
 		free(ino->copy);
@@ -887,6 +897,89 @@ ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off)
 		memcpy(buf, ino->copy + off, n);
 	STAT_INC(read_hit);
 	return (ssize_t)n;
+}
+
+/* Largest pipe an unprivileged process may ask for (fs.pipe-max-size),
+ * read once; root could go beyond it, but should not be different. */
+static size_t pipe_max_size(void)
+{
+	static size_t max;
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if (max)
+		return max;
+	max = 1 << 20;
+	fd = real.openat(AT_FDCWD, "/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = real.read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = 0;
+			max = strtoul(buf, NULL, 10);
+		}
+		real.close(fd);
+	}
+	return max;
+}
+
+/* Makes ino's pipe. The kernel counts pipe pages per user: past
+ * pipe-user-pages-soft, F_SETPIPE_SZ fails with EPERM, and that is a
+ * fallback, not an error. */
+static bool pipe_fill(struct cache_inode *ino)
+{
+	size_t size = (size_t)ino->st.st_size, page = 4096;
+	loff_t off = 0;
+	int p[2], high;
+	ssize_t r;
+
+	/* One page of room beyond the file: the pipe's buffers are whole
+	 * pages, and the scratch pipe it is teed into has the same size. */
+	if (size == 0 || size > config.pipe_max || size + page > pipe_max_size() ||
+	    ino->master < 0 || !make_room(3, size, ino))
+		return false;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return false;
+	if (real.fcntl(p[1], F_SETPIPE_SZ, (int)(size + page)) < 0)
+		goto fail;
+	while (off < (loff_t)size) {
+		r = splice(ino->master, &off, p[1], NULL, size - (size_t)off,
+			   SPLICE_F_NONBLOCK);
+		if (r <= 0)
+			goto fail;
+	}
+	real.close(p[1]);
+	high = dup_high(p[0]);
+	real.close(p[0]);
+	if (high < 0)
+		return false;
+	set_slot(high, FD_OURS, ino);
+	ino->pipe = high;
+	ino->pipe_len = size;
+	nfds++;
+	STAT_INC(fds_held);
+	nmapped += size;
+	STAT_ADD(mapped_bytes, size);
+	return true;
+fail:
+	real.close(p[0]);
+	real.close(p[1]);
+	STAT_INC(pipe_fail);
+	return false;
+}
+
+int cache_pipe(struct cache_inode *ino)
+{
+	int fd = -1, saved = errno;
+
+	cache_lock();
+	if (!ino->stale && !ino->pipe_len && !ino->pipe_failed)
+		ino->pipe_failed = !pipe_fill(ino);
+	if (!ino->stale && ino->pipe_len)
+		fd = ino->pipe;
+	cache_unlock();
+	errno = saved;
+	return fd;
 }
 
 bool cache_at_eof(struct fd_slot *s, off_t off)

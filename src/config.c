@@ -42,6 +42,7 @@ const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_STATS_GROUP", "", "group allowed to read the segment (mode 0640 instead of 0600)" },
 	{ "SENDCACHE_STATS_SLOTS", "256", "processes the segment has room for, 4 to 65536" },
 	{ "SENDCACHE_COPY_MAX", "64K", "largest file whose read/pread is answered from a private copy (0: never)" },
+	{ "SENDCACHE_PIPE_MAX", "0", "largest file sent from a cached pipe by tee + splice (0: never; see bench/results strategies)" },
 	{ "SENDCACHE_PREWARM", "", "absolute directories (colon-separated) whose files are cached at start, before a server forks" },
 	{ NULL, NULL, NULL },
 };
@@ -220,33 +221,47 @@ static int get_dirs(const char *(*env)(const char *), FILE *err,
 	return 0;
 }
 
+/* get_size() into a size_t or unsigned field, which keeps its value
+ * unless the variable is set and valid. */
+static int get_szt(const char *(*env)(const char *), FILE *err,
+		   const char *name, uint64_t lo, uint64_t hi, const char *want,
+		   size_t *field)
+{
+	uint64_t v = *field;
+	int bad = get_size(env, err, name, lo, hi, want, &v);
+
+	*field = (size_t)v;
+	return bad;
+}
+
+static int get_uint(const char *(*env)(const char *), FILE *err,
+		    const char *name, uint64_t lo, uint64_t hi, const char *want,
+		    unsigned *field)
+{
+	uint64_t v = *field;
+	int bad = get_size(env, err, name, lo, hi, want, &v);
+
+	*field = (unsigned)v;
+	return bad;
+}
+
+#define BYTES_1G 0, 1u << 30, "a size up to 1G (suffix K, M or G)"
+#define MS_1_40  1, 40, "a number of milliseconds from 1 to 40"
+
 int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 		 FILE *err)
 {
-	uint64_t v;
 	int bad = 0;
 
 	bad += get_bool(env, err, "SENDCACHE_DISABLE", &cfg->disabled);
-	v = cfg->max_fds;
-	bad += get_size(env, err, "SENDCACHE_MAX_FDS", 4, 1u << 20,
-			"a count from 4 to 1048576", &v);
-	cfg->max_fds = v;
-	v = cfg->max_mapped;
-	bad += get_size(env, err, "SENDCACHE_MAX_MAPPED", 0, 1ull << 40,
-			"a size up to 1T (suffix K, M or G)", &v);
-	cfg->max_mapped = v;
-	v = cfg->merge_max;
-	bad += get_size(env, err, "SENDCACHE_MERGE_MAX", 0, 1u << 30,
-			"a size up to 1G (suffix K, M or G)", &v);
-	cfg->merge_max = v;
-	v = cfg->check_ms;
-	bad += get_size(env, err, "SENDCACHE_CHECK_MS", 1, 40,
-			"a number of milliseconds from 1 to 40", &v);
-	cfg->check_ms = v;
-	v = cfg->revalidate_ms;
-	bad += get_size(env, err, "SENDCACHE_REVALIDATE_MS", 1, 40,
-			"a number of milliseconds from 1 to 40", &v);
-	cfg->revalidate_ms = v;
+	bad += get_szt(env, err, "SENDCACHE_MAX_FDS", 4, 1u << 20,
+		       "a count from 4 to 1048576", &cfg->max_fds);
+	bad += get_szt(env, err, "SENDCACHE_MAX_MAPPED", 0, 1ull << 40,
+		       "a size up to 1T (suffix K, M or G)", &cfg->max_mapped);
+	bad += get_szt(env, err, "SENDCACHE_MERGE_MAX", BYTES_1G, &cfg->merge_max);
+	bad += get_uint(env, err, "SENDCACHE_CHECK_MS", MS_1_40, &cfg->check_ms);
+	bad += get_uint(env, err, "SENDCACHE_REVALIDATE_MS", MS_1_40,
+			&cfg->revalidate_ms);
 	bad += get_bool(env, err, "SENDCACHE_INOTIFY", &cfg->inotify);
 	bad += get_bool(env, err, "SENDCACHE_HOLD_HEADS", &cfg->hold_heads);
 	bad += get_bool(env, err, "SENDCACHE_STATS", &cfg->stats);
@@ -254,14 +269,10 @@ int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 			sizeof(cfg->stats_name));
 	bad += get_name(env, err, "SENDCACHE_STATS_GROUP", cfg->stats_group,
 			sizeof(cfg->stats_group));
-	v = cfg->stats_slots;
-	bad += get_size(env, err, "SENDCACHE_STATS_SLOTS", 4, 65536,
-			"a count from 4 to 65536", &v);
-	cfg->stats_slots = v;
-	v = cfg->copy_max;
-	bad += get_size(env, err, "SENDCACHE_COPY_MAX", 0, 1u << 30,
-			"a size up to 1G (suffix K, M or G)", &v);
-	cfg->copy_max = v;
+	bad += get_uint(env, err, "SENDCACHE_STATS_SLOTS", 4, 65536,
+			"a count from 4 to 65536", &cfg->stats_slots);
+	bad += get_szt(env, err, "SENDCACHE_COPY_MAX", BYTES_1G, &cfg->copy_max);
+	bad += get_szt(env, err, "SENDCACHE_PIPE_MAX", BYTES_1G, &cfg->pipe_max);
 	bad += get_dirs(env, err, "SENDCACHE_PREWARM", cfg->prewarm,
 			sizeof(cfg->prewarm));
 	return bad;

@@ -24,6 +24,7 @@ struct sc_config {
 	char stats_group[64];    /* group that may read the segment, or empty */
 	unsigned stats_slots;    /* processes the segment has room for */
 	size_t copy_max;         /* largest file read()/pread() from a copy */
+	size_t pipe_max;         /* largest file sent from a cached pipe */
 	char prewarm[1024];      /* absolute directories to cache at start */
 };
 

@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "config.h"
 #include "fdtab.h"
+#include "pipe.h"
 #include "real.h"
 #include "send.h"
 #include "stats.h"
@@ -55,7 +56,7 @@ static void do_init(void)
 	stats_init();
 	if (config.prewarm[0])
 		cache_prewarm();
-	pthread_atfork(init_flush_before_fork, NULL, NULL);
+	pthread_atfork(init_flush_before_fork, NULL, pipe_after_fork);
 	state = SC_ON;
 	in_init = false;
 }

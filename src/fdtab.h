@@ -20,17 +20,15 @@ enum fd_kind {
 	FD_OURS,         /* ours for good: an entry's master, the inotify fd */
 };
 
-/* fd_slot.corked: the server's TCP_CORK (kept in user space), and whether
- * the kernel socket is corked too (done only around a large sendfile). */
+/* fd_slot.corked: the server's TCP_CORK, kept in user space. */
 #define CORK_SERVER 1
-#define CORK_KERNEL 2
 
 struct hold;
 struct cache_inode;
 
 struct fd_slot {
 	uint8_t kind;
-	uint8_t corked;         /* TCP: CORK_SERVER | CORK_KERNEL bits */
+	uint8_t corked;         /* TCP: CORK_SERVER or 0 */
 	uint8_t cloexec;        /* HANDED: FD_CLOEXEC as the server sees it */
 	uint8_t hlock;          /* TCP: guards hold (a spin flag) */
 	uint8_t adopted;        /* HANDED: the server's own open, closed for real */

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "config.h"
 #include "real.h"
+#include "pipe.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -303,57 +304,135 @@ static void push_more(int fd)
 	errno = e;
 }
 
+/* A sendfile call with held bytes, as the strategies see it. */
+struct body {
+	int out, in;
+	struct fd_slot *os;       /* out's slot, hold locked */
+	struct cache_inode *ino;  /* in's entry, or NULL: not a cached file */
+	off_t *offp;              /* the offset sendfile uses and advances */
+	size_t count;
+};
+
+/* A strategy's answer when it cannot take this body: nothing of the
+ * body went out, and what is still held stays held (or went out with
+ * MSG_MORE), for the next row of the table. */
+#define DECLINE (-3)
+
+/* Strategy rows take the body only from a fresh cached file. */
+static bool cached(const struct body *b)
+{
+	return b->ino && b->count > 0 && *b->offp >= 0 &&
+	       !__atomic_load_n(&b->ino->stale, __ATOMIC_ACQUIRE);
+}
+
+/* After a head went out with MSG_MORE alone, r from the body's send: push
+ * the head if no body byte followed (see push_more). */
+static ssize_t after_more(int out, ssize_t r)
+{
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+		push_more(out);
+	return r;
+}
+
+/* One writev(held + mapping): files mapped because they are at most
+ * SENDCACHE_MERGE_MAX. */
+static ssize_t by_writev(struct body *b)
+{
+	size_t n;
+	ssize_t r;
+
+	if (!cached(b) || !b->ino->map || (size_t)*b->offp >= b->ino->maplen)
+		return DECLINE;
+	n = b->ino->maplen - (size_t)*b->offp;
+	if (n > b->count)
+		n = b->count;
+	r = sendfile_merged(b->out, b->os, b->ino, *b->offp, n);
+	if (r == ONLY_HELD) {
+		if (b->os->hold->len)   /* EFAULT: the file shrank under us */
+			cache_invalidate(b->ino);
+		return DECLINE;
+	}
+	if (r > 0)
+		*b->offp += r;
+	return r;
+}
+
+/* The head with MSG_MORE, then the whole file teed from its cached pipe
+ * and spliced to the socket: files of at most SENDCACHE_PIPE_MAX, sent
+ * from their start to their end. */
+static ssize_t by_pipe(struct body *b)
+{
+	size_t size;
+	ssize_t r;
+	int src;
+
+	if (!cached(b) || *b->offp != 0)
+		return DECLINE;
+	size = (size_t)b->ino->st.st_size;
+	if (size == 0 || size > config.pipe_max || b->count < size ||
+	    (src = cache_pipe(b->ino)) < 0)
+		return DECLINE;
+	if (hold_send(b->out, b->os, MSG_MORE) < 0)
+		return -1;
+	r = pipe_send(b->out, src, size);
+	if (r == -2)
+		return DECLINE;
+	STAT_INC(piped);
+	if (r > 0)
+		*b->offp += r;
+	return after_more(b->out, r);
+}
+
+/* The head with MSG_MORE, then the real sendfile: any body. No TCP_CORK
+ * is set: MSG_MORE already makes head and body share segments, and
+ * sendfile marks all but its last chunk as more to come. */
+static ssize_t by_sendfile(struct body *b)
+{
+	ssize_t r;
+	bool more = b->os && held_len(b->os);
+
+	if (more && hold_send(b->out, b->os, MSG_MORE) < 0)
+		return -1;
+	r = real.sendfile(b->out, b->in, b->offp, b->count);
+	STAT_INC(sendfile_real);
+	if (r > 0)
+		STAT_ADD(sendfile_bytes, r);
+	return more ? after_more(b->out, r) : r;
+}
+
+/* How a body follows held bytes: the first row that takes it sends it.
+ * by_writev is bounded by SENDCACHE_MERGE_MAX and by_pipe by
+ * SENDCACHE_PIPE_MAX; the defaults come from bench/strategies.sh (see
+ * bench/results/ and README "Send strategies"). */
+static ssize_t (*const strategies[])(struct body *) = {
+	by_writev,
+	by_pipe,
+	by_sendfile,
+};
+
 ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 {
 	struct fd_slot *is = fdtab_get(in), *os = send_tcp_slot(out);
 	bool handed = is && is->kind == FD_HANDED;
-	off_t *offp = off ? off : (handed ? &is->pos : NULL);
-	struct cache_inode *ino = handed ? is->ino : NULL;
-	bool more = false;      /* held bytes went out with MSG_MORE alone */
-	ssize_t r;
+	struct body b = {
+		.out = out, .in = in, .os = os, .count = count,
+		.ino = handed ? is->ino : NULL,
+		.offp = off ? off : (handed ? &is->pos : NULL),
+	};
+	size_t i;
+	ssize_t r = DECLINE;
 
 	if (os && send_take_error(os))
 		return -1;
 	/* With nothing held, one sendfile is already one syscall. */
-	if (!os || !held_len(os))
-		goto real_call;
-	hold_lock(os);
-	if (ino && ino->map && count > 0 && *offp >= 0 &&
-	    (size_t)*offp < ino->maplen && os->hold && os->hold->len &&
-	    !__atomic_load_n(&ino->stale, __ATOMIC_ACQUIRE)) {
-		size_t n = ino->maplen - (size_t)*offp;
-
-		if (n > count)
-			n = count;
-		r = sendfile_merged(out, os, ino, *offp, n);
-		if (r != ONLY_HELD) {
-			if (r > 0)
-				*offp += r;
-			hold_unlock(os);
-			return r;
-		}
-		if (os->hold->len)     /* EFAULT: the file shrank under us */
-			cache_invalidate(ino);
+	if (!os || !held_len(os)) {
+		b.os = NULL;
+		return by_sendfile(&b);
 	}
-	/* A large body: the kernel's own cork, as the server asked, so that
-	 * header and body leave in full segments exactly as without us (two
-	 * setsockopt per large response; none for merged ones). */
-	if ((os->corked & (CORK_SERVER | CORK_KERNEL)) == CORK_SERVER &&
-	    real.setsockopt(out, IPPROTO_TCP, TCP_CORK, &(int){ 1 }, sizeof(int)) == 0)
-		os->corked |= CORK_KERNEL;
-	/* Header first, with MSG_MORE so it shares segments with the body. */
-	more = !(os->corked & CORK_KERNEL);
-	r = hold_send(out, os, MSG_MORE);
+	hold_lock(os);
+	for (i = 0; r == DECLINE && i < sizeof(strategies) / sizeof(strategies[0]); i++)
+		r = strategies[i](&b);
 	hold_unlock(os);
-	if (r < 0)
-		return -1;
-real_call:
-	r = real.sendfile(out, in, offp, count);
-	STAT_INC(sendfile_real);
-	if (r > 0)
-		STAT_ADD(sendfile_bytes, r);
-	else if (more && (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)))
-		push_more(out);
 	return r;
 }
 
@@ -421,11 +500,8 @@ void send_flush_thread(void)
 
 void send_cork(int fd, struct fd_slot *s, bool on)
 {
-	bool kernel = (s->corked & CORK_KERNEL) != 0;
-
-	s->corked = on ? (uint8_t)(s->corked | CORK_SERVER) : 0;
-	if (on || !kernel)
-		STAT_INC(cork_kept);
+	s->corked = on ? CORK_SERVER : 0;
+	STAT_INC(cork_kept);
 	if (!on && s->hold && s->hold->len) {
 		hold_lock(s);
 		/* Uncork pushes what is held; if the socket is full the rest
@@ -433,8 +509,6 @@ void send_cork(int fd, struct fd_slot *s, bool on)
 		flush_now(fd, s);
 		hold_unlock(s);
 	}
-	if (!on && kernel)
-		real.setsockopt(fd, IPPROTO_TCP, TCP_CORK, &(int){ 0 }, sizeof(int));
 }
 
 bool send_take_error(struct fd_slot *s)

@@ -40,7 +40,7 @@ int main(void)
 	struct sc_config def = config, c;
 	int lines;
 
-	plan(26);
+	plan(32);
 
 	is_int(parse((const char *[]){ NULL }, &c, &lines), 0, "no variables: nothing rejected");
 	is_int(c.max_fds, def.max_fds, "default max_fds");
@@ -88,5 +88,18 @@ int main(void)
 				       "SENDCACHE_STATS_SLOTS=3", NULL }, &c, &lines), 3,
 	       "a name with '/', a group with a space, too few slots rejected");
 	ok(c.stats_name[0] == 0 && c.stats_slots == def.stats_slots, "defaults kept");
+
+	is_int(parse((const char *[]){ "SENDCACHE_COPY_MAX=16K", "SENDCACHE_PIPE_MAX=256K",
+				       "SENDCACHE_PREWARM=/srv/www:/var/www/html/", NULL }, &c, &lines), 0,
+	       "copy, pipe and warm-up variables accepted");
+	ok(c.copy_max == 16384 && c.pipe_max == 262144 &&
+	   !strcmp(c.prewarm, "/srv/www:/var/www/html/"), "and parsed");
+	is_int(parse((const char *[]){ "SENDCACHE_PREWARM=www", NULL }, &c, &lines), 1,
+	       "a relative warm-up directory rejected");
+	is_int(parse((const char *[]){ "SENDCACHE_PREWARM=/a::/b", NULL }, &c, &lines), 1,
+	       "an empty element rejected");
+	is_int(parse((const char *[]){ "SENDCACHE_PREWARM=/a:", NULL }, &c, &lines), 1,
+	       "a trailing ':' rejected");
+	ok(c.prewarm[0] == 0, "no warm-up then");
 	return done_testing();
 }

@@ -63,6 +63,7 @@ static const struct var_case cases[] = {
 	{ "SENDCACHE_STATS_GROUP", name_bad, { NULL, NULL, NULL, NULL } },
 	{ "SENDCACHE_STATS_SLOTS", numeric_bad, { "3", "65537", "1M", NULL } },
 	{ "SENDCACHE_COPY_MAX", numeric_bad, { "2G", "1073741825", NULL, NULL } },
+	{ "SENDCACHE_PIPE_MAX", numeric_bad, { "2G", "1073741825", NULL, NULL } },
 	{ "SENDCACHE_PREWARM", dirs_bad, { NULL, NULL, NULL, NULL } },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -74,7 +75,7 @@ static bool same_config(const struct sc_config *a, const struct sc_config *b)
 	       a->check_ms == b->check_ms && a->revalidate_ms == b->revalidate_ms &&
 	       a->inotify == b->inotify && a->hold_heads == b->hold_heads &&
 	       a->stats == b->stats && a->stats_slots == b->stats_slots &&
-	       a->copy_max == b->copy_max &&
+	       a->copy_max == b->copy_max && a->pipe_max == b->pipe_max &&
 	       !strcmp(a->stats_name, b->stats_name) &&
 	       !strcmp(a->stats_group, b->stats_group) &&
 	       !strcmp(a->prewarm, b->prewarm);

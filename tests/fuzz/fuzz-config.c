@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check(c.max_fds >= 4 && c.max_fds <= (1u << 20));
 	fuzz_check(c.max_mapped <= (1ull << 40));
 	fuzz_check(c.merge_max <= (1u << 30) && c.copy_max <= (1u << 30));
+	fuzz_check(c.pipe_max <= (1u << 30));
 	fuzz_check(c.check_ms >= 1 && c.check_ms <= 40);
 	fuzz_check(c.revalidate_ms >= 1 && c.revalidate_ms <= 40);
 	fuzz_check(c.stats_slots >= 4 && c.stats_slots <= 65536);
