@@ -121,7 +121,8 @@ SAN_RUNTIME := $(if $(filter address,$(SANITIZE)),$(shell $(CC) -print-file-name
                $(if $(filter thread,$(SANITIZE)),$(shell $(CC) -print-file-name=libtsan.so))
 SAN_RUNTIME := $(strip $(SAN_RUNTIME))
 TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
-            $(if $(SAN_RUNTIME),TAP_PRELOAD="$(SAN_RUNTIME) $(abspath $(LIB))")
+            $(if $(SAN_RUNTIME),TAP_PRELOAD="$(SAN_RUNTIME) $(abspath $(LIB))") \
+            $(if $(filter thread,$(SANITIZE)),TSAN_OPTIONS=suppressions=$(abspath tests/tsan.supp))
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
