@@ -99,10 +99,7 @@ _srv_conf_lighttpd() {
 	(( EUID == 0 )) && user='server.username = "www-data"
 server.groupname = "www-data"'
 	mkdir -p "$dir/run/uploads"
-	# lighttpd opens its error log after dropping privileges (Debian's
-	# /var/log/lighttpd belongs to www-data).
-	: >>"$dir/error.log"
-	(( EUID == 0 )) && chown www-data:www-data "$dir/error.log" "$dir/run/uploads"
+	(( EUID == 0 )) && chown www-data:www-data "$dir/run/uploads"
 	cat >"$dir/lighttpd.conf" <<EOF
 # Debian's /etc/lighttpd/lighttpd.conf with every path inside $dir.
 server.modules = (
@@ -254,7 +251,7 @@ _srv_is() {
 	# field 3, after the parenthesised command name, is the state
 	stat=${stat##*) }
 	[[ ${stat%% *} != Z ]] || return 1
-	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	{ cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline"); } 2>/dev/null || return 1
 	pattern=$(_srv_pattern "$2" "$3")
 	# shellcheck disable=SC2053 # a glob on purpose
 	[[ $cmdline == $pattern ]]
@@ -288,6 +285,32 @@ srv_has_lib() {
 	local lib
 	lib=$(readlink -f "$tap_lib") || return 1
 	grep -qF -- "$lib" "/proc/$1/maps" 2>/dev/null
+}
+
+# srv_log_problems KIND DIR: print the lines of the server's logs that
+# tell of a crash or an error; nothing when the logs are clean. Apache:
+# levels crit and above, and a child that died of a signal; lighttpd:
+# anything but its start and stop notes; busybox and python: anything on
+# their stderr but python's start line and request log.
+srv_log_problems() {
+	local kind=$1 dir=$2
+	case $kind in
+	apache-*) grep -E '\[[a-z_]*:(crit|alert|emerg)\]|exit signal' "$dir/error.log" ;;
+	lighttpd) grep -vE '\) server (started|stopped)|graceful shutdown' "$dir/error.log" ;;
+	busybox)  cat "$dir/server.out" ;;
+	python)   grep -vE '^Serving HTTP on |^127\.0\.0\.1 - - \[' "$dir/server.out" ;;
+	esac 2>/dev/null
+	return 0
+}
+
+# srv_logs_aside DIR TAG: rename the server's logs in DIR to NAME.TAG, so
+# that the next run of the server starts with empty ones.
+srv_logs_aside() {
+	local f
+	for f in error.log access.log server.out; do
+		[[ -e $1/$f ]] && mv -f "$1/$f" "$1/$f.$2"
+	done
+	return 0
 }
 
 # srv_log DIR: print the tail of the server's logs, for diagnostics.
@@ -331,6 +354,12 @@ srv_start() {
 	fi
 	echo "$stats_name" >"$dir/.srv-stats-name"
 	rm -f "$dir/apache2.pid" "$dir/lighttpd.pid" "$dir/.srv-pid"
+	if [[ $kind == lighttpd ]]; then
+		# lighttpd opens its error log after dropping privileges
+		# (Debian's /var/log/lighttpd belongs to www-data).
+		: >>"$dir/error.log"
+		(( EUID == 0 )) && chown www-data:www-data "$dir/error.log"
+	fi
 
 	case $kind in
 	lighttpd) cmd=("$srv_lighttpd_bin" -D -f "$dir/lighttpd.conf") ;;
