@@ -14,8 +14,6 @@
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source-path=SCRIPTDIR
 . "$here/tap/tap.sh"
-. "$here/tap/servers.sh"
-. "$here/tap/compare.sh"
 . "$here/tap/server-bytes.sh"
 
 tap_require curl perl sha256sum gzip cmp

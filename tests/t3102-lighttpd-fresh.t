@@ -40,11 +40,7 @@ srv_logs_aside "$dir" plain
 
 srv_start lighttpd "$dir" with || bail_out "lighttpd with the library did not start"
 pid=$SRV_PID
-if (( SRV_PRELOADED )); then
-	ok "the library is mapped in lighttpd" srv_has_lib "$pid"
-else
-	skip "TAP_NO_PRELOAD=1"
-fi
+srv_ok_lib lighttpd "$dir" "lighttpd with the library"
 for ((r = 1; r <= rounds; r++)); do
 	fresh_round "$r" "with library, round $r"
 done

@@ -38,13 +38,7 @@ plan 5
 # $dir/strace.MODE (1 test).
 measure() {
 	srv_start lighttpd "$dir" "$1" || bail_out "lighttpd $1 the library did not start"
-	if [[ $1 == with ]]; then
-		if (( SRV_PRELOADED )); then
-			ok "the library is mapped in lighttpd" srv_has_lib "$SRV_PID"
-		else
-			skip "TAP_NO_PRELOAD=1"
-		fi
-	fi
+	[[ $1 == with ]] && srv_ok_lib lighttpd "$dir" "lighttpd with the library"
 	curl -s -o /dev/null "$url" -o /dev/null "$url"
 	ok "$1 the library: $requests keep-alive GETs of 1 KiB counted by strace" \
 		sc_count lighttpd "$dir" "$url" "$requests" "$dir/strace.$1"

@@ -110,22 +110,12 @@ run() {
 		htaccess_round "$r" "$label, round $r"
 	done
 	ok "$label: the children that served ($pids) still run" \
-		_still_running "$kind" "$dir" $pids
+		srv_still_serving "$kind" "$dir" $pids
 	# AH00529 (crit): the .htaccess probe in /sub made unsearchable
 	is "$(srv_log_problems "$kind" "$dir" | grep -v AH00529)" "" \
 		"$label: no crash or error in the error log but the EACCES probes"
 	srv_stop "$kind" "$dir"
 	srv_logs_aside "$dir" "$kind-$mode"
-}
-
-# _still_running KIND DIR PID...: every PID is still a serving process.
-_still_running() {
-	local kind=$1 dir=$2 now pid
-	shift 2
-	now=" $(srv_serving_pids "$kind" "$dir" | tr '\n' ' ')"
-	for pid in "$@"; do
-		[[ $now == *" $pid "* ]] || return 1
-	done
 }
 
 per_round=$(( fresh_per_round + ht_per_round ))

@@ -2,13 +2,18 @@
 # the compare.sh cases against the plain server, then against the server
 # with the library, started and stopped with servers.sh.
 #
-# Source tap.sh, servers.sh and compare.sh first, then:
+# Source tap.sh first; this sources servers.sh and compare.sh. Then:
 #
 #     srv_conf lighttpd "$dir" "$port"
 #     cmp_init "$port" "$dir/www" "$dir/work"; cmp_gzip=0; cmp_make_corpus
 #     plan $(( $(sb_plain_count) + $(sb_with_count 3) ))
 #     sb_plain lighttpd "$dir" lighttpd
 #     sb_with lighttpd "$dir" 3 lighttpd
+
+# shellcheck source=tests/tap/servers.sh
+. "${BASH_SOURCE[0]%/*}/servers.sh"
+# shellcheck source=tests/tap/compare.sh
+. "${BASH_SOURCE[0]%/*}/compare.sh"
 
 # sb_plain_count: the tests sb_plain makes.
 sb_plain_count() {
@@ -42,12 +47,7 @@ sb_with() {
 	local kind=$1 dir=$2 rounds=$3 label=$4 r pids
 	srv_start "$kind" "$dir" with || bail_out "$label with the library did not start"
 	pids=$(srv_serving_pids "$kind" "$dir" | tr '\n' ' ')
-	if (( SRV_PRELOADED )); then
-		ok "$label with library: the library is mapped in $pids" \
-			_sb_all_have_lib $pids
-	else
-		skip "TAP_NO_PRELOAD=1"
-	fi
+	srv_ok_lib "$kind" "$dir" "$label with library"
 	for ((r = 1; r <= rounds; r++)); do
 		cmp_again "$label with library, round $r"
 	done
@@ -56,29 +56,9 @@ sb_with() {
 		cmp_pipeline_same "$label with library, round $r" "lib$r"
 	done
 	ok "$label with library: the serving processes $pids still run (none crashed)" \
-		_sb_still_serving "$kind" "$dir" $pids
+		srv_still_serving "$kind" "$dir" $pids
 	is "$(srv_log_problems "$kind" "$dir")" "" \
 		"$label with library: no crash or error in the logs"
 	srv_stop "$kind" "$dir"
 	srv_logs_aside "$dir" "with"
-}
-
-# _sb_still_serving KIND DIR PID...: every PID still serves requests
-# (Apache may start more children, but none of these may have died).
-_sb_still_serving() {
-	local kind=$1 dir=$2 now pid
-	shift 2
-	now=" $(srv_serving_pids "$kind" "$dir" | tr '\n' ' ')"
-	for pid in "$@"; do
-		[[ $now == *" $pid "* ]] || { echo "pid $pid is gone; now:$now"; return 1; }
-	done
-}
-
-# _sb_all_have_lib PID...: every process maps the library.
-_sb_all_have_lib() {
-	local pid
-	(( $# )) || return 1
-	for pid in "$@"; do
-		srv_has_lib "$pid" || return 1
-	done
 }

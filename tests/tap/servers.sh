@@ -287,6 +287,41 @@ srv_has_lib() {
 	grep -qF -- "$lib" "/proc/$1/maps" 2>/dev/null
 }
 
+# srv_all_have_lib PID...: succeeds when every PID (at least one) maps the
+# library.
+srv_all_have_lib() {
+	local pid
+	(( $# )) || return 1
+	for pid in "$@"; do
+		srv_has_lib "$pid" || return 1
+	done
+}
+
+# srv_ok_lib KIND DIR LABEL: one test: the library is mapped in every
+# serving process of the server srv_start started "with" (a skip when
+# TAP_NO_PRELOAD=1 kept it out).
+srv_ok_lib() {
+	local pids
+	if (( ! SRV_PRELOADED )); then
+		skip "TAP_NO_PRELOAD=1"
+		return 0
+	fi
+	pids=$(srv_serving_pids "$1" "$2" | tr '\n' ' ')
+	ok "$3: the library is mapped in ${pids% }" srv_all_have_lib $pids
+}
+
+# srv_still_serving KIND DIR PID...: succeeds when every PID still serves
+# requests (Apache may have started more children, but none of these may
+# have died); else prints what serves now.
+srv_still_serving() {
+	local kind=$1 dir=$2 now pid
+	shift 2
+	now=" $(srv_serving_pids "$kind" "$dir" | tr '\n' ' ')"
+	for pid in "$@"; do
+		[[ $now == *" $pid "* ]] || { echo "pid $pid is gone; now:$now"; return 1; }
+	done
+}
+
 # srv_log_problems KIND DIR: print the lines of the server's logs that
 # tell of a crash or an error; nothing when the logs are clean. Apache:
 # levels crit and above, and a child that died of a signal; lighttpd:
@@ -422,17 +457,24 @@ srv_start() {
 	return 0
 }
 
+# srv_none_alive KIND DIR PID...: succeeds when none of the pids is a live
+# process of the KIND server of DIR.
+srv_none_alive() {
+	local kind=$1 dir=$2 pid
+	shift 2
+	for pid in "$@"; do
+		_srv_is "$pid" "$kind" "$dir" && return 1
+	done
+	return 0
+}
+
 # _srv_wait_gone STEPS KIND DIR PID...: wait up to STEPS x 50 ms until no
 # given pid is a live process of the server. Returns 1 on timeout.
 _srv_wait_gone() {
-	local steps=$1 kind=$2 dir=$3 pid alive
-	shift 3
+	local steps=$1
+	shift
 	while (( steps-- > 0 )); do
-		alive=
-		for pid in "$@"; do
-			_srv_is "$pid" "$kind" "$dir" && alive=1 && break
-		done
-		[[ -z $alive ]] && return 0
+		srv_none_alive "$@" && return 0
 		sleep 0.05
 	done
 	return 1
