@@ -137,7 +137,7 @@ _cmp_add_case() {
 # plain server must answer, computed from the file itself ("-": no such
 # header) and what the server supports.
 cmp_expected_summary() {
-	local kind=$1 file=$cmp_www${2%/} whole= len
+	local kind=$1 file=$cmp_www${2%/} whole='' len
 	[[ $2 == / ]] && file=$cmp_www/index.html
 	[[ $kind != missing ]] && whole="200 $(stat -c %s "$file") $(cmp_sha "$file")"
 	case $kind in

@@ -55,6 +55,7 @@ sb_with() {
 	for ((r = 1; cmp_pipeline && r <= rounds; r++)); do
 		cmp_pipeline_same "$label with library, round $r" "lib$r"
 	done
+	# shellcheck disable=SC2086 # one argument per pid
 	ok "$label with library: the serving processes $pids still run (none crashed)" \
 		srv_still_serving "$kind" "$dir" $pids
 	is "$(srv_log_problems "$kind" "$dir")" "" \

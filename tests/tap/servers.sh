@@ -147,7 +147,7 @@ EOF
 }
 
 _srv_conf_apache() {
-	local mpm=$1 dir=$2 port=$3 extra=$4 user= m mods=/etc/apache2/mods-available
+	local mpm=$1 dir=$2 port=$3 extra=$4 user='' m mods=/etc/apache2/mods-available
 	# Debian's envvars: User/Group www-data (meaningful for a root parent).
 	(( EUID == 0 )) && user='User www-data
 Group www-data'
@@ -307,6 +307,7 @@ srv_ok_lib() {
 		return 0
 	fi
 	pids=$(srv_serving_pids "$1" "$2" | tr '\n' ' ')
+	# shellcheck disable=SC2086 # one argument per pid
 	ok "$3: the library is mapped in ${pids% }" srv_all_have_lib $pids
 }
 
@@ -491,7 +492,7 @@ srv_stop() {
 	local -a all=()
 	main=$(cat "$dir/.srv-pid" 2>/dev/null)
 	if _srv_is "$main" "$kind" "$dir"; then
-		all=("$main" $(_srv_children "$main" "$kind" "$dir"))
+		mapfile -t all < <(echo "$main"; _srv_children "$main" "$kind" "$dir")
 		kill -TERM "$main" 2>/dev/null
 		if ! _srv_wait_gone "$_srv_term_steps" "$kind" "$dir" "${all[@]}"; then
 			for pid in "${all[@]}"; do

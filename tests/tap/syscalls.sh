@@ -60,7 +60,10 @@ sc_count() {
 		diag "sc_count: strace did not attach to ${pids[*]}" "$(cat "$out.err")"
 		return 1
 	fi
-	codes=$(curl -s --max-time 60 -K "$cfg" -w '%{http_code}\n' | sort | uniq -c)
+	codes=$(curl -s --max-time 60 -K "$cfg" -w '%{http_code}\n' | sort | uniq -c |
+		tr -s ' \n' '  ')
+	codes=${codes# }
+	codes=${codes% }
 	# strace prints its summary when it detaches on SIGINT
 	kill -INT "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
@@ -68,8 +71,8 @@ sc_count() {
 		diag "sc_count: strace left no summary" "$(cat "$out.err")"
 		return 1
 	fi
-	if [[ $(echo $codes) != "$n 200" ]]; then
-		diag "sc_count: the responses were not $n times 200: $(echo $codes)"
+	if [[ $codes != "$n 200" ]]; then
+		diag "sc_count: the responses were not $n times 200: $codes"
 		return 1
 	fi
 }
