@@ -1,0 +1,118 @@
+#!/bin/bash
+# t3100-servers-control: tests/tap/servers.sh starts and stops every server.
+#
+# Each kind of server is started without and with the library: it must
+# answer a GET with the file, have the library mapped in every serving
+# process exactly when asked to, and leave no process, no listener and no
+# stats segment behind once srv_stop returns. Apache must probe .htaccess
+# in every directory from / down to the file (what its tests rely on).
+
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source-path=SCRIPTDIR
+. "$here/tap/tap.sh"
+. "$here/tap/servers.sh"
+
+tap_require curl strace
+srv_require "${srv_kinds[@]}"
+tap_require_lib
+
+# Tests per kind and mode: starts, answers, library mapped or not, stop
+# leaves no process, no listener, no segment.
+per_run=6
+plan $(( ${#srv_kinds[@]} * 2 * per_run + 1 ))
+
+# no_lib_in PID...: succeeds when none of the processes maps the library.
+no_lib_in() {
+	local pid
+	for pid in "$@"; do
+		srv_has_lib "$pid" && return 1
+	done
+	return 0
+}
+
+# lib_in PID...: succeeds when every process maps the library (and there
+# is at least one).
+lib_in() {
+	local pid
+	(( $# )) || return 1
+	for pid in "$@"; do
+		srv_has_lib "$pid" || return 1
+	done
+	return 0
+}
+
+# none_alive KIND DIR PID...: succeeds when none of the pids is a live
+# process of the server.
+none_alive() {
+	local kind=$1 dir=$2 pid
+	shift 2
+	for pid in "$@"; do
+		_srv_is "$pid" "$kind" "$dir" && return 1
+	done
+	return 0
+}
+
+# not_listening PORT: succeeds when nothing listens on PORT.
+not_listening() { ! tap_listening "$1"; }
+
+for kind in "${srv_kinds[@]}"; do
+	for mode in without with; do
+		dir=$(tap_tmpdir)
+		port=$(tap_free_port)
+		srv_conf "$kind" "$dir" "$port"
+		echo "hello from $kind $mode" >"$dir/www/index.html"
+		if ! ok "$kind $mode: starts" srv_start "$kind" "$dir" "$mode"; then
+			skip "$kind did not start" $((per_run - 1))
+			continue
+		fi
+		main=$SRV_PID
+		mapfile -t serving < <(srv_serving_pids "$kind" "$dir")
+		is "$(curl -s --max-time 10 "http://127.0.0.1:$port/index.html")" \
+			"hello from $kind $mode" "$kind $mode: GET /index.html"
+		if [[ $mode == with ]] && (( SRV_PRELOADED )); then
+			ok "$kind with: the library is mapped in pid(s) ${serving[*]}" \
+				lib_in "${serving[@]}"
+		elif [[ $mode == with ]]; then
+			skip "TAP_NO_PRELOAD=1"
+		else
+			ok "$kind without: the library is not mapped" \
+				no_lib_in "$main" "${serving[@]}"
+		fi
+		name=$SRV_STATS_NAME
+		srv_stop "$kind" "$dir"
+		ok "$kind $mode: no process left (pids $main ${serving[*]})" \
+			none_alive "$kind" "$dir" "$main" "${serving[@]}"
+		ok "$kind $mode: nothing listens on port $port" \
+			not_listening "$port"
+		ok "$kind $mode: no stats segment left" \
+			test ! -e "/dev/shm/sendcache.${name:-none-expected}"
+	done
+done
+
+# Apache looks for .htaccess from / down: one failing open per level.
+dir=$(tap_tmpdir)
+port=$(tap_free_port)
+srv_conf apache-event "$dir" "$port" 'StartServers 1'
+mkdir -p "$dir/www/sub"
+echo probe >"$dir/www/sub/p.txt"
+srv_start apache-event "$dir" without || bail_out "Apache did not start"
+mapfile -t serving < <(srv_serving_pids apache-event "$dir")
+strace -f -qq -e trace=openat -o "$dir/strace.out" \
+	$(printf -- '-p %s ' "${serving[@]}") &
+strace_pid=$!
+tap_at_exit kill "$strace_pid"
+sleep 0.5   # strace attaches to every thread first
+curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$port/sub/p.txt"
+sleep 0.2
+kill "$strace_pid"
+wait "$strace_pid" 2>/dev/null
+want=
+d=$dir/www/sub
+while :; do
+	want="${d%/}/.htaccess"$'\n'$want
+	[[ $d == / ]] && break
+	d=$(dirname "$d")
+done
+is "$(sed -n 's/.*openat(AT_FDCWD, "\(.*\.htaccess\)".*ENOENT.*/\1/p' "$dir/strace.out")" \
+	"${want%$'\n'}" "Apache probes .htaccess in every directory from / to /sub"
+srv_stop apache-event "$dir"
