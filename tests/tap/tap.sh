@@ -283,17 +283,15 @@ tap_free_port() {
 
 # tap_listening PORT: succeeds when some socket listens on TCP PORT. Reads
 # /proc/net/tcp{,6} rather than connecting, so the server sees no traffic.
+# awk, not a bash read loop: bash reads a /proc file one byte per system
+# call, and the kernel regenerates the table for each, which takes seconds
+# once a benchmark has left tens of thousands of sockets in TIME_WAIT.
 tap_listening() {
-	local hex f _sl local_addr _rem state
+	local hex
 	printf -v hex '%04X' "$1"
-	for f in /proc/net/tcp /proc/net/tcp6; do
-		[[ -r $f ]] || continue
-		while read -r _sl local_addr _rem state _; do
-			# state 0A is TCP_LISTEN (include/net/tcp_states.h)
-			[[ $state == 0A && ${local_addr##*:} == "$hex" ]] && return 0
-		done <"$f"
-	done
-	return 1
+	# state 0A is TCP_LISTEN (include/net/tcp_states.h)
+	awk -v port="$hex" '$4 == "0A" && substr($2, length($2) - 3) == port { found = 1; exit }
+		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # tap_wait_port PORT [SECONDS]: wait up to SECONDS (default 5) for a
