@@ -105,6 +105,17 @@ EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 EXPORT ssize_t recvfrom(int fd, void *restrict buf, size_t n, int flags, struct sockaddr *restrict from, socklen_t *restrict fromlen) { return sc_recvfrom(fd, buf, n, flags, from, fromlen); }
 EXPORT ssize_t __recvfrom_chk(int fd, void *restrict buf, size_t n, size_t buflen, int flags, struct sockaddr *restrict from, socklen_t *restrict fromlen) { (void)buflen; return sc_recvfrom(fd, buf, n, flags, from, fromlen); }
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags) { return sc_recvmsg(fd, msg, flags); }
+/* pread family: a small cached file is read from the entry's copy */
+EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) { return sc_pread(fd, buf, n, off); }
+EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) { return sc_pread(fd, buf, n, off); }
+EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen) { (void)buflen; return sc_pread(fd, buf, n, off); }
+EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen) { (void)buflen; return sc_pread(fd, buf, n, off); }
+
+/* mmap family: a cached file's mapping is handed out, not made again */
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) { return sc_mmap(addr, len, prot, flags, fd, off); }
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off) { return sc_mmap(addr, len, prot, flags, fd, off); }
+EXPORT int munmap(void *addr, size_t len) { return sc_munmap(addr, len); }
+
 EXPORT off_t lseek(int fd, off_t off, int whence) { return sc_lseek(fd, off, whence); }
 EXPORT off64_t lseek64(int fd, off64_t off, int whence) { return sc_lseek(fd, off, whence); }
 

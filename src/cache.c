@@ -14,6 +14,7 @@
 #include "stats.h"
 #include "watch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -74,8 +75,19 @@ static size_t nmapped;         /* bytes mapped */
 static char cwd[PATH_MAX];
 static bool cwd_ok;
 static int fd_base;            /* our descriptors live at or above this */
-static unsigned gen;           /* bumped in each forked child */
-static bool forked;            /* set in a child, handled at next lock */
+static unsigned gen;           /* bumped in a forked child, see below */
+static bool forked;            /* a child still trusting its parent's view */
+static uint64_t fork_ms;       /* when this child was forked */
+int cache_maps_out;            /* cache_mmap() references, atomic */
+
+/* A mapping handed to the server by cache_mmap(), by address. */
+struct cache_mref {
+	const char *addr;
+	struct cache_inode *ino;
+	int refs;
+	UT_hash_handle hh;
+};
+static struct cache_mref *mrefs;
 
 static uint64_t now_ms(void)
 {
@@ -85,14 +97,32 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* After fork the child shares its parent's inotify instance, which the
+ * parent drained just before forking (atfork_prepare): for revalidate_ms
+ * the child trusts what it inherited, as a name unwatched would be
+ * trusted, without reading events that are the parent's. A child that
+ * serves one request and exits (busybox httpd) pays no syscall for
+ * freshness; a longer-lived one then opens its own instance and checks
+ * every name once (gen). */
 static void cache_lock(void)
 {
+	uint64_t now = now_ms();
+
 	pthread_mutex_lock(&lock);
 	if (__builtin_expect(forked, 0)) {
+		if (now - fork_ms < config.revalidate_ms)
+			return;
 		forked = false;
+		gen++;
 		watch_after_fork();
 	}
-	watch_poll(now_ms());
+	watch_poll(now);
+}
+
+/* Watches abs, unless this child still shares its parent's instance. */
+static bool watch(const char *abs)
+{
+	return !forked && watch_path(abs);
 }
 
 static void cache_unlock(void)
@@ -113,6 +143,7 @@ static void set_slot(int fd, int kind, struct cache_inode *ino)
 		s->kind = (uint8_t)kind;
 		s->ino = ino;
 		s->pos = 0;
+		s->adopted = 0;
 	}
 }
 
@@ -164,6 +195,12 @@ static void lru_push(struct cache_inode *ino)
 		lru_tail = ino;
 }
 
+/* The server holds no descriptor and no mapping of ino. */
+static bool unused(const struct cache_inode *ino)
+{
+	return ino->handed == 0 && ino->mrefs == 0;
+}
+
 static void inode_free(struct cache_inode *ino)
 {
 	while (ino->nfree)
@@ -174,6 +211,11 @@ static void inode_free(struct cache_inode *ino)
 		munmap((void *)ino->map, ino->maplen);
 		nmapped -= ino->maplen;
 		STAT_SUB(mapped_bytes, ino->maplen);
+	}
+	if (ino->copy) {
+		free(ino->copy);
+		nmapped -= (size_t)ino->st.st_size;
+		STAT_SUB(mapped_bytes, ino->st.st_size);
 	}
 	free(ino);
 }
@@ -198,7 +240,14 @@ static void invalidate_locked(struct cache_inode *ino)
 	STAT_SUB(entries, 1);
 	while (ino->nfree)
 		drop_fd(ino->pool[--ino->nfree]);
-	if (ino->handed == 0)
+	if (unused(ino))
+		inode_free(ino);
+}
+
+/* ino lost a user: free it if it was the last of a stale entry. */
+static void release(struct cache_inode *ino)
+{
+	if (ino->stale && unused(ino))
 		inode_free(ino);
 }
 
@@ -208,7 +257,7 @@ static bool evict_one(const struct cache_inode *keep)
 	struct cache_inode *ino;
 
 	for (ino = lru_tail; ino; ino = ino->prev) {
-		if (ino != keep && ino->handed == 0) {
+		if (ino != keep && unused(ino)) {
 			invalidate_locked(ino);
 			STAT_INC(evictions);
 			return true;
@@ -331,7 +380,7 @@ static bool fresh_due(struct fresh *f, const char *path)
 		return false;
 	if (f->gen != gen) {
 		f->gen = gen;
-		f->watched = watch_path(path);
+		f->watched = watch(path);
 	}
 	f->checked_ms = now;
 	STAT_INC(revalidate_stat);
@@ -405,7 +454,7 @@ static void neg_add(const char *abs, int err)
 		return;
 	/* Watch first, then check again: a name created in between is
 	 * either seen here or reported by an event. */
-	watched = watch_path(abs);
+	watched = watch(abs);
 	if (real.fstatat(AT_FDCWD, abs, &st, 0) == 0 || errno != err)
 		return;
 	if (nnegs >= NEG_MAX)
@@ -451,6 +500,21 @@ static bool cacheable_flags(int flags)
 }
 
 
+/* Marks s as a descriptor of ino the server holds, opened with flags. */
+static void hand(struct fd_slot *s, struct cache_inode *ino, int flags,
+		 bool adopted)
+{
+	s->kind = FD_HANDED;
+	s->ino = ino;
+	s->pos = 0;
+	s->adopted = adopted;
+	s->cloexec = (flags & O_CLOEXEC) != 0;
+	/* What F_GETFL reports for a real open: the kernel adds O_LARGEFILE
+	 * on 64-bit; O_CLOEXEC and O_NOCTTY are not status flags. */
+	s->oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_LARGEFILE;
+	ino->handed++;
+}
+
 static int hand_out(struct cache_inode *ino, int flags)
 {
 	struct fd_slot *s;
@@ -471,14 +535,7 @@ static int hand_out(struct cache_inode *ino, int flags)
 		STAT_INC(fd_dup);
 	}
 	s = fdtab_get(fd);
-	s->kind = FD_HANDED;
-	s->ino = ino;
-	s->pos = 0;
-	s->cloexec = (flags & O_CLOEXEC) != 0;
-	/* What F_GETFL reports for a real open: the kernel adds O_LARGEFILE
-	 * on 64-bit; O_CLOEXEC and O_NOCTTY are not status flags. */
-	s->oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_LARGEFILE;
-	ino->handed++;
+	hand(s, ino, flags, false);
 	return fd;
 }
 
@@ -608,7 +665,7 @@ void cache_opened(const char *path, int flags, int fd)
 		goto out;
 	/* Watch first, then look: a change after the watch is an event, a
 	 * change before it shows as a mismatch below. */
-	watched = watch_path(abs);
+	watched = watch(abs);
 	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    real.fstatat(AT_FDCWD, abs, &pst, 0) != 0 ||
 	    pst.st_dev != st.st_dev || pst.st_ino != st.st_ino ||
@@ -629,6 +686,10 @@ void cache_opened(const char *path, int flags, int fd)
 	}
 	name_add(ino, abs, watched, S_ISLNK(lst.st_mode));
 	STAT_INC(open_miss);
+	/* The server's own descriptor is one of ino's from now on: a server
+	 * that keeps its fds open (lighttpd) is served on it too. */
+	if (fdtab_get(fd))
+		hand(fdtab_get(fd), ino, flags, true);
 out:
 	cache_unlock();
 	errno = saved;
@@ -678,26 +739,30 @@ int cache_fstat(struct fd_slot *s, struct stat *st)
 int cache_close(int fd, struct fd_slot *s)
 {
 	struct cache_inode *ino = s->ino;
+	int rc = 0;
 
 	cache_lock();
 	ino->handed--;
-	if (!ino->stale && ino->nfree < POOL_MAX) {
+	if (s->adopted) {
+		set_slot(fd, FD_UNKNOWN, NULL);
+		rc = real.close(fd);
+		release(ino);
+	} else if (!ino->stale && ino->nfree < POOL_MAX) {
 		ino->pool[ino->nfree++] = fd;
 		set_slot(fd, FD_POOL, ino);
 		STAT_INC(close_kept);
 	} else {
 		drop_fd(fd);
-		if (ino->stale && ino->handed == 0)
-			inode_free(ino);
+		release(ino);
 	}
 	cache_unlock();
-	return 0;
+	return rc;
 }
 
 void cache_lost(int fd, struct fd_slot *s)
 {
 	struct cache_inode *ino = s->ino;
-	int kind = s->kind, i;
+	int kind = s->kind, adopted = s->adopted, i;
 
 	cache_lock();
 	STAT_INC(fd_lost);
@@ -707,8 +772,10 @@ void cache_lost(int fd, struct fd_slot *s)
 		cache_drop_all_locked();
 		goto out;
 	}
-	nfds--;
-	STAT_SUB(fds_held, 1);
+	if (!adopted) {
+		nfds--;
+		STAT_SUB(fds_held, 1);
+	}
 	if (!ino)
 		goto out;
 	if (kind == FD_POOL) {
@@ -720,8 +787,7 @@ void cache_lost(int fd, struct fd_slot *s)
 		invalidate_locked(ino);
 	} else {
 		ino->handed--;
-		if (ino->stale && ino->handed == 0)
-			inode_free(ino);
+		release(ino);
 	}
 out:
 	cache_unlock();
@@ -745,17 +811,220 @@ int cache_detach(int fd, struct fd_slot *s)
 	}
 	real.close(nfd);
 	real.lseek(fd, s->pos, SEEK_SET);
+	if (!s->adopted) {
+		nfds--;
+		STAT_SUB(fds_held, 1);
+	}
 	set_slot(fd, FD_OTHER, NULL);
-	nfds--;
-	STAT_SUB(fds_held, 1);
 	STAT_INC(detach);
 	ino->handed--;
-	if (ino->stale && ino->handed == 0)
-		inode_free(ino);
+	release(ino);
 	rc = 0;
 out:
 	cache_unlock();
 	return rc;
+}
+
+/* True when every name of ino is watched by this process's inotify
+ * instance (or trusted after a fork, see cache_lock): an in-place write
+ * then reaches us as an event within check_ms, and a copy of the file can
+ * stand in for it. */
+static bool all_watched(const struct cache_inode *ino)
+{
+	const struct cache_name *n;
+
+	for (n = ino->names; n; n = n->next)
+		if (!n->fresh.watched || n->fresh.gen != gen)
+			return false;
+	return ino->names != NULL;
+}
+
+/* Reads the whole file into a private buffer, counted in the mapped
+ * budget. One real pread, at the first read of the entry. */
+static bool make_copy(struct cache_inode *ino)
+{
+	size_t size = (size_t)ino->st.st_size;
+	char *p;
+
+	if (ino->master < 0 || !make_room(0, size, ino))
+		return false;
+	p = malloc(size ? size : 1);
+	if (!p)
+		return false;
+	if (size && real.pread(ino->master, p, size, 0) != (ssize_t)size) {
+		free(p);
+		return false;
+	}
+	ino->copy = p;
+	nmapped += size;
+	STAT_ADD(mapped_bytes, size);
+	return true;
+}
+
+ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off)
+{
+	struct cache_inode *ino = s->ino;
+	size_t size = (size_t)ino->st.st_size;
+	int saved = errno;
+	bool ok;
+
+	if (off < 0 || size > config.copy_max)
+		return -1;
+	cache_lock();
+	ok = !ino->stale && all_watched(ino) && (ino->copy || make_copy(ino));
+	cache_unlock();
+	errno = saved;
+	if (!ok)
+		return -1;
+	/* The copy lives as long as ino, which the server's descriptor
+	 * keeps: no lock for the copy itself. */
+	if ((size_t)off >= size)
+		n = 0;
+	else if (n > size - (size_t)off)
+		n = size - (size_t)off;
+	if (n)
+		memcpy(buf, ino->copy + off, n);
+	STAT_INC(read_hit);
+	return (ssize_t)n;
+}
+
+void *cache_mmap(struct fd_slot *s, size_t len)
+{
+	struct cache_inode *ino = s->ino;
+	struct cache_mref *m = NULL;
+
+	cache_lock();
+	if (ino->stale || !ino->map || len == 0 || len > ino->maplen)
+		goto out;
+	HASH_FIND_PTR(mrefs, &ino->map, m);
+	if (!m && (m = calloc(1, sizeof(*m))) != NULL) {
+		m->addr = ino->map;
+		m->ino = ino;
+		HASH_ADD_PTR(mrefs, addr, m);
+	}
+	if (m) {
+		m->refs++;
+		ino->mrefs++;
+		__atomic_add_fetch(&cache_maps_out, 1, __ATOMIC_RELAXED);
+	}
+out:
+	cache_unlock();
+	if (!m)
+		return NULL;
+	STAT_INC(mmap_hit);
+	return (void *)ino->map;
+}
+
+bool cache_munmap(void *addr, size_t len)
+{
+	const char *a = addr;
+	struct cache_mref *m;
+	struct cache_inode *ino;
+
+	if (len == 0)
+		return false;           /* EINVAL, as the kernel says it */
+	cache_lock();
+	HASH_FIND_PTR(mrefs, &a, m);
+	if (m) {
+		ino = m->ino;
+		ino->mrefs--;
+		__atomic_sub_fetch(&cache_maps_out, 1, __ATOMIC_RELAXED);
+		if (--m->refs == 0) {
+			HASH_DEL(mrefs, m);
+			free(m);
+			release(ino);
+		}
+	}
+	cache_unlock();
+	return m != NULL;
+}
+
+/* Open flags of a warm-up: O_NONBLOCK so that a FIFO cannot block us. */
+#define PREWARM_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+/* Directory levels walked below each configured directory. */
+#define PREWARM_DEPTH 16
+
+/* Caches one file with a spare descriptor in its pool. Returns false when
+ * the budgets are full (the warm-up stops: it never evicts). */
+static bool prewarm_file(const char *path)
+{
+	struct stat st;
+	struct fd_slot *s;
+	size_t need;
+	bool room;
+	int fd;
+
+	if (real.fstatat(AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
+		return true;
+	need = (size_t)st.st_size <= config.merge_max ? (size_t)st.st_size : 0;
+	pthread_mutex_lock(&lock);
+	room = nfds + 2 <= config.max_fds && nmapped + need <= config.max_mapped;
+	pthread_mutex_unlock(&lock);
+	if (!room)
+		return false;
+	fd = real.openat(AT_FDCWD, path, PREWARM_FLAGS);
+	if (fd < 0)
+		return true;
+	cache_opened(path, PREWARM_FLAGS, fd);
+	s = fdtab_get(fd);
+	if (s && s->kind == FD_HANDED)
+		cache_close(fd, s);
+	else
+		real.close(fd);
+	fd = cache_open(path, PREWARM_FLAGS);
+	if (fd >= 0) {
+		cache_close(fd, fdtab_get(fd));
+		STAT_INC(prewarmed);
+	}
+	return true;
+}
+
+/* Walks path[0..len) (a buffer of PATH_MAX). Returns false to stop. */
+static bool prewarm_dir(char *path, size_t len, int depth)
+{
+	struct dirent *e;
+	bool go = true;
+	DIR *d;
+
+	if (depth > PREWARM_DEPTH || !(d = opendir(path)))
+		return true;
+	while (go && (e = readdir(d)) != NULL) {
+		size_t nl = strlen(e->d_name);
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    len + 1 + nl >= PATH_MAX)
+			continue;
+		path[len] = '/';
+		memcpy(path + len + 1, e->d_name, nl + 1);
+		/* Links to directories are not followed: no loops. */
+		if (e->d_type == DT_DIR)
+			go = prewarm_dir(path, len + 1 + nl, depth + 1);
+		else
+			go = prewarm_file(path);
+		path[len] = 0;
+	}
+	closedir(d);
+	return go;
+}
+
+void cache_prewarm(void)
+{
+	char path[PATH_MAX];
+	const char *p, *end;
+	size_t len;
+
+	for (p = config.prewarm; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		len = (size_t)(end - p);
+		while (len > 1 && p[len - 1] == '/')
+			len--;
+		if (len <= 1 || len >= sizeof(path))
+			continue;       /* "/" itself is not a site */
+		memcpy(path, p, len);
+		path[len] = 0;
+		if (!prewarm_dir(path, len, 0))
+			break;
+	}
 }
 
 void cache_invalidate(struct cache_inode *ino)
@@ -778,6 +1047,8 @@ void cache_chdir(void)
 static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
+	if (!forked)
+		watch_drain(now_ms());
 }
 
 static void atfork_parent(void)
@@ -788,8 +1059,11 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
+	/* A grandchild forked inside its parent's window inherits that
+	 * window: the view it trusts is as old as the first fork. */
+	if (!forked)
+		fork_ms = now_ms();
 	forked = true;
-	gen++;
 }
 
 bool cache_init(void)

@@ -34,6 +34,8 @@ struct cache_inode {
 	int nfree;                /* spare descriptors in pool[] */
 	int pool[4];
 	int handed;               /* descriptors the server holds */
+	int mrefs;                /* mappings of map the server holds */
+	char *copy;               /* private copy of the file, or NULL */
 	struct cache_name *names; /* paths that lead here */
 	struct cache_inode *prev, *next;  /* LRU, most recent first */
 	UT_hash_handle hh;        /* by (dev, ino) */
@@ -55,7 +57,9 @@ int cache_open(const char *path, int flags);
 
 /* After a real open(path, flags) returned fd (>= 0, or -1 with errno):
  * caches the file, or the name's absence (ENOENT, ENOTDIR), if cacheable.
- * Leaves fd and errno as they are. */
+ * A cached file's fd is adopted: tracked as HANDED (its fstat, reads and
+ * mappings answered like a hit's) and really closed at close. Leaves fd
+ * and errno as they are. */
 void cache_opened(const char *path, int flags, int fd);
 
 /* Answers stat (nofollow false) or lstat from a snapshot. Returns 0 if
@@ -66,6 +70,32 @@ int cache_stat(const char *path, struct stat *st, bool nofollow);
 /* A real stat of path (following links) failed with err: remembers the
  * name's absence if err is ENOENT or ENOTDIR. Leaves errno as it is. */
 void cache_failed(const char *path, int err);
+
+/* pread(fd, buf, n, off) of a HANDED descriptor from the entry's private
+ * copy (made at the first such read, one real pread): no mapped file
+ * memory is read in user space, so a truncated file cannot raise SIGBUS.
+ * Returns the bytes copied (0 at or past the end), or -1 if not served
+ * (stale entry, file over copy_max, not watched by inotify, no memory):
+ * the caller makes the real call. errno is left unchanged. */
+ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off);
+
+/* mmap(NULL, len, PROT_READ, MAP_SHARED or MAP_PRIVATE, fd, 0) of a HANDED
+ * descriptor: the entry's own read-only mapping, reference-counted. The
+ * same inode's page cache, so the bytes are those a real mapping shows.
+ * Returns NULL if not served (no mapping, len beyond it, stale). */
+void *cache_mmap(struct fd_slot *s, size_t len);
+
+/* Mappings handed out by cache_mmap() and not yet unmapped. */
+extern int cache_maps_out;
+
+/* munmap(addr, len) of a mapping cache_mmap() handed out: drops one
+ * reference. Returns false if addr is not one (the caller unmaps). */
+bool cache_munmap(void *addr, size_t len);
+
+/* SENDCACHE_PREWARM: caches the regular files under the configured
+ * directories (recursively, within the budgets, without evicting), each
+ * with a spare descriptor, so that processes forked later start hot. */
+void cache_prewarm(void);
 
 /* fstat of a HANDED descriptor. Returns 0 if answered, -1 if not. */
 int cache_fstat(struct fd_slot *s, struct stat *st);

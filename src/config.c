@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -16,12 +17,16 @@
  *   writev(header) + sendfile on loopback (bench/).
  * - 10 ms inotify check: well inside the 50 ms freshness bound, and one
  *   read() per 10 ms costs nothing against thousands of requests.
- * - 20 ms revalidation: the fallback must also meet the 50 ms bound. */
+ * - 20 ms revalidation: the fallback must also meet the 50 ms bound.
+ * - 64 KiB copies: a private copy costs memory per process, so only files
+ *   a server reads into memory itself (lighttpd reads small files with
+ *   pread; larger ones go by sendfile) are worth one. */
 #define DEF_MAX_FDS       1024
 #define DEF_MAX_MAPPED    (256u << 20)
 #define DEF_MERGE_MAX     (128u << 10)
 #define DEF_CHECK_MS      10
 #define DEF_REVALIDATE_MS 20
+#define DEF_COPY_MAX      (64u << 10)
 
 const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_DISABLE", "0", "1 turns sendcache off: every call goes straight to libc" },
@@ -36,6 +41,8 @@ const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_STATS_NAME", "PROGRAM-PID", "instance name: the segment is /dev/shm/sendcache.NAME" },
 	{ "SENDCACHE_STATS_GROUP", "", "group allowed to read the segment (mode 0640 instead of 0600)" },
 	{ "SENDCACHE_STATS_SLOTS", "256", "processes the segment has room for, 4 to 65536" },
+	{ "SENDCACHE_COPY_MAX", "64K", "largest file whose read/pread is answered from a private copy (0: never)" },
+	{ "SENDCACHE_PREWARM", "", "absolute directories (colon-separated) whose files are cached at start, before a server forks" },
 	{ NULL, NULL, NULL },
 };
 
@@ -49,6 +56,7 @@ struct sc_config config = {
 	.hold_heads = true,
 	.stats = true,
 	.stats_slots = 256,
+	.copy_max = DEF_COPY_MAX,
 };
 
 /* Parses a decimal count with an optional K/M/G suffix (powers of 1024).
@@ -149,6 +157,35 @@ static int get_name(const char *(*env)(const char *), FILE *err,
 	return 0;
 }
 
+/* A list of absolute directories separated by ':', each at most
+ * PATH_MAX - 1 long, the whole shorter than size. */
+static bool valid_dirs(const char *s, size_t size)
+{
+	const char *p = s, *end;
+
+	if (!*s || strlen(s) >= size)
+		return false;
+	for (; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if (*p != '/' || end - p >= PATH_MAX)
+			return false;
+	}
+	return s[strlen(s) - 1] != ':';
+}
+
+static int get_dirs(const char *(*env)(const char *), FILE *err,
+		    const char *name, char *out, size_t size)
+{
+	const char *s = env(name);
+
+	if (!s)
+		return 0;
+	if (!valid_dirs(s, size))
+		return reject(err, name, s, "a list of absolute directories separated by ':' (at most 1023 bytes)");
+	strcpy(out, s);
+	return 0;
+}
+
 int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 		 FILE *err)
 {
@@ -187,6 +224,12 @@ int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 	bad += get_size(env, err, "SENDCACHE_STATS_SLOTS", 4, 65536,
 			"a count from 4 to 65536", &v);
 	cfg->stats_slots = v;
+	v = cfg->copy_max;
+	bad += get_size(env, err, "SENDCACHE_COPY_MAX", 0, 1u << 30,
+			"a size up to 1G (suffix K, M or G)", &v);
+	cfg->copy_max = v;
+	bad += get_dirs(env, err, "SENDCACHE_PREWARM", cfg->prewarm,
+			sizeof(cfg->prewarm));
 	return bad;
 }
 

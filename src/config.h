@@ -23,6 +23,8 @@ struct sc_config {
 	char stats_name[64];     /* instance name; empty: "<program>-<pid>" */
 	char stats_group[64];    /* group that may read the segment, or empty */
 	unsigned stats_slots;    /* processes the segment has room for */
+	size_t copy_max;         /* largest file read()/pread() from a copy */
+	char prewarm[1024];      /* absolute directories to cache at start */
 };
 
 /* Every variable, for the docs and the tests: name, default, meaning. */

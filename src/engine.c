@@ -23,6 +23,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 enum { SC_UNINIT, SC_ON, SC_OFF };
@@ -51,6 +53,8 @@ static void do_init(void)
 		return;
 	}
 	stats_init();
+	if (config.prewarm[0])
+		cache_prewarm();
 	pthread_atfork(init_flush_before_fork, NULL, NULL);
 	state = SC_ON;
 	in_init = false;
@@ -361,7 +365,9 @@ ssize_t sc_read(int fd, void *buf, size_t n)
 	if (!real.read)
 		return enosys();
 	if (on() && s && s->kind == FD_HANDED) {
-		r = real.pread(fd, buf, n, s->pos);
+		r = cache_pread(s, buf, n, s->pos);
+		if (r < 0)
+			r = real.pread(fd, buf, n, s->pos);
 		if (r > 0)
 			s->pos += r;
 		return r;
@@ -402,6 +408,60 @@ ssize_t sc_recvmsg(int fd, struct msghdr *msg, int flags)
 	if (on())
 		before_read(fd);
 	return real.recvmsg(fd, msg, flags);
+}
+
+ssize_t sc_pread(int fd, void *buf, size_t n, off_t off)
+{
+	struct fd_slot *s = fdtab_get(fd);
+	ssize_t r;
+
+	if (!real.pread)
+		return enosys();
+	if (on() && s && s->kind == FD_HANDED &&
+	    (r = cache_pread(s, buf, n, off)) >= 0)
+		return r;
+	return real.pread(fd, buf, n, off);
+}
+
+/* mmap and munmap are called before our constructor (the dynamic
+ * loader's own are internal, but other libraries' constructors and our
+ * own set-up are not): they never start sendcache, and reach the kernel
+ * even before libc's names are resolved. */
+static void *mmap_fwd(void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off)
+{
+	if (!real.mmap)
+		real_init();
+	if (!real.mmap)
+		return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	return real.mmap(addr, len, prot, flags, fd, off);
+}
+
+void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct fd_slot *s;
+	void *p;
+
+	/* What a server does to map a file it sends (Apache): the whole
+	 * file, read-only, anywhere. Anything else is the kernel's. */
+	if (fd >= 0 && state == SC_ON && !addr && prot == PROT_READ &&
+	    off == 0 && (flags == MAP_SHARED || flags == MAP_PRIVATE) &&
+	    (s = fdtab_get(fd)) != NULL && s->kind == FD_HANDED &&
+	    (p = cache_mmap(s, len)) != NULL)
+		return p;
+	return mmap_fwd(addr, len, prot, flags, fd, off);
+}
+
+int sc_munmap(void *addr, size_t len)
+{
+	if (__atomic_load_n(&cache_maps_out, __ATOMIC_RELAXED) > 0 &&
+	    state == SC_ON && cache_munmap(addr, len))
+		return 0;
+	if (!real.munmap)
+		real_init();
+	if (!real.munmap)
+		return (int)syscall(SYS_munmap, addr, len);
+	return real.munmap(addr, len);
 }
 
 off_t sc_lseek(int fd, off_t off, int whence)
@@ -602,6 +662,15 @@ static int own_description(int fd)
 	return 0;
 }
 
+/* The kind a duplicate of fd starts with: the same socket or file. */
+static int kind_of(int fd)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	return s && (s->kind == FD_TCP || s->kind == FD_OTHER) ? s->kind
+							       : FD_UNKNOWN;
+}
+
 int sc_dup(int fd)
 {
 	int nfd;
@@ -610,7 +679,7 @@ int sc_dup(int fd)
 		return -1;
 	nfd = real.dup(fd);
 	if (nfd >= 0 && on())
-		born(nfd, FD_UNKNOWN);
+		born(nfd, kind_of(fd));
 	return nfd;
 }
 
@@ -629,7 +698,7 @@ int sc_dup3(int old, int new, int flags, int use_dup3)
 	}
 	rc = use_dup3 ? real.dup3(old, new, flags) : real.dup2(old, new);
 	if (rc >= 0 && on() && old != new)
-		born(rc, FD_UNKNOWN);
+		born(rc, kind_of(old));
 	return rc;
 }
 

@@ -44,6 +44,9 @@ ssize_t sc_recvfrom(int fd, void *buf, size_t n, int flags,
 		    struct sockaddr *from, socklen_t *fromlen);
 ssize_t sc_recvmsg(int fd, struct msghdr *msg, int flags);
 off_t sc_lseek(int fd, off_t off, int whence);
+ssize_t sc_pread(int fd, void *buf, size_t n, off_t off);
+void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int sc_munmap(void *addr, size_t len);
 
 int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len);
 int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);

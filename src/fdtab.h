@@ -33,6 +33,7 @@ struct fd_slot {
 	uint8_t corked;         /* TCP: CORK_SERVER | CORK_KERNEL bits */
 	uint8_t cloexec;        /* HANDED: FD_CLOEXEC as the server sees it */
 	uint8_t hlock;          /* TCP: guards hold (a spin flag) */
+	uint8_t adopted;        /* HANDED: the server's own open, closed for real */
 	int oflags;             /* HANDED: open flags, for F_GETFL */
 	off_t pos;              /* HANDED: the server's own file position */
 	struct cache_inode *ino;/* HANDED, POOL */

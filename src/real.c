@@ -55,6 +55,8 @@ static void real_resolve(void)
 	LOAD(readv, "readv");
 	LOAD(pread, "pread");
 	LOAD(preadv, "preadv");
+	LOAD(mmap, "mmap");
+	LOAD(munmap, "munmap");
 	LOAD(recv, "recv");
 	LOAD(recvfrom, "recvfrom");
 	LOAD(recvmsg, "recvmsg");

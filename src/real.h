@@ -37,6 +37,8 @@ struct real_fns {
 	ssize_t (*readv)(int, const struct iovec *, int);
 	ssize_t (*pread)(int, void *, size_t, off_t);
 	ssize_t (*preadv)(int, const struct iovec *, int, off_t);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*munmap)(void *, size_t);
 	ssize_t (*recv)(int, void *, size_t, int);
 	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
 			    socklen_t *);

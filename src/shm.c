@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 const int stats_kinds[] = {
 #define SC_COUNTER(name, kind, desc) SC_##kind,
@@ -69,6 +71,21 @@ static bool pid_alive(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* Ticks a child stamped from its clock may run ahead of /proc's value:
+ * the tick it was forked in, plus one crossed before it read the clock. */
+#define FORK_TICKS_SLACK 2
+
+uint64_t shm_fork_ticks(void)
+{
+	struct timespec ts;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+		return shm_start_ticks(getpid());
+	return (uint64_t)ts.tv_sec * (uint64_t)hz +
+	       (uint64_t)ts.tv_nsec / (1000000000ull / (uint64_t)hz);
+}
+
 bool shm_slot_alive(const struct sc_shm_slot *s)
 {
 	int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
@@ -79,7 +96,10 @@ bool shm_slot_alive(const struct sc_shm_slot *s)
 		return pid_alive(-pid);
 	/* 0: no such process (or a slot not yet stamped, which only its
 	 * owner fills in, under the segment lock or before publishing). */
-	return s->start_ticks != 0 && s->start_ticks == shm_start_ticks(pid);
+	uint64_t t = s->start_ticks ? shm_start_ticks(pid) : 0;
+
+	return t != 0 && t <= s->start_ticks &&
+	       s->start_ticks - t <= FORK_TICKS_SLACK;
 }
 
 static void add(struct sc_counters *out, const struct sc_counters *in,

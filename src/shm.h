@@ -96,6 +96,12 @@ uint64_t shm_start_ticks(pid_t pid);
  * a reserved slot is alive while its parent is. */
 bool shm_slot_alive(const struct sc_shm_slot *s);
 
+/* The start time /proc shows for a process forked just now, from
+ * CLOCK_BOOTTIME (the clock the kernel stamps a new task with), in
+ * clock ticks: no /proc read in every child of a forking server. It may
+ * be a tick or two later than /proc's, which shm_slot_alive() allows. */
+uint64_t shm_fork_ticks(void);
+
 /* Sums the segment into *out: totals, every slot's COUNT counters, and
  * the gauges of live slots; only the slot of pid if pid > 0. Retries while
  * a fold is in progress. Returns the number of live processes (a slot

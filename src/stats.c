@@ -112,29 +112,40 @@ static void fold(struct sc_shm_slot *s)
 static int take_slot(int32_t pid)
 {
 	uint32_t i;
+	int pass;
 
-	for (i = 0; i < seg->nslots; i++) {
-		struct sc_shm_slot *s = shm_slot(seg, i);
+	/* Telling a live slot from one whose pid was reused reads /proc,
+	 * which a server forking per connection (busybox httpd) would pay on
+	 * every fork for every slot. The first pass folds only slots whose
+	 * process is gone (kill 0: one cheap syscall); the second, when no
+	 * slot is free, checks start times too. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < seg->nslots; i++) {
+			struct sc_shm_slot *s = shm_slot(seg, i);
 
-		if (s->pid != 0 && !shm_slot_alive(s))
-			fold(s);
-		if (s->pid == 0) {
-			memset(&s->c, 0, sizeof(s->c));
-			s->start_ticks = pid > 0 ? shm_start_ticks(pid) : 0;
-			__atomic_store_n(&s->pid, pid, __ATOMIC_RELEASE);
-			return (int)i;
+			if (s->pid > 0 && pass == 0 && kill(s->pid, 0) < 0 &&
+			    errno == ESRCH)
+				fold(s);
+			if (s->pid != 0 && pass == 1 && !shm_slot_alive(s))
+				fold(s);
+			if (s->pid == 0) {
+				memset(&s->c, 0, sizeof(s->c));
+				s->start_ticks = pid > 0 ? shm_start_ticks(pid) : 0;
+				__atomic_store_n(&s->pid, pid, __ATOMIC_RELEASE);
+				return (int)i;
+			}
 		}
 	}
 	return -1;
 }
 
-/* Counts from now on in slot i (taken for this process), carrying over
- * the gauges of what this process already holds. */
-static void use_slot(int i)
+/* Counts from now on in slot i (taken for this process, which started at
+ * ticks), carrying over the gauges of what this process already holds. */
+static void use_slot(int i, uint64_t ticks)
 {
 	struct sc_shm_slot *s = shm_slot(seg, (uint32_t)i);
 
-	s->start_ticks = shm_start_ticks(getpid());
+	s->start_ticks = ticks;
 	s->c.entries = stats_cur->entries;
 	s->c.fds_held = stats_cur->fds_held;
 	s->c.mapped_bytes = stats_cur->mapped_bytes;
@@ -170,7 +181,7 @@ static void atfork_child(void)
 	stats_cur = &stats_local;
 	my_slot = NULL;
 	if (seg && reserved >= 0)
-		use_slot(reserved);
+		use_slot(reserved, shm_fork_ticks());
 	reserved = -1;
 }
 
@@ -360,7 +371,7 @@ void stats_init(void)
 		i = take_slot(getpid());
 	seg_unlock();
 	if (i >= 0)
-		use_slot(i);
+		use_slot(i, shm_start_ticks(getpid()));
 }
 
 void stats_exit(void)

@@ -237,10 +237,16 @@ static void dispatch(const struct inotify_event *ev)
 
 void watch_poll(uint64_t now_ms)
 {
+	if (ifd >= 0 && now_ms - last_poll_ms >= config.check_ms)
+		watch_drain(now_ms);
+}
+
+void watch_drain(uint64_t now_ms)
+{
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
-	if (ifd < 0 || now_ms - last_poll_ms < config.check_ms)
+	if (ifd < 0)
 		return;
 	last_poll_ms = now_ms;
 	while ((n = real.read(ifd, buf, sizeof(buf))) > 0) {

@@ -25,6 +25,10 @@ bool watch_path(const char *abs);
  * calls cache_changed() for each. now_ms is CLOCK_MONOTONIC_COARSE. */
 void watch_poll(uint64_t now_ms);
 
+/* Reads pending events now, whenever the last read was (before a fork:
+ * the child starts from a view as fresh as the parent's). */
+void watch_drain(uint64_t now_ms);
+
 /* In a forked child: the inotify fd is shared with the parent (both would
  * consume the same events). Called lazily before the child's first use:
  * closes the parent's instance (if the number is still ours) and opens a

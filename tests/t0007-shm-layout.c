@@ -130,7 +130,7 @@ static void sum(struct sc_shm_header *h)
 	live->c.open_hit = 10;
 	live->c.entries = 3;
 	dead->pid = (int32_t)getpid();
-	dead->start_ticks = ticks + 1;
+	dead->start_ticks = ticks + 1000;   /* a pid reused 10 s later */
 	dead->c.open_hit = 1;
 	dead->c.entries = 50;
 	n = shm_sum(h, 0, &out);
@@ -140,6 +140,14 @@ static void sum(struct sc_shm_header *h)
 	n = shm_sum(h, getpid(), &out);
 	is_int(out.open_hit, 11, "one pid: its slots, without the totals");
 	is_int(n, 1, "one pid: one of them live");
+	/* A forked child stamps its slot from CLOCK_BOOTTIME, which may be a
+	 * tick or two past what /proc says; never before it. */
+	ok(shm_fork_ticks() >= ticks, "shm_fork_ticks() is not before our start");
+	dead->start_ticks = ticks + 2;
+	is_int(shm_sum(h, 0, &out), 2, "stamped 2 ticks after /proc's start: live");
+	dead->start_ticks = ticks - 1;
+	is_int(shm_sum(h, 0, &out), 1, "stamped before /proc's start: not live");
+	dead->start_ticks = ticks + 1000;
 	/* A slot a live parent reserved for a child being forked keeps the
 	 * segment in use even when the parent itself has left its slot. */
 	live->pid = 0;
@@ -157,7 +165,7 @@ int main(void)
 			   NSLOTS * sizeof(struct sc_shm_slot)];
 	} seg;
 
-	plan(11 + 4 + 7 + 14 + 8);
+	plan(11 + 4 + 7 + 14 + 11);
 	header_offsets();
 	slot_offsets();
 	sizes();
