@@ -40,10 +40,10 @@ BENCH=$ROOT/bench
 
 # tap.sh brings the helpers nginx.sh and servers.sh use (diag, tap_wait_port,
 # tap_free_port, ...); its plan-checking exit trap is not for a benchmark,
-# so ours replaces it below.
+# so main replaces it. (A test may source this file: then only main is
+# not run.)
 # shellcheck source=tests/tap/tap.sh
 . "$ROOT/tests/tap/tap.sh"
-trap - EXIT HUP INT TERM
 # shellcheck source=tests/tap/nginx.sh
 . "$ROOT/tests/tap/nginx.sh"
 if [[ -f $ROOT/tests/tap/servers.sh ]]; then
@@ -52,9 +52,10 @@ if [[ -f $ROOT/tests/tap/servers.sh ]]; then
 fi
 
 # The helpers register their stop commands with tap_at_exit; the harness
-# stops every server itself and runs these only as a safety net at exit.
+# stops every server itself and runs these only as a safety net at exit
+# (main puts this in place of tap.sh's).
 AT_EXIT=()
-tap_at_exit() { AT_EXIT+=("$(printf '%q ' "$@")"); }
+bench_at_exit() { AT_EXIT+=("$(printf '%q ' "$@")"); }
 
 readonly SERVER_CPU=0
 readonly CLIENT_CPU=1
@@ -721,7 +722,6 @@ run_one() {
 	fi
 
 	conns=${WRK_CONNS[$kind]:-$DEFAULT_CONNS}
-	[[ $kind == nginx-* ]] && conns=$DEFAULT_CONNS
 	url=http://127.0.0.1:$port/$size.bin script=$TMP/report.lua
 	[[ $size == mix ]] && url=http://127.0.0.1:$port/ script=$TMP/mix.lua
 
@@ -1052,6 +1052,7 @@ main() {
 	CLK_TCK=$(getconf CLK_TCK)
 
 	trap cleanup EXIT
+	tap_at_exit() { bench_at_exit "$@"; }
 	trap 'on_signal INT' INT
 	trap 'on_signal TERM' TERM
 
@@ -1138,5 +1139,7 @@ main() {
 	return 0
 }
 
-main "$@"
-exit $?
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	main "$@"
+	exit $?
+fi

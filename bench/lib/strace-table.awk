@@ -16,7 +16,11 @@ END {
 	printf "# Which calls: %s, %s file, per request\n\n", kind, size
 	printf "`strace -f -c -p` on the serving processes during one bounded `ab` run of\n"
 	printf "%d (without) and %d (with the library) requests, 4 at a time, after a warm-up.\n", na, nb
-	printf "Calls per request = calls / requests; failed calls (errors) are included.\n\n"
+	printf "Calls per request = calls / requests; failed calls (errors) are included.\n"
+	if (calls[1, "futex"] + calls[2, "futex"] > 0)
+		printf "A threaded server's futex calls multiply under strace (threads stopped at every\n" \
+			"call wait for each other): the perf counts in results.md are undisturbed.\n"
+	printf "\n"
 	print "| syscall | without | with | with - without | errors/req without | errors/req with |"
 	print "|---|---:|---:|---:|---:|---:|"
 	# Most frequent first, by the "without" column, then by "with".
