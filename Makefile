@@ -2,6 +2,8 @@
 #   make                 build/libsendcache.so
 #   make check           install what is missing (as root), build, run every test
 #   make demo            A/B run of nginx with and without the library
+#   make bench [QUICK=1] A/B runs of every server and size (bench/ab.sh);
+#                        BENCH_ARGS=... passes more options
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address|undefined|thread ...
 
@@ -83,10 +85,18 @@ test: $(LIB) $(STAT_CLI) $(MKSEG) $(UNIT_BINS) $(TEST_LIBS)
 check: deps
 	$(MAKE) test
 
+# nginx only, 1 KiB and 1 MiB, 2 rounds of 5 s: about 3 minutes.
 demo:
 	scripts/install-deps demo
-	$(MAKE) $(LIB)
-	bench/ab-nginx.sh --quick
+	$(MAKE) $(LIB) $(STAT_CLI)
+	bench/ab.sh --servers nginx --sizes 1k,1m --rounds 2 --duration 5 --no-plots --tag demo
+
+# Every server and size: QUICK=1 is one round of 2 s (a few minutes), the
+# full run three rounds of 3 s (under 30 minutes on 2 cores).
+bench:
+	scripts/install-deps bench
+	$(MAKE) $(LIB) $(STAT_CLI)
+	bench/ab.sh $(if $(filter 1 yes true,$(QUICK)),--quick) $(BENCH_ARGS)
 
 install: $(LIB) $(STAT_CLI)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
