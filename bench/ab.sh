@@ -118,15 +118,16 @@ A/B benchmark of static-file servers without and with LD_PRELOAD=\$SENDCACHE_LIB
 servers pinned to CPU $SERVER_CPU and wrk to CPU $CLIENT_CPU, with nginx anchors.
 
 Options:
-  --quick            1 round, 2 s runs (a few minutes for everything)
+  --quick            1 round of 1 s runs (about 6 minutes for everything)
   --servers LIST     from $ALL_SERVERS (default: all)
   --sizes LIST       from $ALL_SIZES, or any NNk/NNm (default: all)
   --anchors LIST     from $ALL_ANCHORS, or none (default: both)
   --rounds N         rounds of A B per size (default 3; quick 1)
-  --duration SEC     measured seconds per run (default 3; quick 2)
+  --duration SEC     measured seconds per run (default 3; quick 1)
   --warmup SEC       warm-up seconds per run (default 1)
   --count SEC        seconds of the system-call counting run (default 1)
-  --time-limit SEC   stop starting runs after SEC (default: estimate x 1.3 + 60)
+  --time-limit SEC   start no run after SEC (default: estimate x 1.3 + 60 s,
+                     at most 30 min when the estimate is under 29 min)
   --counter perf|strace  how to count system calls (default perf if usable)
   --no-strace        skip the per-server "which calls" breakdown
   --no-plots         skip gnuplot
@@ -188,7 +189,7 @@ parse_args() {
 	done
 
 	if ((QUICK)); then
-		: "${ROUNDS:=1}" "${DURATION:=2}"
+		: "${ROUNDS:=1}" "${DURATION:=1}"
 	else
 		: "${ROUNDS:=3}" "${DURATION:=3}"
 	fi
@@ -826,20 +827,26 @@ stop_current() {
 
 # strace_one KIND MODE OUT: start KIND, warm it up, and run a bounded ab of
 # 1 KiB requests under strace -f -c attached to the serving processes.
-# Prints the number of requests it made; returns 1 on failure.
+# Sets STRACE_N to the number of requests made; returns 1 on failure. (Not
+# for $(...): the server and strace must be known to this shell's cleanup.)
 strace_one() {
 	local kind=$1 mode=$2 out=$3 dir port url n conc pid rc
 	local -a pids ps keep=(-k)
+	STRACE_N=
 	n=${STRACE_REQS[$kind]:-$STRACE_DEFAULT_REQS}
 	conc=4
 	# ab's keep-alive is HTTP/1.0 "Connection: Keep-Alive"; busybox and
 	# python close after every response anyway.
 	[[ $kind == busybox || $kind == python ]] && keep=()
-	dir=$(server_dir "$kind") && port=$(tap_free_port) && bench_conf "$kind" "$dir" "$port" || return 1
+	dir=$(server_dir "$kind") && port=$(tap_free_port) &&
+		bench_conf "$kind" "$dir" "$port" 2>"$out.start" || return 1
 	CUR_KIND=$kind CUR_DIR=$dir
-	bench_start "$kind" "$dir" "$mode" || return 1
+	if ! bench_start "$kind" "$dir" "$mode" 2>>"$out.start"; then
+		stop_current
+		return 1
+	fi
 	mapfile -t pids < <(bench_pids "$kind" "$dir")
-	((${#pids[@]})) || return 1
+	((${#pids[@]})) || { stop_current; return 1; }
 	pin_pids "$MAIN_PID" "${pids[@]}"
 	url=http://127.0.0.1:$port/$STRACE_SIZE.bin
 	taskset -c "$CLIENT_CPU" timeout 30 ab -q "${keep[@]}" -n 200 -c "$conc" "$url" >/dev/null 2>&1
@@ -862,7 +869,7 @@ strace_one() {
 	stop_current
 	((rc == 0)) && grep -q "^Complete requests: *$n\$" "$out.ab" &&
 		grep -q '^Failed requests: *0$' "$out.ab" && ! grep -q '^Non-2xx' "$out.ab" || return 1
-	echo "$n"
+	STRACE_N=$n
 }
 
 # strace_breakdown KIND: strace-KIND.md, calls per request for each name.
@@ -872,8 +879,10 @@ strace_breakdown() {
 		note "time limit reached: no strace breakdown for $kind"
 		return
 	fi
-	na=$(strace_one "$kind" without "$raw/strace-$kind-without.txt") || na=
-	nb=$(strace_one "$kind" with "$raw/strace-$kind-with.txt") || nb=
+	strace_one "$kind" without "$raw/strace-$kind-without.txt"
+	na=$STRACE_N
+	strace_one "$kind" with "$raw/strace-$kind-with.txt"
+	nb=$STRACE_N
 	if [[ -z $na || -z $nb ]]; then
 		FAILURES=$((FAILURES + 1))
 		say "  $kind: strace breakdown failed (see raw/strace-$kind-*.txt*)"
@@ -1046,15 +1055,17 @@ on_signal() {
 # --------------------------------------------------------------------- main
 
 main() {
-	ARGS_TEXT="$*"
-	parse_args "$@"
-	check_prereqs
-	CLK_TCK=$(getconf CLK_TCK)
-
+	# In place of tap.sh's traps, from the start: cleanup is safe at any
+	# point (it stops only what was started).
 	trap cleanup EXIT
 	tap_at_exit() { bench_at_exit "$@"; }
 	trap 'on_signal INT' INT
 	trap 'on_signal TERM' TERM
+
+	ARGS_TEXT="$*"
+	parse_args "$@"
+	check_prereqs
+	CLK_TCK=$(getconf CLK_TCK)
 
 	: "${OUT:=$ROOT/bench/results/$(date +%Y%m%d)-$(hostname)${TAG:+-$TAG}}"
 	mkdir -p "$OUT" || die "cannot create $OUT"
@@ -1070,8 +1081,9 @@ main() {
 	describe_machine
 	echo "$CSV_HEADER" >"$OUT/rounds.csv"
 
-	# The plan and what it should take: start, check and stop cost about
-	# 2 s a run, the counter's attach included.
+	# The plan and what it should take: start, content check, the
+	# counter's attach and stop add about 1.2 s to a run's wrk seconds; a
+	# server's strace breakdown takes about 6 s.
 	local runs anchors_runs=0 per_run est s z r m a
 	runs=$((${#SERVER_LIST[@]} * ${#SIZE_LIST[@]} * 2 * ROUNDS))
 	for a in "${ANCHOR_LIST[@]}"; do
@@ -1080,10 +1092,13 @@ main() {
 			anchors_runs=$((anchors_runs + ROUNDS))
 		done
 	done
-	per_run=$((WARMUP + DURATION + COUNT_SECS + 2))
-	est=$(((runs + anchors_runs) * per_run))
-	((DO_STRACE)) && est=$((est + ${#SERVER_LIST[@]} * 12))
-	: "${TIME_LIMIT:=$((est * 13 / 10 + 60))}"
+	per_run=$(((WARMUP + DURATION + COUNT_SECS) * 10 + 12))
+	est=$(((runs + anchors_runs) * per_run / 10))
+	((DO_STRACE)) && est=$((est + ${#SERVER_LIST[@]} * 6))
+	if [[ -z $TIME_LIMIT ]]; then
+		TIME_LIMIT=$((est * 13 / 10 + 60))
+		((est < 29 * 60 && TIME_LIMIT > 30 * 60)) && TIME_LIMIT=$((30 * 60))
+	fi
 	DEADLINE=$((SECONDS + TIME_LIMIT))
 	SKIPPED=0
 	say "sendcache A/B: library $LIB"
