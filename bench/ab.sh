@@ -134,7 +134,7 @@ Options:
   --no-stats         do not print sendcache-stat's table at the end
   --a-stats-off      "without" is the library with SENDCACHE_STATS=0, so the
                      ratio is the cost of the shared-memory counters
-  --tag NAME         suffix of the results directory
+  --tag NAME         suffix of the results directory (quick: "quick")
   --out DIR          results directory (default bench/results/DATE-HOST[-TAG])
   -h, --help         this text
 
@@ -1067,6 +1067,7 @@ main() {
 	check_prereqs
 	CLK_TCK=$(getconf CLK_TCK)
 
+	((QUICK)) && : "${TAG:=quick}"
 	: "${OUT:=$ROOT/bench/results/$(date +%Y%m%d)-$(hostname)${TAG:+-$TAG}}"
 	mkdir -p "$OUT" || die "cannot create $OUT"
 	OUT=$(cd "$OUT" && pwd)
