@@ -19,10 +19,11 @@
 # shorter wrk run during which the serving processes' system calls are
 # counted (perf stat -e raw_syscalls:sys_enter -p PIDS; strace -c -f when
 # perf cannot), so that the counter's cost stays out of the measured run.
-# Per-request figures divide by the responses sent in whole bodies: wrk's
-# byte count over the size of one response (header and body, from the
-# content check), which also counts the responses cut off when wrk stops;
-# for the mixed set, wrk's request count.
+# Per-request figures, req/s included, count the responses sent in whole
+# bodies: wrk's byte count over the size of one response (header and body,
+# from the content check), which also counts the responses cut off when
+# wrk stops (for 64 MiB, most of a short run); for the mixed set, wrk's
+# request count.
 #
 # After the runs, a "which calls" breakdown per server: one short bounded
 # ab run of 1 KiB requests under `strace -f -c -p PIDS`, without and with
@@ -800,8 +801,10 @@ run_one() {
 		sbusy = st > 0 ? 100 * (st - (y[2] - x[2])) / st : 0
 		cbusy = ct > 0 ? 100 * (ct - (y[4] - x[4])) / ct : 0
 		per = sc == "NA" || csv <= 0 ? "NA" : sprintf("%.3f", sc / csv)
+		# req/s counts whole responses sent, not those wrk saw complete:
+		# 16 connections fetching 64 MiB each may complete none in 1 s.
 		printf "%s,%s,%s,%d,%d,ok,%d,%.3f,%.1f,%.2f,%.3f,%.3f,%d,%.1f,%.2f,%.3f,%d,%.1f,%s,%s,%s,%d,1,%.0f,%.0f,%d,\n",
-			server, config, size, sbytes, round, r, secs, r / secs, b / secs / 1e6,
+			server, config, size, sbytes, round, r, secs, sv / secs, b / secs / 1e6,
 			p50 / 1000, p99 / 1000, err, sv, cpu, (sv > 0 ? cpu * 10000 / sv : 0),
 			cr, csv, sc, per, counter, lib, sbusy, cbusy, conns
 	}' >>"$OUT/rounds.csv"
@@ -958,8 +961,10 @@ report() {
 		echo "\`open_file_cache\` and \`tcp_nopush\` by hand. Figures are medians over the rounds;"
 		echo "spread is (max - min) / median of req/s. System calls are counted in the serving"
 		echo "processes in a separate ${COUNT_SECS} s run (\`$COUNTER\`), CPU is utime + stime of the serving"
-		echo "processes (and of the children they reaped) in the measured run; both are divided by the"
-		echo "responses sent in whole bodies. MB = 10^6 bytes, headers included."
+		echo "processes (and of the children they reaped) in the measured run. req/s and the per-request"
+		echo "figures count responses sent in whole bodies (wrk's bytes / one response's bytes), so a"
+		echo "64 MiB response cut off when wrk stops counts for its part. MB = 10^6 bytes, headers included;"
+		echo "p50 and p99 are wrk's, over the responses it saw complete."
 		echo "The mixed set is SPECweb99's: 36 files from 102 B to 900 KiB, 35% of requests"
 		echo "under 1 KiB (\`mix.lua\`). Every run: \`rounds.csv\`; medians and ratios: \`summary.csv\`."
 		echo

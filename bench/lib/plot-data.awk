@@ -12,6 +12,8 @@ NR == 1 { next }
 END {
 	nz = split(sizes, Z, " ")
 	for (j = 1; j <= nz; j++) {
+		# The mixed set is no size: a blank line keeps it off the size line.
+		if (Z[j] == "mix" && j > 1) print ""
 		if (ratio) {
 			line = (j - 1) " " Z[j]
 			ns = split(servers, S, " ")

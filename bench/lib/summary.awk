@@ -30,7 +30,7 @@ NR == 1 { next }
 	if ($20 != "NA" && $20 != "") spr[k] = spr[k] " " $20
 }
 END {
-	print "server,config,size,size_bytes,runs,ok_runs,req_per_s,req_per_s_min,req_per_s_max,spread_pct,mb_per_s,p50_ms,p99_ms,syscalls_per_req,cpu_s_per_10k"
+	print "server,config,size,size_bytes,runs,ok_runs,req_per_s,req_per_s_min,req_per_s_max,spread_pct,mb_per_s,mb_spread_pct,p50_ms,p99_ms,syscalls_per_req,cpu_s_per_10k"
 	ns = split(order, S, " "); nz = split(sizes, Z, " ")
 	for (i = 1; i <= ns; i++) {
 		for (j = 1; j <= nz; j++) {
@@ -39,19 +39,21 @@ END {
 				k = S[i] SUBSEP cf SUBSEP Z[j]
 				if (!(k in runs)) continue
 				m_rps = median(rps[k]); lo = LO; hi = HI
-				m_mbs = median(mbs[k]); m_p50 = median(p50[k]); m_p99 = median(p99[k])
+				m_mbs = median(mbs[k])
+				mb_spread = (m_mbs != "" && m_mbs > 0) ? sprintf("%.1f", 100 * (HI - LO) / m_mbs) : ""
+				m_p50 = median(p50[k]); m_p99 = median(p99[k])
 				m_spr = median(spr[k]); m_cpu = median(cpu[k])
 				spread = (m_rps != "" && m_rps > 0) ? sprintf("%.1f", 100 * (hi - lo) / m_rps) : ""
-				printf "%s,%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", S[i], cf, Z[j], bytes[Z[j]],
+				printf "%s,%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", S[i], cf, Z[j], bytes[Z[j]],
 					runs[k], ok[k], fmt(m_rps, "%.1f"), fmt(lo, "%.1f"), fmt(hi, "%.1f"), spread,
-					fmt(m_mbs, "%.2f"), fmt(m_p50, "%.3f"), fmt(m_p99, "%.3f"),
+					fmt(m_mbs, "%.2f"), mb_spread, fmt(m_p50, "%.3f"), fmt(m_p99, "%.3f"),
 					fmt(m_spr, "%.3f"), fmt(m_cpu, "%.3f")
 				M[cf, "rps"] = m_rps; M[cf, "mbs"] = m_mbs; M[cf, "p50"] = m_p50
 				M[cf, "p99"] = m_p99; M[cf, "spr"] = m_spr; M[cf, "cpu"] = m_cpu
 				have[cf] = 1
 			}
 			if (have["without"] && have["with"])
-				printf "%s,ratio,%s,%s,,,%s,,,,%s,%s,%s,%s,%s\n", S[i], Z[j], bytes[Z[j]],
+				printf "%s,ratio,%s,%s,,,%s,,,,%s,,%s,%s,%s,%s\n", S[i], Z[j], bytes[Z[j]],
 					ratio(M["with", "rps"], M["without", "rps"]), ratio(M["with", "mbs"], M["without", "mbs"]),
 					ratio(M["with", "p50"], M["without", "p50"]), ratio(M["with", "p99"], M["without", "p99"]),
 					ratio(M["with", "spr"], M["without", "spr"]), ratio(M["with", "cpu"], M["without", "cpu"])

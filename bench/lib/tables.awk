@@ -14,12 +14,12 @@ function runs(k) { return V[k, "ok_runs"] "/" V[k, "runs"] }
 function row(label, cf, k) {
 	if (!((k, "runs") in V)) return
 	if (V[k, "ok_runs"] == 0) {
-		printf "| %s | %s | failed | | | | | | | %s |\n", label, cf, runs(k)
+		printf "| %s | %s | failed | | | | | | | | %s |\n", label, cf, runs(k)
 		return
 	}
-	printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, cf,
+	printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, cf,
 		cell(V[k, "req_per_s"], "%.0f"), cell(V[k, "spread_pct"], "%.0f%%"),
-		cell(V[k, "mb_per_s"], "%.1f"), cell(V[k, "p50_ms"], "%.3f"),
+		cell(V[k, "mb_per_s"], "%.1f"), cell(V[k, "mb_spread_pct"], "%.0f%%"), cell(V[k, "p50_ms"], "%.3f"),
 		cell(V[k, "p99_ms"], "%.3f"), cell(V[k, "syscalls_per_req"], "%.2f"),
 		cell(V[k, "cpu_s_per_10k"], "%.3f"), runs(k)
 }
@@ -29,7 +29,7 @@ function against(label, a, b,   r, s) {
 	r = V[a, "req_per_s"] / V[b, "req_per_s"]
 	s = (V[a, "syscalls_per_req"] != "" && V[b, "syscalls_per_req"] > 0) ? \
 		sprintf("%.2fx", V[a, "syscalls_per_req"] / V[b, "syscalls_per_req"]) : "-"
-	printf "| %s | | %.2fx | | | | | %s | | |\n", label, r, s
+	printf "| %s | | %.2fx | | | | | | %s | | |\n", label, r, s
 }
 
 NR == 1 { for (i = 1; i <= NF; i++) col[i] = $i; next }
@@ -69,15 +69,15 @@ END {
 		z = Z[j]
 		if (z == "mix") printf "## mixed set (SPECweb99-like, 102 B to 900 KiB)\n\n"
 		else printf "## %s (%d bytes)\n\n", z, bytes[z]
-		print "| server | library | req/s | spread | MB/s | p50 ms | p99 ms | syscalls/req | CPU s/10k req | runs |"
-		print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+		print "| server | library | req/s | spread | MB/s | spread | p50 ms | p99 ms | syscalls/req | CPU s/10k req | runs |"
+		print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= ns; i++) {
 			s = S[i]
 			row(s, "without", s SUBSEP "without" SUBSEP z)
 			row(s, "with", s SUBSEP "with" SUBSEP z)
 			k = s SUBSEP "ratio" SUBSEP z
 			if ((k, "req_per_s") in V)
-				printf "| **%s** | **with/without** | **%s** | | %s | %s | %s | **%s** | %s | |\n", s,
+				printf "| **%s** | **with/without** | **%s** | | %s | | %s | %s | **%s** | %s | |\n", s,
 					x(V[k, "req_per_s"]), x(V[k, "mb_per_s"]), x(V[k, "p50_ms"]), x(V[k, "p99_ms"]),
 					x(V[k, "syscalls_per_req"]), x(V[k, "cpu_s_per_10k"])
 		}
