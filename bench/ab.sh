@@ -82,6 +82,11 @@ declare -A WRK_CONNS=([busybox]=4 [python]=2)
 readonly DEFAULT_CONNS=16
 # ab's bounded run for the "which calls" breakdown (requests, concurrency).
 declare -A STRACE_REQS=([busybox]=400 [python]=400)
+# busybox ignores SIGCHLD: the kernel reaps its children, so their CPU time
+# never reaches the parent's cutime. Its CPU is perf's task-clock of the
+# parent and the children it forks during the measured run (a software
+# event: no cost per system call, a little per fork, on both sides).
+declare -A CPU_BY_CLOCK=([busybox]=1)
 readonly STRACE_DEFAULT_REQS=2000
 # A closed-loop run keeps one of its two CPUs busy; when neither was busier
 # than this, something outside the benchmark took the time.
@@ -105,7 +110,7 @@ SHOW_STATS=1
 # What the cleanup needs: everything started is tracked by pid.
 TMP=
 CUR_KIND= CUR_DIR=
-WRK_PID= COUNTER_PID= AB_PID=
+WRK_PID= COUNTER_PID= AB_PID= CLOCK_PID=
 CLEANED=0
 FLAGS=()
 FAILURES=0
@@ -275,7 +280,8 @@ check_prereqs() {
 		command -v strace >/dev/null 2>&1 || die "missing: strace"
 	fi
 	PERF_CONTROL=0
-	[[ $COUNTER == perf ]] && perf stat -h 2>&1 | grep -q -- '--control' && PERF_CONTROL=1
+	# Not a pipeline: under pipefail, perf's exit status for -h (129) wins.
+	[[ $COUNTER == perf ]] && grep -q -- '--control' <(perf stat -h 2>&1) && PERF_CONTROL=1
 
 	HAVE_SERVERS_SH=0
 	declare -F srv_start >/dev/null && HAVE_SERVERS_SH=1
@@ -579,6 +585,34 @@ count_start() {
 	fi
 }
 
+# clock_start OUT PID: perf's task-clock of PID and of the children it
+# forks from now on; returns once counting is live.
+clock_start() {
+	local reply=
+	rm -f "$TMP/clock.ctl" "$TMP/clock.ack"
+	mkfifo "$TMP/clock.ctl" "$TMP/clock.ack"
+	taskset -c "$CLIENT_CPU" perf stat -e task-clock -p "$2" -x, -o "$1" \
+		-D -1 --control "fifo:$TMP/clock.ctl,$TMP/clock.ack" 2>/dev/null &
+	CLOCK_PID=$!
+	exec 6<>"$TMP/clock.ctl" 7<>"$TMP/clock.ack"
+	echo enable >&6
+	read -r -t 10 reply <&7
+	[[ $reply == ack ]] || note "perf did not acknowledge 'enable' (see $1)"
+}
+
+# clock_stop OUT: stop it; sets CLOCK_S to the CPU seconds (empty if none).
+clock_stop() {
+	local reply=
+	echo disable >&6
+	read -r -t 10 reply <&7
+	exec 6>&- 7<&-
+	kill -INT "$CLOCK_PID" 2>/dev/null
+	wait_gone "$CLOCK_PID" 50 || kill -KILL "$CLOCK_PID" 2>/dev/null
+	wait "$CLOCK_PID" 2>/dev/null
+	CLOCK_PID=
+	CLOCK_S=$(awk -F, '$3 ~ /^task-clock/ && $1 ~ /^[0-9.]+$/ { printf "%.3f\n", $1 / 1000 }' "$1" 2>/dev/null)
+}
+
 # wait_traced PID...: wait up to 5 s until strace has attached to every PID.
 wait_traced() {
 	local pid i all
@@ -734,11 +768,14 @@ run_one() {
 	fi
 
 	# The measured run: nothing attached to the server.
-	local pids_before ticks_before ticks_after busy_before busy_after
+	local pids_before ticks_before ticks_after busy_before busy_after by_clock=0 cpu_s
+	[[ -n ${CPU_BY_CLOCK[$kind]-} && $COUNTER == perf ]] && ((PERF_CONTROL)) && by_clock=1
 	pids_before=("${pids[@]}")
+	((by_clock)) && clock_start "$raw/$tag.cpu.txt" "$MAIN_PID"
 	ticks_before=$(cpu_ticks "${pids[@]}")
 	busy_before=$(cpu_busy)
 	if ! run_wrk "$DURATION" "$conns" "$url" "$script" "$raw/$tag.wrk.txt"; then
+		((by_clock)) && clock_stop "$raw/$tag.cpu.txt"
 		fail_row "$kind" "$mode" "$size" "$round" wrk "wrk failed: $(tail -n 1 "$raw/$tag.wrk.txt")"
 		stop_current
 		return
@@ -749,8 +786,11 @@ run_one() {
 	busy_after=$(cpu_busy)
 	mapfile -t pids < <(bench_pids "$kind" "$dir")
 	ticks_after=$(cpu_ticks $(printf '%s\n' "${pids_before[@]}" "${pids[@]}" | sort -un))
-	local ticks
-	ticks=$(cpu_delta "$ticks_before" "$ticks_after")
+	cpu_s=$(awk -v t="$(cpu_delta "$ticks_before" "$ticks_after")" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')
+	if ((by_clock)); then
+		clock_stop "$raw/$tag.cpu.txt"
+		cpu_s=${CLOCK_S:-NA}
+	fi
 
 	# The counting run: a separate, shorter window with the counter on.
 	local syscalls=NA
@@ -783,8 +823,8 @@ run_one() {
 
 	awk -v server="$kind" -v config="$mode" -v size="$size" -v sbytes="${SIZE_BYTES[$size]}" \
 	    -v round="$round" -v r="${f[0]}" -v b="${f[1]}" -v d="${f[2]}" -v p50="${f[3]}" \
-	    -v p99="${f[4]}" -v err="${f[5]}" -v resp="$RESP_BYTES" -v ticks="$ticks" \
-	    -v hz="$CLK_TCK" -v cr="${c[0]}" -v cb="${c[1]}" -v sc="$syscalls" -v counter="$COUNTER" \
+	    -v p99="${f[4]}" -v err="${f[5]}" -v resp="$RESP_BYTES" -v cpu="$cpu_s" \
+	    -v cr="${c[0]}" -v cb="${c[1]}" -v sc="$syscalls" -v counter="$COUNTER" \
 	    -v lib="$lib" -v bb="$busy_before" -v ba="$busy_after" -v conns="$conns" -v mix="$([[ $size == mix ]] && echo 1 || echo 0)" '
 	function served(req, bytes) {
 		# Whole responses: bytes over one response, which counts those cut
@@ -795,7 +835,7 @@ run_one() {
 	BEGIN {
 		secs = d / 1e6
 		sv = served(r, b); csv = served(cr, cb)
-		cpu = ticks / hz
+		cpu10k = cpu == "NA" ? "NA" : sprintf("%.3f", sv > 0 ? cpu * 10000 / sv : 0)
 		split(bb, x, " "); split(ba, y, " ")
 		st = y[1] - x[1]; ct = y[3] - x[3]
 		sbusy = st > 0 ? 100 * (st - (y[2] - x[2])) / st : 0
@@ -803,13 +843,13 @@ run_one() {
 		per = sc == "NA" || csv <= 0 ? "NA" : sprintf("%.3f", sc / csv)
 		# req/s counts whole responses sent, not those wrk saw complete:
 		# 16 connections fetching 64 MiB each may complete none in 1 s.
-		printf "%s,%s,%s,%d,%d,ok,%d,%.3f,%.1f,%.2f,%.3f,%.3f,%d,%.1f,%.2f,%.3f,%d,%.1f,%s,%s,%s,%d,1,%.0f,%.0f,%d,\n",
+		printf "%s,%s,%s,%d,%d,ok,%d,%.3f,%.1f,%.2f,%.3f,%.3f,%d,%.1f,%s,%s,%d,%.1f,%s,%s,%s,%d,1,%.0f,%.0f,%d,\n",
 			server, config, size, sbytes, round, r, secs, sv / secs, b / secs / 1e6,
-			p50 / 1000, p99 / 1000, err, sv, cpu, (sv > 0 ? cpu * 10000 / sv : 0),
+			p50 / 1000, p99 / 1000, err, sv, cpu, cpu10k,
 			cr, csv, sc, per, counter, lib, sbusy, cbusy, conns
 	}' >>"$OUT/rounds.csv"
 	tail -n 1 "$OUT/rounds.csv" | awk -F, -v lim="$SATURATED_PCT" '{
-		printf "  %-14s %-7s r%d %9.0f req/s %9.1f MB/s  p50 %7.3f p99 %7.3f ms  %7s sys/req  %6.3f CPU s/10k  err %d  CPU srv %d%% wrk %d%%%s\n",
+		printf "  %-14s %-7s r%d %9.0f req/s %9.1f MB/s  p50 %7.3f p99 %7.3f ms  %7s sys/req  %6s CPU s/10k  err %d  CPU srv %d%% wrk %d%%%s\n",
 			$1, $2, $5, $9, $10, $11, $12, ($20 == "NA" ? "NA" : sprintf("%.2f", $20)), $16, $13, $24, $25,
 			($24 < lim && $25 < lim) ? "  (neither CPU saturated)" : ""
 	}'
@@ -961,7 +1001,8 @@ report() {
 		echo "\`open_file_cache\` and \`tcp_nopush\` by hand. Figures are medians over the rounds;"
 		echo "spread is (max - min) / median of req/s. System calls are counted in the serving"
 		echo "processes in a separate ${COUNT_SECS} s run (\`$COUNTER\`), CPU is utime + stime of the serving"
-		echo "processes (and of the children they reaped) in the measured run. req/s and the per-request"
+		echo "processes (and of the children they reaped) in the measured run; for busybox, whose children"
+		echo "the kernel reaps, perf's task-clock of the parent and its children. req/s and the per-request"
 		echo "figures count responses sent in whole bodies (wrk's bytes / one response's bytes), so a"
 		echo "64 MiB response cut off when wrk stops counts for its part. MB = 10^6 bytes, headers included;"
 		echo "p50 and p99 are wrk's, over the responses it saw complete."
@@ -1030,6 +1071,11 @@ cleanup() {
 			wait "$pid" 2>/dev/null
 		fi
 	done
+	if alive "$CLOCK_PID"; then
+		kill -INT "$CLOCK_PID" 2>/dev/null
+		wait_gone "$CLOCK_PID" 20 || kill -KILL "$CLOCK_PID" 2>/dev/null
+		wait "$CLOCK_PID" 2>/dev/null
+	fi
 	if alive "$COUNTER_PID"; then
 		kill -INT "$COUNTER_PID" 2>/dev/null
 		wait_gone "$COUNTER_PID" 20 || kill -KILL "$COUNTER_PID" 2>/dev/null

@@ -26,7 +26,7 @@ NR == 1 { next }
 	ok[k]++
 	rps[k] = rps[k] " " $9; mbs[k] = mbs[k] " " $10
 	p50[k] = p50[k] " " $11; p99[k] = p99[k] " " $12
-	cpu[k] = cpu[k] " " $16
+	if ($16 != "NA" && $16 != "") cpu[k] = cpu[k] " " $16
 	if ($20 != "NA" && $20 != "") spr[k] = spr[k] " " $20
 }
 END {
