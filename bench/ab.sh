@@ -17,8 +17,9 @@
 # a warm-up, the measured wrk run (req/s, MB/s, wrk --latency p50/p99, CPU
 # time of the serving processes from /proc/PID/stat), then a separate
 # shorter wrk run during which the serving processes' system calls are
-# counted (perf stat -e raw_syscalls:sys_enter -p PIDS; strace -c -f when
-# perf cannot), so that the counter's cost stays out of the measured run.
+# counted (perf stat -e raw_syscalls:sys_enter -p PIDS, the main process
+# included so that children forked meanwhile count; strace -c -f when perf
+# cannot), so that the counter's cost stays out of the measured run.
 # Per-request figures, req/s included, count the responses sent in whole
 # bodies: wrk's byte count over the size of one response (header and body,
 # from the content check), which also counts the responses cut off when
@@ -792,10 +793,12 @@ run_one() {
 		cpu_s=${CLOCK_S:-NA}
 	fi
 
-	# The counting run: a separate, shorter window with the counter on.
+	# The counting run: a separate, shorter window with the counter on,
+	# attached to the main process too: its children forked meanwhile
+	# (Apache adding workers under load) are followed from there.
 	local syscalls=NA
 	if ((${#pids[@]})); then
-		count_start "$raw/$tag.count.txt" "${pids[@]}"
+		count_start "$raw/$tag.count.txt" $(printf '%s\n' "$MAIN_PID" "${pids[@]}" | sort -un)
 		if run_wrk "$COUNT_SECS" "$conns" "$url" "$script" "$raw/$tag.countwrk.txt"; then
 			count_stop "$raw/$tag.count.txt"
 			[[ $COUNT_RESULT =~ ^[0-9]+$ ]] && syscalls=$COUNT_RESULT
@@ -893,7 +896,9 @@ strace_one() {
 	pin_pids "$MAIN_PID" "${pids[@]}"
 	url=http://127.0.0.1:$port/$STRACE_SIZE.bin
 	taskset -c "$CLIENT_CPU" timeout 30 ab -q "${keep[@]}" -n 200 -c "$conc" "$url" >/dev/null 2>&1
-	mapfile -t pids < <(bench_pids "$kind" "$dir")
+	# The main process too: strace -f follows the children it forks
+	# during the run (Apache prefork adds workers).
+	mapfile -t pids < <(printf '%s\n' "$MAIN_PID" $(bench_pids "$kind" "$dir") | sort -un)
 	ps=()
 	for pid in "${pids[@]}"; do ps+=(-p "$pid"); done
 	strace -f -c -o "$out" "${ps[@]}" 2>/dev/null &

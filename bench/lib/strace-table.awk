@@ -14,7 +14,8 @@ $4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ {
 function per(file, nm, reqs) { return calls[file, nm] / reqs }
 END {
 	printf "# Which calls: %s, %s file, per request\n\n", kind, size
-	printf "`strace -f -c -p` on the serving processes during one bounded `ab` run of\n"
+	printf "`strace -f -c -p` on the server's processes (main and serving, and the children\n"
+	printf "forked meanwhile) during one bounded `ab` run of\n"
 	printf "%d (without) and %d (with the library) requests, 4 at a time, after a warm-up.\n", na, nb
 	printf "Calls per request = calls / requests; failed calls (errors) are included.\n"
 	if (calls[1, "futex"] + calls[2, "futex"] > 0)
