@@ -976,7 +976,8 @@ describe_machine() {
 		echo "library: $LIB"
 		echo "library sha256: $(sha256sum "$LIB" | cut -d' ' -f1)"
 		echo "library git commit: $(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)$(
-			[[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]] && echo ' (with uncommitted changes)')"
+			[[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no -- src preload Makefile 2>/dev/null) ]] &&
+				echo ' (with uncommitted changes to the library)')"
 		echo "load before start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	} >"$OUT/machine.txt"
 }
