@@ -30,28 +30,6 @@ no_lib_in() {
 	return 0
 }
 
-# lib_in PID...: succeeds when every process maps the library (and there
-# is at least one).
-lib_in() {
-	local pid
-	(( $# )) || return 1
-	for pid in "$@"; do
-		srv_has_lib "$pid" || return 1
-	done
-	return 0
-}
-
-# none_alive KIND DIR PID...: succeeds when none of the pids is a live
-# process of the server.
-none_alive() {
-	local kind=$1 dir=$2 pid
-	shift 2
-	for pid in "$@"; do
-		_srv_is "$pid" "$kind" "$dir" && return 1
-	done
-	return 0
-}
-
 # not_listening PORT: succeeds when nothing listens on PORT.
 not_listening() { ! tap_listening "$1"; }
 
@@ -69,11 +47,8 @@ for kind in "${srv_kinds[@]}"; do
 		mapfile -t serving < <(srv_serving_pids "$kind" "$dir")
 		is "$(curl -s --max-time 10 "http://127.0.0.1:$port/index.html")" \
 			"hello from $kind $mode" "$kind $mode: GET /index.html"
-		if [[ $mode == with ]] && (( SRV_PRELOADED )); then
-			ok "$kind with: the library is mapped in pid(s) ${serving[*]}" \
-				lib_in "${serving[@]}"
-		elif [[ $mode == with ]]; then
-			skip "TAP_NO_PRELOAD=1"
+		if [[ $mode == with ]]; then
+			srv_ok_lib "$kind" "$dir" "$kind with"
 		else
 			ok "$kind without: the library is not mapped" \
 				no_lib_in "$main" "${serving[@]}"
@@ -81,7 +56,7 @@ for kind in "${srv_kinds[@]}"; do
 		name=$SRV_STATS_NAME
 		srv_stop "$kind" "$dir"
 		ok "$kind $mode: no process left (pids $main ${serving[*]})" \
-			none_alive "$kind" "$dir" "$main" "${serving[@]}"
+			srv_none_alive "$kind" "$dir" "$main" "${serving[@]}"
 		ok "$kind $mode: nothing listens on port $port" \
 			not_listening "$port"
 		ok "$kind $mode: no stats segment left" \

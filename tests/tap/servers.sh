@@ -99,10 +99,7 @@ _srv_conf_lighttpd() {
 	(( EUID == 0 )) && user='server.username = "www-data"
 server.groupname = "www-data"'
 	mkdir -p "$dir/run/uploads"
-	# lighttpd opens its error log after dropping privileges (Debian's
-	# /var/log/lighttpd belongs to www-data).
-	: >>"$dir/error.log"
-	(( EUID == 0 )) && chown www-data:www-data "$dir/error.log" "$dir/run/uploads"
+	(( EUID == 0 )) && chown www-data:www-data "$dir/run/uploads"
 	cat >"$dir/lighttpd.conf" <<EOF
 # Debian's /etc/lighttpd/lighttpd.conf with every path inside $dir.
 server.modules = (
@@ -150,7 +147,7 @@ EOF
 }
 
 _srv_conf_apache() {
-	local mpm=$1 dir=$2 port=$3 extra=$4 user= m mods=/etc/apache2/mods-available
+	local mpm=$1 dir=$2 port=$3 extra=$4 user='' m mods=/etc/apache2/mods-available
 	# Debian's envvars: User/Group www-data (meaningful for a root parent).
 	(( EUID == 0 )) && user='User www-data
 Group www-data'
@@ -254,7 +251,7 @@ _srv_is() {
 	# field 3, after the parenthesised command name, is the state
 	stat=${stat##*) }
 	[[ ${stat%% *} != Z ]] || return 1
-	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	{ cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline"); } 2>/dev/null || return 1
 	pattern=$(_srv_pattern "$2" "$3")
 	# shellcheck disable=SC2053 # a glob on purpose
 	[[ $cmdline == $pattern ]]
@@ -288,6 +285,68 @@ srv_has_lib() {
 	local lib
 	lib=$(readlink -f "$tap_lib") || return 1
 	grep -qF -- "$lib" "/proc/$1/maps" 2>/dev/null
+}
+
+# srv_all_have_lib PID...: succeeds when every PID (at least one) maps the
+# library.
+srv_all_have_lib() {
+	local pid
+	(( $# )) || return 1
+	for pid in "$@"; do
+		srv_has_lib "$pid" || return 1
+	done
+}
+
+# srv_ok_lib KIND DIR LABEL: one test: the library is mapped in every
+# serving process of the server srv_start started "with" (a skip when
+# TAP_NO_PRELOAD=1 kept it out).
+srv_ok_lib() {
+	local pids
+	if (( ! SRV_PRELOADED )); then
+		skip "TAP_NO_PRELOAD=1"
+		return 0
+	fi
+	pids=$(srv_serving_pids "$1" "$2" | tr '\n' ' ')
+	# shellcheck disable=SC2086 # one argument per pid
+	ok "$3: the library is mapped in ${pids% }" srv_all_have_lib $pids
+}
+
+# srv_still_serving KIND DIR PID...: succeeds when every PID still serves
+# requests (Apache may have started more children, but none of these may
+# have died); else prints what serves now.
+srv_still_serving() {
+	local kind=$1 dir=$2 now pid
+	shift 2
+	now=" $(srv_serving_pids "$kind" "$dir" | tr '\n' ' ')"
+	for pid in "$@"; do
+		[[ $now == *" $pid "* ]] || { echo "pid $pid is gone; now:$now"; return 1; }
+	done
+}
+
+# srv_log_problems KIND DIR: print the lines of the server's logs that
+# tell of a crash or an error; nothing when the logs are clean. Apache:
+# levels crit and above, and a child that died of a signal; lighttpd:
+# anything but its start and stop notes; busybox and python: anything on
+# their stderr but python's start line and request log.
+srv_log_problems() {
+	local kind=$1 dir=$2
+	case $kind in
+	apache-*) grep -E '\[[a-z_]*:(crit|alert|emerg)\]|exit signal' "$dir/error.log" ;;
+	lighttpd) grep -vE '\) server (started|stopped)|graceful shutdown' "$dir/error.log" ;;
+	busybox)  cat "$dir/server.out" ;;
+	python)   grep -vE '^Serving HTTP on |^127\.0\.0\.1 - - \[' "$dir/server.out" ;;
+	esac 2>/dev/null
+	return 0
+}
+
+# srv_logs_aside DIR TAG: rename the server's logs in DIR to NAME.TAG, so
+# that the next run of the server starts with empty ones.
+srv_logs_aside() {
+	local f
+	for f in error.log access.log server.out; do
+		[[ -e $1/$f ]] && mv -f "$1/$f" "$1/$f.$2"
+	done
+	return 0
 }
 
 # srv_log DIR: print the tail of the server's logs, for diagnostics.
@@ -331,6 +390,12 @@ srv_start() {
 	fi
 	echo "$stats_name" >"$dir/.srv-stats-name"
 	rm -f "$dir/apache2.pid" "$dir/lighttpd.pid" "$dir/.srv-pid"
+	if [[ $kind == lighttpd ]]; then
+		# lighttpd opens its error log after dropping privileges
+		# (Debian's /var/log/lighttpd belongs to www-data).
+		: >>"$dir/error.log"
+		(( EUID == 0 )) && chown www-data:www-data "$dir/error.log"
+	fi
 
 	case $kind in
 	lighttpd) cmd=("$srv_lighttpd_bin" -D -f "$dir/lighttpd.conf") ;;
@@ -393,17 +458,24 @@ srv_start() {
 	return 0
 }
 
+# srv_none_alive KIND DIR PID...: succeeds when none of the pids is a live
+# process of the KIND server of DIR.
+srv_none_alive() {
+	local kind=$1 dir=$2 pid
+	shift 2
+	for pid in "$@"; do
+		_srv_is "$pid" "$kind" "$dir" && return 1
+	done
+	return 0
+}
+
 # _srv_wait_gone STEPS KIND DIR PID...: wait up to STEPS x 50 ms until no
 # given pid is a live process of the server. Returns 1 on timeout.
 _srv_wait_gone() {
-	local steps=$1 kind=$2 dir=$3 pid alive
-	shift 3
+	local steps=$1
+	shift
 	while (( steps-- > 0 )); do
-		alive=
-		for pid in "$@"; do
-			_srv_is "$pid" "$kind" "$dir" && alive=1 && break
-		done
-		[[ -z $alive ]] && return 0
+		srv_none_alive "$@" && return 0
 		sleep 0.05
 	done
 	return 1
@@ -420,7 +492,7 @@ srv_stop() {
 	local -a all=()
 	main=$(cat "$dir/.srv-pid" 2>/dev/null)
 	if _srv_is "$main" "$kind" "$dir"; then
-		all=("$main" $(_srv_children "$main" "$kind" "$dir"))
+		mapfile -t all < <(echo "$main"; _srv_children "$main" "$kind" "$dir")
 		kill -TERM "$main" 2>/dev/null
 		if ! _srv_wait_gone "$_srv_term_steps" "$kind" "$dir" "${all[@]}"; then
 			for pid in "${all[@]}"; do
