@@ -100,8 +100,8 @@ QUICK=0
 SERVERS=$ALL_SERVERS
 SIZES=$ALL_SIZES
 ANCHORS=$ALL_ANCHORS
-ROUNDS= DURATION= WARMUP= COUNT_SECS=
-OUT= TAG= TIME_LIMIT=
+ROUNDS='' DURATION='' WARMUP='' COUNT_SECS=''
+OUT='' TAG='' TIME_LIMIT=''
 COUNTER=auto
 DO_STRACE=1
 DO_PLOTS=1
@@ -110,8 +110,8 @@ SHOW_STATS=1
 
 # What the cleanup needs: everything started is tracked by pid.
 TMP=
-CUR_KIND= CUR_DIR=
-WRK_PID= COUNTER_PID= AB_PID= CLOCK_PID=
+CUR_KIND='' CUR_DIR=''
+WRK_PID='' COUNTER_PID='' AB_PID='' CLOCK_PID=''
 CLEANED=0
 FLAGS=()
 FAILURES=0
@@ -556,7 +556,7 @@ cpu_busy() {
 # returns once counting is live. perf follows children forked later
 # (busybox) with its default inherit.
 count_start() {
-	local out=$1 reply= pid
+	local out=$1 reply='' pid
 	shift
 	if [[ $COUNTER == strace ]]; then
 		local -a ps=()
@@ -786,7 +786,9 @@ run_one() {
 	sleep 0.1
 	busy_after=$(cpu_busy)
 	mapfile -t pids < <(bench_pids "$kind" "$dir")
-	ticks_after=$(cpu_ticks $(printf '%s\n' "${pids_before[@]}" "${pids[@]}" | sort -un))
+	local -a pids_all
+	mapfile -t pids_all < <(printf '%s\n' "${pids_before[@]}" "${pids[@]}" | sort -un)
+	ticks_after=$(cpu_ticks "${pids_all[@]}")
 	cpu_s=$(awk -v t="$(cpu_delta "$ticks_before" "$ticks_after")" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')
 	if ((by_clock)); then
 		clock_stop "$raw/$tag.cpu.txt"
@@ -798,7 +800,8 @@ run_one() {
 	# (Apache adding workers under load) are followed from there.
 	local syscalls=NA
 	if ((${#pids[@]})); then
-		count_start "$raw/$tag.count.txt" $(printf '%s\n' "$MAIN_PID" "${pids[@]}" | sort -un)
+		mapfile -t pids_all < <(printf '%s\n' "$MAIN_PID" "${pids[@]}" | sort -un)
+		count_start "$raw/$tag.count.txt" "${pids_all[@]}"
 		if run_wrk "$COUNT_SECS" "$conns" "$url" "$script" "$raw/$tag.countwrk.txt"; then
 			count_stop "$raw/$tag.count.txt"
 			[[ $COUNT_RESULT =~ ^[0-9]+$ ]] && syscalls=$COUNT_RESULT
@@ -866,7 +869,7 @@ run_one() {
 stop_current() {
 	[[ -n $CUR_KIND ]] || return 0
 	bench_stop "$CUR_KIND" "$CUR_DIR" >/dev/null 2>&1
-	CUR_KIND= CUR_DIR=
+	CUR_KIND='' CUR_DIR=''
 }
 
 # ------------------------------------------------------- which calls (strace)
@@ -898,7 +901,7 @@ strace_one() {
 	taskset -c "$CLIENT_CPU" timeout 30 ab -q "${keep[@]}" -n 200 -c "$conc" "$url" >/dev/null 2>&1
 	# The main process too: strace -f follows the children it forks
 	# during the run (Apache prefork adds workers).
-	mapfile -t pids < <(printf '%s\n' "$MAIN_PID" $(bench_pids "$kind" "$dir") | sort -un)
+	mapfile -t pids < <({ echo "$MAIN_PID"; bench_pids "$kind" "$dir"; } | sort -un)
 	ps=()
 	for pid in "${pids[@]}"; do ps+=(-p "$pid"); done
 	strace -f -c -o "$out" "${ps[@]}" 2>/dev/null &
