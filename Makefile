@@ -3,6 +3,8 @@
 #   make check           install what is missing (as root), build, run every test,
 #                        then make sanitize (CHECK_SANITIZE=0: not)
 #   make demo            A/B run of nginx with and without the library
+#   make bench [QUICK=1] A/B runs of every server and size (bench/ab.sh);
+#                        BENCH_ARGS=... passes more options
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address|undefined|thread ...   (built in build/sanitize-*)
 #   make sanitize        unit tests + a subset of script tests under each sanitizer
@@ -193,10 +195,18 @@ sanitize:
 	$(MAKE) SANITIZE=undefined test TESTS="$(SANITIZE_TESTS)"
 	$(MAKE) SANITIZE=thread test TESTS="$(SANITIZE_THREAD_TESTS)"
 
+# nginx only, 1 KiB and 1 MiB, 2 rounds of 5 s: about 3 minutes.
 demo:
 	scripts/install-deps demo
-	$(MAKE) $(LIB)
-	bench/ab-nginx.sh --quick
+	$(MAKE) $(LIB) $(STAT_CLI)
+	bench/ab.sh --servers nginx --sizes 1k,1m --rounds 2 --duration 5 --no-plots --tag demo
+
+# Every server and size: QUICK=1 is one round of 2 s (a few minutes), the
+# full run three rounds of 3 s (under 30 minutes on 2 cores).
+bench:
+	scripts/install-deps bench
+	$(MAKE) $(LIB) $(STAT_CLI)
+	bench/ab.sh $(if $(filter 1 yes true,$(QUICK)),--quick) $(BENCH_ARGS)
 
 install: $(LIB) $(STAT_CLI)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
