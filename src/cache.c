@@ -71,7 +71,7 @@ static struct cache_name *names;
 static struct cache_inode *inodes;
 static struct cache_inode *lru_head, *lru_tail;
 static size_t nfds;            /* masters + pools + handed out */
-static size_t nmapped;         /* bytes mapped */
+static size_t nmapped;         /* bytes mapped (whole pages), copied, piped */
 static char cwd[PATH_MAX];
 static bool cwd_ok;
 static int fd_base;            /* our descriptors live at or above this */
@@ -109,6 +109,18 @@ static uint64_t now_ms(void)
  * serve its request (with 20 ms, children under load outlived it and paid
  * for an instance of their own). */
 #define FORK_TRUST_MS 40
+
+/* What n bytes of a file cost when mapped or held in a pipe: whole pages.
+ * Counting file bytes let a budget of small files overshoot by up to a
+ * page per entry. */
+static size_t pages(size_t n)
+{
+	static size_t page;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return (n + page - 1) / page * page;
+}
 
 static void cache_lock(void)
 {
@@ -215,13 +227,13 @@ static void inode_free(struct cache_inode *ino)
 		drop_fd(ino->master);
 	if (ino->map) {
 		munmap((void *)ino->map, ino->maplen);
-		nmapped -= ino->maplen;
-		STAT_SUB(mapped_bytes, ino->maplen);
+		nmapped -= pages(ino->maplen);
+		STAT_SUB(mapped_bytes, pages(ino->maplen));
 	}
 	if (ino->pipe_len) {
 		drop_fd(ino->pipe);
-		nmapped -= ino->pipe_len;
-		STAT_SUB(mapped_bytes, ino->pipe_len);
+		nmapped -= pages(ino->pipe_len);
+		STAT_SUB(mapped_bytes, pages(ino->pipe_len));
 	}
 	if (ino->copy) {
 		free(ino->copy);
@@ -616,13 +628,14 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 	ino->dev = st->st_dev;
 	ino->ino = st->st_ino;
 	ino->st = *st;
-	if (size > 0 && size <= config.merge_max && make_room(0, size, ino)) {
+	if (size > 0 && size <= config.merge_max &&
+	    make_room(0, pages(size), ino)) {
 		map = mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
 		if (map != MAP_FAILED) {
 			ino->map = map;
 			ino->maplen = size;
-			nmapped += size;
-			STAT_ADD(mapped_bytes, size);
+			nmapped += pages(size);
+			STAT_ADD(mapped_bytes, pages(size));
 		}
 	}
 	HASH_ADD(hh, inodes, dev, sizeof(dev_t) + sizeof(ino_t), ino);
@@ -936,7 +949,7 @@ static bool pipe_fill(struct cache_inode *ino)
 	/* One page of room beyond the file: the pipe's buffers are whole
 	 * pages, and the scratch pipe it is teed into has the same size. */
 	if (size == 0 || size > config.pipe_max || size + page > pipe_max_size() ||
-	    ino->master < 0 || !make_room(3, size, ino))
+	    ino->master < 0 || !make_room(3, pages(size), ino))
 		return false;
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return false;
@@ -958,8 +971,8 @@ static bool pipe_fill(struct cache_inode *ino)
 	ino->pipe_len = size;
 	nfds++;
 	STAT_INC(fds_held);
-	nmapped += size;
-	STAT_ADD(mapped_bytes, size);
+	nmapped += pages(size);
+	STAT_ADD(mapped_bytes, pages(size));
 	return true;
 fail:
 	real.close(p[0]);
@@ -1063,7 +1076,7 @@ static bool prewarm_file(const char *path)
 
 	if (real.fstatat(AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
 		return true;
-	need = (size_t)st.st_size <= config.merge_max ? (size_t)st.st_size : 0;
+	need = (size_t)st.st_size <= config.merge_max ? pages((size_t)st.st_size) : 0;
 	pthread_mutex_lock(&lock);
 	room = nfds + 2 <= config.max_fds && nmapped + need <= config.max_mapped;
 	pthread_mutex_unlock(&lock);

@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -87,6 +88,10 @@ __attribute__((constructor)) static void sc_ctor(void)
 	sc_init();
 	if (f && strlen(f) < sizeof(stats_file))
 		strcpy(stats_file, f);
+	else if (f)
+		fprintf(stderr, "sendcache: SENDCACHE_STATS_FILE is longer than "
+			"%zu bytes; counters are not written there\n",
+			sizeof(stats_file) - 1);
 }
 
 static void dump_stats_file(void);

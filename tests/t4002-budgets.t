@@ -11,9 +11,8 @@
 # it runs, the worker is sampled every 0.2 s from /proc, independently of
 # the library's own gauges:
 #   - file mappings of the document root (/proc/PID/maps): at most 16 MiB
-#     plus one page per descriptor of the budget: the library counts a
-#     mapping's file bytes against the budget, the kernel maps whole pages
-#     (256 entries at most, so at most 1 MiB more);
+#     (the library counts a mapping's whole pages against the budget, as
+#     the kernel maps them);
 #   - descriptors (/proc/PID/fd): at most 256 more than before the load,
 #     plus the one connection the load comes on;
 #   - resident memory (VmRSS): at most 16 MiB + OVERHEAD_KIB more than
@@ -38,10 +37,8 @@ budget_mapped=$((16 << 20))
 budget_fds=256
 nbig=400
 overhead_kib=8192
-page=$(getconf PAGESIZE)
-# What page rounding may add to the mapped bytes (see above); 0 holds the
-# mappings to the budget exactly.
-overhead_map=$((budget_fds * page))
+# Mappings are held to the budget exactly (whole pages are counted).
+overhead_map=0
 
 dir=$(tap_tmpdir)
 port=$(tap_free_port)
