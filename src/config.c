@@ -13,8 +13,9 @@
  * - 1024 fds: nginx's default worker_connections is 768; a quarter of the
  *   usual 4096+ descriptor limit keeps room for every connection.
  * - 256 MiB mapped: address space only; pages are the page cache's.
- * - 128 KiB merge: the largest body whose one writev beats
- *   writev(header) + sendfile on loopback (bench/).
+ * - 1 MiB merge: one writev of header + mapping beat header + sendfile
+ *   and the pipe strategy at every size measured, 4 KiB to 1 MiB
+ *   (bench/strategies.sh, bench/results/20261122-vm-strategies*).
  * - 10 ms inotify check: well inside the 50 ms freshness bound, and one
  *   read() per 10 ms costs nothing against thousands of requests.
  * - 20 ms revalidation: the fallback must also meet the 50 ms bound.
@@ -23,7 +24,7 @@
  *   pread; larger ones go by sendfile) are worth one. */
 #define DEF_MAX_FDS       1024
 #define DEF_MAX_MAPPED    (256u << 20)
-#define DEF_MERGE_MAX     (128u << 10)
+#define DEF_MERGE_MAX     (1u << 20)
 #define DEF_CHECK_MS      10
 #define DEF_REVALIDATE_MS 20
 #define DEF_COPY_MAX      (64u << 10)
@@ -32,7 +33,7 @@ const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_DISABLE", "0", "1 turns sendcache off: every call goes straight to libc" },
 	{ "SENDCACHE_MAX_FDS", "1024", "descriptors the cache may hold (also at most a quarter of RLIMIT_NOFILE)" },
 	{ "SENDCACHE_MAX_MAPPED", "256M", "bytes of read-only file mappings the cache may hold (suffix K, M, G)" },
-	{ "SENDCACHE_MERGE_MAX", "128K", "largest file sent as one writev(header + mapping); larger ones use sendfile" },
+	{ "SENDCACHE_MERGE_MAX", "1M", "largest file sent as one writev(header + mapping); larger ones use sendfile" },
 	{ "SENDCACHE_CHECK_MS", "10", "interval between reads of pending inotify events, 1 to 40 ms" },
 	{ "SENDCACHE_REVALIDATE_MS", "20", "stat revalidation interval when inotify is unavailable, 1 to 40 ms" },
 	{ "SENDCACHE_INOTIFY", "1", "0 uses stat revalidation instead of inotify" },

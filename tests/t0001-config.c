@@ -44,7 +44,7 @@ int main(void)
 
 	is_int(parse((const char *[]){ NULL }, &c, &lines), 0, "no variables: nothing rejected");
 	is_int(c.max_fds, def.max_fds, "default max_fds");
-	is_int(c.merge_max, 128 << 10, "default merge_max is 128K");
+	is_int(c.merge_max, 1 << 20, "default merge_max is 1M");
 	ok(!c.disabled && c.inotify && c.hold_heads, "default switches");
 
 	is_int(parse((const char *[]){ "SENDCACHE_MAX_MAPPED=64M", "SENDCACHE_MERGE_MAX=16k",
