@@ -88,6 +88,7 @@ struct cache_mref {
 	UT_hash_handle hh;
 };
 static struct cache_mref *mrefs;
+static struct cache_inode *mapped;   /* entries with a mapping, stale too */
 
 static uint64_t now_ms(void)
 {
@@ -219,6 +220,8 @@ static bool unused(const struct cache_inode *ino)
 	return ino->handed == 0 && ino->mrefs == 0;
 }
 
+static void unmapped(struct cache_inode *ino);
+
 static void inode_free(struct cache_inode *ino)
 {
 	while (ino->nfree)
@@ -227,8 +230,7 @@ static void inode_free(struct cache_inode *ino)
 		drop_fd(ino->master);
 	if (ino->map) {
 		munmap((void *)ino->map, ino->maplen);
-		nmapped -= pages(ino->maplen);
-		STAT_SUB(mapped_bytes, pages(ino->maplen));
+		unmapped(ino);
 	}
 	if (ino->pipe_len) {
 		drop_fd(ino->pipe);
@@ -523,6 +525,50 @@ static bool cacheable_flags(int flags)
 }
 
 
+/* Maps ino's file if it is at most merge_max, with MADV_DONTFORK: a
+ * server that forks per connection (busybox httpd) would otherwise copy
+ * every cached mapping into every child and tear it down at its exit,
+ * each a link in the file's reverse-map tree: with 40 files warmed up,
+ * a third more CPU per request. A child maps again what it uses
+ * (hand_out). */
+static void map_file(struct cache_inode *ino)
+{
+	size_t size = (size_t)ino->st.st_size;
+	void *map;
+
+	if (size == 0 || size > config.merge_max || ino->master < 0 ||
+	    !make_room(0, pages(size), ino))
+		return;
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
+	if (map == MAP_FAILED)
+		return;
+	madvise(map, size, MADV_DONTFORK);
+	ino->map = map;
+	ino->maplen = size;
+	nmapped += pages(size);
+	STAT_ADD(mapped_bytes, pages(size));
+	ino->mapped_prev = NULL;
+	ino->mapped_next = mapped;
+	if (mapped)
+		mapped->mapped_prev = ino;
+	mapped = ino;
+}
+
+/* ino's mapping is gone (unmapped, or not inherited): forget it. */
+static void unmapped(struct cache_inode *ino)
+{
+	if (ino->mapped_prev)
+		ino->mapped_prev->mapped_next = ino->mapped_next;
+	else
+		mapped = ino->mapped_next;
+	if (ino->mapped_next)
+		ino->mapped_next->mapped_prev = ino->mapped_prev;
+	nmapped -= pages(ino->maplen);
+	STAT_SUB(mapped_bytes, pages(ino->maplen));
+	ino->map = NULL;
+	ino->maplen = 0;
+}
+
 /* Marks s as a descriptor of ino the server holds, opened with flags. */
 static void hand(struct fd_slot *s, struct cache_inode *ino, int flags,
 		 bool adopted)
@@ -559,6 +605,8 @@ static int hand_out(struct cache_inode *ino, int flags)
 	}
 	s = fdtab_get(fd);
 	hand(s, ino, flags, false);
+	if (!ino->map)
+		map_file(ino);          /* not inherited across fork */
 	return fd;
 }
 
@@ -612,8 +660,6 @@ static int open_master(int fd)
 static struct cache_inode *inode_new(int fd, const struct stat *st)
 {
 	struct cache_inode *ino;
-	size_t size = (size_t)st->st_size;
-	void *map;
 
 	if (!make_room(1, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
 		return NULL;
@@ -628,16 +674,7 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 	ino->dev = st->st_dev;
 	ino->ino = st->st_ino;
 	ino->st = *st;
-	if (size > 0 && size <= config.merge_max &&
-	    make_room(0, pages(size), ino)) {
-		map = mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
-		if (map != MAP_FAILED) {
-			ino->map = map;
-			ino->maplen = size;
-			nmapped += pages(size);
-			STAT_ADD(mapped_bytes, pages(size));
-		}
-	}
+	map_file(ino);
 	HASH_ADD(hh, inodes, dev, sizeof(dev_t) + sizeof(ino_t), ino);
 	lru_push(ino);
 	STAT_INC(entries);
@@ -1166,18 +1203,36 @@ void cache_chdir(void)
  * instance at its first lock (watch_after_fork). */
 static void atfork_prepare(void)
 {
+	struct cache_mref *m, *tmp;
+
 	pthread_mutex_lock(&lock);
 	if (!forked)
 		watch_poll(now_ms());
+	/* Mappings the server holds (cache_mmap) must be in the child as a
+	 * real mapping would be; the others stay out (map_file). */
+	HASH_ITER(hh, mrefs, m, tmp)
+		madvise((void *)m->addr, m->ino->maplen, MADV_DOFORK);
 }
 
 static void atfork_parent(void)
 {
+	struct cache_mref *m, *tmp;
+
+	HASH_ITER(hh, mrefs, m, tmp)
+		madvise((void *)m->addr, m->ino->maplen, MADV_DONTFORK);
 	pthread_mutex_unlock(&lock);
 }
 
 static void atfork_child(void)
 {
+	struct cache_inode *ino, *next;
+
+	/* The mappings the server did not hold were not inherited. */
+	for (ino = mapped; ino; ino = next) {
+		next = ino->mapped_next;
+		if (!ino->mrefs)
+			unmapped(ino);
+	}
 	pthread_mutex_init(&lock, NULL);
 	/* A grandchild forked inside its parent's window inherits that
 	 * window: the view it trusts is as old as the first fork. */
@@ -1199,6 +1254,10 @@ bool cache_init(void)
 	if (fd_base >= fdtab_size)
 		fd_base = fdtab_size / 2;
 	watch_init();
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	return true;
+}
+
+void cache_atfork_init(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }

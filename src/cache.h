@@ -30,6 +30,7 @@ struct cache_inode {
 	bool stale;               /* invalidated: no new hits; freed at 0 handed */
 	const char *map;          /* read-only MAP_SHARED mapping, or NULL */
 	size_t maplen;
+	struct cache_inode *mapped_next, *mapped_prev; /* every mapped entry */
 	struct stat st;           /* snapshot; immutable while the entry lives */
 	int nfree;                /* spare descriptors in pool[] */
 	int pool[4];
@@ -44,9 +45,13 @@ struct cache_inode {
 	UT_hash_handle hh;        /* by (dev, ino) */
 };
 
-/* Sets up the cache (cwd, inotify, fork handlers). Returns false if
- * sendcache cannot run; then nothing is ever served. */
+/* Sets up the cache (cwd, inotify). Returns false if sendcache cannot
+ * run; then nothing is ever served. */
 bool cache_init(void);
+
+/* Registers the fork handlers; after stats_init(), so that a child's
+ * gauges are reset before the cache adjusts them. */
+void cache_atfork_init(void);
 
 /* Returned by cache_open() and cache_stat() when the cache answers that the
  * call fails: errno is set to what the kernel said (ENOENT, ENOTDIR). */

@@ -55,6 +55,7 @@ static void do_init(void)
 		return;
 	}
 	stats_init();
+	cache_atfork_init();
 	if (config.prewarm[0])
 		cache_prewarm();
 	pthread_atfork(init_flush_before_fork, NULL, pipe_after_fork);

@@ -200,15 +200,51 @@ static void test_fork_window(void)
 	   "a child that lives past the window sees a change 50 ms later");
 }
 
+/* The cache's mappings stay out of a child (MADV_DONTFORK), except those
+ * the server holds, which a child has as it would a real mapping. */
+static void test_fork_maps(void)
+{
+	char fd_path[128];
+	int fd, status = 0;
+	char *held;
+	pid_t pid;
+
+	snprintf(fd_path, sizeof(fd_path), "%s/d", dir);
+	put_bytes(fd_path, body, sizeof(body));
+	fd = sc_openat(AT_FDCWD, fd_path, O_RDONLY, 0);
+	held = sc_mmap(NULL, sizeof(body), PROT_READ, MAP_SHARED, fd, 0);
+	sc_close(fd);
+	pid = fork();
+	if (pid == 0) {
+		int good = held != MAP_FAILED && !memcmp(held, body, sizeof(body));
+		int fb2 = sc_openat(AT_FDCWD, fbig, O_RDONLY, 0);
+		char *p;
+
+		/* big is cached and not held: mapped again at its first
+		 * open in the child. */
+		uint64_t maps = stats_cur->mmap_hit;
+
+		p = sc_mmap(NULL, 64, PROT_READ, MAP_SHARED, fb2, 0);
+		good = good && p != MAP_FAILED && (unsigned char)p[10] == 70 &&
+		       stats_cur->mmap_hit == maps + 1;
+		_exit(good ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a child reads a mapping the parent held, and maps a cached file again");
+	sc_munmap(held, sizeof(body));
+}
+
 int main(void)
 {
-	plan(3 + 10 + 2 + 4 + 10 + 2);
+	plan(3 + 10 + 2 + 4 + 10 + 2 + 1);
 	test_prewarm();
 	test_pread();
 	test_truncated();
 	test_adopt();
 	test_mmap();
 	test_fork_window();
+	test_fork_maps();
 	tmpdir_remove(dir);
 	return done_testing();
 }
