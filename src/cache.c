@@ -123,11 +123,12 @@ static size_t pages(size_t n)
 	return (n + page - 1) / page * page;
 }
 
-static void cache_lock(void)
+/* Under the lock: after a fork, the parent's view is trusted a while,
+ * then dropped; otherwise pending inotify events are read. */
+static void refresh_locked(void)
 {
 	uint64_t now = now_ms();
 
-	pthread_mutex_lock(&lock);
 	if (__builtin_expect(forked, 0)) {
 		if (now - fork_ms < FORK_TRUST_MS)
 			return;
@@ -136,6 +137,12 @@ static void cache_lock(void)
 		watch_after_fork();
 	}
 	watch_poll(now);
+}
+
+static void cache_lock(void)
+{
+	pthread_mutex_lock(&lock);
+	refresh_locked();
 }
 
 /* Watches abs, unless this child still shares its parent's instance. */
@@ -825,11 +832,14 @@ void cache_lost(int fd, struct fd_slot *s)
 	struct cache_inode *ino = s->ino;
 	int kind = s->kind, adopted = s->adopted, i;
 
-	cache_lock();
+	/* Bookkeeping only, so no poll: the inotify number may already name
+	 * someone else's file, and inside a close_range a new instance would
+	 * be closed with the rest. */
+	pthread_mutex_lock(&lock);
 	STAT_INC(fd_lost);
 	set_slot(fd, FD_UNKNOWN, NULL);
 	if (kind == FD_OURS && fd == watch_fd()) {
-		watch_after_fork();
+		watch_lost();
 		cache_drop_all_locked();
 		goto out;
 	}

@@ -21,6 +21,8 @@
 #define MASK_WAY  (IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | \
 		   IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define MASK_LEAF (MASK_WAY | IN_MODIFY | IN_CLOSE_WRITE)
+/* Reads of 16 KiB per poll, at most: about 30,000 events. */
+#define POLL_READS_MAX 64
 
 struct wdir {
 	int wd;
@@ -42,6 +44,7 @@ static int ifd = -1;
 static struct wdir *by_path;
 static struct wnum *by_wd;
 static uint64_t last_poll_ms;
+static bool lost;               /* ifd was lost: a new one at the next poll */
 
 int watch_fd(void)
 {
@@ -84,6 +87,18 @@ static void forget_all(void)
 		free(n->paths);
 		free(n);
 	}
+}
+
+void watch_lost(void)
+{
+	/* The number is already someone else's (or about to be closed by
+	 * the kernel, inside a close_range): do not touch it, and open the
+	 * new instance only at the next poll. */
+	if (ifd >= 0)
+		STAT_SUB(fds_held, 1);
+	ifd = -1;
+	forget_all();
+	lost = true;
 }
 
 void watch_after_fork(void)
@@ -244,14 +259,30 @@ void watch_poll(uint64_t now_ms)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
+	int reads = 0;
 
+	if (lost) {
+		lost = false;
+		watch_init();
+	}
 	if (ifd < 0 || now_ms - last_poll_ms < config.check_ms)
 		return;
 	last_poll_ms = now_ms;
-	while ((n = real.read(ifd, buf, sizeof(buf))) > 0) {
+	/* Bounded, so that a number that is no longer an inotify instance
+	 * (/dev/zero reads forever) cannot keep us here. */
+	for (;;) {
 		char *p = buf;
 
-		while (p < buf + n) {
+		if (reads++ == POLL_READS_MAX) {
+			/* Events may be left unread: forget everything
+			 * rather than serve what they would invalidate. */
+			cache_drop_all_locked();
+			break;
+		}
+		n = real.read(ifd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		while (p + sizeof(struct inotify_event) <= buf + n) {
 			const struct inotify_event *ev = (const void *)p;
 
 			if (ev->mask & IN_Q_OVERFLOW)

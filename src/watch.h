@@ -35,6 +35,11 @@ uint64_t watch_polled_ms(void);
  * fresh one. Watches are re-added as names are used again. */
 void watch_after_fork(void);
 
+/* The inotify fd was closed or replaced behind our back: forget it and
+ * every watch (the caller drops the cache) without touching the number;
+ * the next watch_poll() opens a new instance. */
+void watch_lost(void);
+
 /* The inotify fd, or -1. */
 int watch_fd(void);
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "engine.h"
 #include "stats.h"
+#include "watch.h"
 
 static char path[128], dir[64];
 
@@ -194,6 +195,46 @@ static void test_lost_descriptors(void)
 	   "and starts over");
 }
 
+/* The inotify descriptor closed behind our back and its number given to a
+ * file that reads forever (/dev/zero): the cache must notice before it
+ * reads events from it, start a new instance and stay fresh. */
+static void test_lost_watch(void)
+{
+	int wfd, fd, low[64], nlow = 0, i;
+	uint64_t lost;
+
+	file_put(path, "watched");
+	settle();
+	ok(content_is(path, "watched"), "cached, watched");
+	wfd = watch_fd();
+	ok(wfd > 2, "an inotify instance (%d)", wfd);
+	/* Fill the numbers below wfd, so that the next open gets wfd. */
+	while (nlow < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0) {
+		if (fd > wfd) {
+			close(fd);
+			break;
+		}
+		low[nlow++] = fd;
+	}
+	syscall(SYS_close, wfd);
+	lost = stats_cur->fd_lost;
+	settle();   /* past check_ms: the next call under the lock polls */
+	alarm(10);  /* and a poll of /dev/zero would never return */
+	fd = sc_openat(AT_FDCWD, "/dev/zero", O_RDONLY, 0);
+	is_int(fd, wfd, "/dev/zero opened on the inotify number");
+	ok(stats_cur->fd_lost > lost, "the loss is noticed");
+	settle();
+	ok(content_is(path, "watched"), "the next lookup returns");
+	ok(watch_fd() >= 0 && watch_fd() != fd, "a new inotify instance (%d)", watch_fd());
+	file_put(path, "watched again");
+	settle();
+	ok(content_is(path, "watched again"), "and it is fresh within 50 ms");
+	alarm(0);
+	sc_close(fd);
+	for (i = 0; i < nlow; i++)
+		close(low[i]);
+}
+
 static void test_budget(void)
 {
 	char p[PATH_MAX], want[32];
@@ -289,13 +330,14 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(55 + EXTRA_TESTS);
+	plan(62 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
 	test_freshness();
 	test_relative();
 	test_lost_descriptors();
+	test_lost_watch();
 	test_budget();
 	test_negative();
 	test_fork();
