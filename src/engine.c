@@ -154,9 +154,10 @@ static bool absolute_or_cwd(int dirfd, const char *path)
 	return path && (dirfd == AT_FDCWD || path[0] == '/');
 }
 
-/* Set once a thread changed its own credentials only (setfsuid, capset,
- * a raw setuid...): what one thread may open another may not, and the
- * cache is the process's, so paths are no longer answered from it. */
+/* Set once a thread of several changed its own credentials only
+ * (setfsuid, capset, a raw setuid...): what one thread may open another
+ * may not, and the cache is the process's, so paths are no longer
+ * answered from it. */
 static bool creds_per_thread;
 
 /* True if a lookup of path may be answered from the cache. */
@@ -867,13 +868,30 @@ int sc_setgroups(size_t n, const gid_t *list)
 int sc_initgroups(const char *user, gid_t g)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(initgroups, user, g)); }
 
-/* A thread's own credentials changed: drop everything, and stop answering
- * paths from the cache (the flag is set before the drop, so no open that
- * starts after it caches again). */
+/* True if this process has one thread. Asked after a thread changed its
+ * own credentials: if it is alone, it was alone when it made the change,
+ * and every thread there will ever be descends from it with its
+ * credentials. proc(5): /proc/self/task has 2 links plus one per thread. */
+static bool single_threaded(void)
+{
+	struct stat st;
+
+	return real.fstatat &&
+	       real.fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 &&
+	       st.st_nlink == 3;
+}
+
+/* A thread's own credentials changed: drop everything and, if other
+ * threads keep theirs, stop answering paths from the cache (the flag is
+ * set before the drop, so no open that starts after it caches again). */
 static void creds_split(void)
 {
 	if (state != SC_ON)
 		return;
+	if (single_threaded()) {
+		cache_drop_all();
+		return;
+	}
 	if (!__atomic_exchange_n(&creds_per_thread, true, __ATOMIC_ACQ_REL))
 		fprintf(stderr, "sendcache: a thread changed its own credentials; "
 			"files are no longer answered from the cache\n");
