@@ -94,7 +94,7 @@ $(FDSERVER): tests/helpers/fdserver.c | $(BUILD)/tests
 
 # open/stat/access before and after credentials change (t4005).
 $(CREDCHECK): tests/helpers/credcheck.c | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
 
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.

@@ -8,16 +8,17 @@
 #   - credentials: build/tests/credcheck (run as root) caches files only
 #     root may read, changes its credentials one way (setuid, setresuid,
 #     setreuid, seteuid, initgroups, setfsuid, capset, a raw syscall) and
-#     asks again; the other way round, nobody is refused a group's file,
+#     asks again (also with a second thread that keeps root's rights and
+#     asks in between); the other way round, nobody is refused a group's file,
 #     gets the group (setgroups, or setfsuid) and must be let in. Every
 #     answer of open, stat, lstat, access and open(O_NOFOLLOW) must be the
 #     kernel's; open(O_NOFOLLOW) of a symlink whose target is cached is
 #     ELOOP.
 #   - nginx "disable_symlinks on" and "if_not_owner" refuse symlinks (403)
 #     after their targets were served by their real names, as without.
-#   - the stats segment of a running nginx is 0600, root's, and nobody can
-#     neither read nor write it; a symlink planted at its name before the
-#     start is not followed (the library says so on stderr, the target
+#   - the stats segment of a running nginx is 0600, root's, and the user
+#     nobody can neither read nor write it; a symlink planted at its name
+#     before the start is not followed (the library says so on stderr, the target
 #     stays as it was, the server serves).
 #   - lighttpd runs a CGI after the library cached files: the CGI's open
 #     descriptors are the same as without the library, none of them a
@@ -40,7 +41,8 @@ credcheck=$tap_build/tests/credcheck
 
 drops=(full initgroups setuid setresuid setreuid seteuid setfsuid capset syscall)
 gains=(gain gain-fs)
-plan $(( (${#drops[@]} + ${#gains[@]}) * 2 + 1 + 4 + 3 + 5 + 5 ))
+threads=(thread-setfsuid thread-syscall)
+plan $(( (${#drops[@]} + ${#gains[@]} + ${#threads[@]}) * 2 + 1 + 4 + 3 + 5 + 5 ))
 
 dir=$(tap_tmpdir)
 other_uid=4242          # owns the files only root's rights may read
@@ -71,12 +73,14 @@ credrun() {
 	echo "exit $?"
 }
 
-for s in "${drops[@]}" "${gains[@]}"; do
+for s in "${drops[@]}" "${gains[@]}" "${threads[@]}"; do
 	without=$(credrun without "$s")
 	with=$(credrun with "$s")
 	is "$with" "$without" "$s: every answer the same with the library"
 	if [[ $s == gain* ]]; then
 		want=$'nobody-again open g640: EACCES\nnobody-again stat d750/f: EACCES\ngrouped open g640: ok\ngrouped open d750/f: ok'
+	elif [[ $s == thread-* ]]; then
+		want=$'other-thread open f600: ok\nother-thread open d700/f: ok\ndropped open f600: EACCES\ndropped stat d700/f: EACCES'
 	else
 		want=$'root-again open f600: ok\nroot-again open d700/f: ok\ndropped open f600: EACCES\ndropped stat d700/f: EACCES'
 	fi

@@ -10,7 +10,8 @@
  *
  * Every scenario first asks about every file twice as root (the second
  * round is answered from the cache when the library is loaded), then
- * changes credentials one way, then asks again. Each answer is one line,
+ * changes credentials one way, then asks again (thread-*: a second
+ * thread, still root, asks in between). Each answer is one line,
  * "STEP CALL NAME: ok" or "...: ERRNO", so that the two runs can be
  * compared line by line. Exit status 0 unless a credential call failed.
  */
@@ -19,6 +20,8 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +182,41 @@ static void gain(const char *s)
 	probe("grouped");
 }
 
+/* Threaded: a second thread waits while the main thread changes its own
+ * credentials only (setfsuid, or a raw setuid); then the second thread,
+ * still root, asks about every file, and the main thread asks again. The
+ * second thread's opens must not put in the cache what the main thread
+ * may no longer open. */
+static sem_t go;
+
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	while (sem_wait(&go) != 0)
+		;
+	probe("other-thread");
+	return NULL;
+}
+
+static void threaded(const char *s)
+{
+	pthread_t t;
+
+	if (sem_init(&go, 0, 0) != 0 || pthread_create(&t, NULL, other_thread, NULL) != 0) {
+		fprintf(stderr, "credcheck: cannot start a thread\n");
+		exit(2);
+	}
+	probe("root");
+	probe("root-again");
+	if (!strcmp(s, "thread-setfsuid"))
+		fs_ids(NOBODY, 0);
+	else
+		must((int)syscall(SYS_setuid, NOBODY), "SYS_setuid");
+	sem_post(&go);
+	pthread_join(t, NULL);
+	probe("dropped");
+}
+
 int main(int argc, char **argv)
 {
 	FILE *f;
@@ -195,6 +233,10 @@ int main(int argc, char **argv)
 	fclose(f);
 	if (!strncmp(argv[2], "gain", 4)) {
 		gain(argv[2]);
+		return 0;
+	}
+	if (!strncmp(argv[2], "thread-", 7)) {
+		threaded(argv[2]);
 		return 0;
 	}
 	probe("root");
