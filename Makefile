@@ -33,10 +33,11 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-# GCC 12's UBSan null checks make -Wformat-truncation see a NULL "%s"
-# argument on paths the checks themselves rule out.
+# GCC 12's UBSan null checks make -Wformat-truncation and
+# -Wformat-overflow see a NULL "%s" argument on paths the checks
+# themselves rule out.
 ifneq ($(findstring undefined,$(SANITIZE)),)
-ALL_CFLAGS += -Wno-format-truncation
+ALL_CFLAGS += -Wno-format-truncation -Wno-format-overflow
 endif
 
 ENGINE_SRCS := $(wildcard src/*.c)
