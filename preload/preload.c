@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/fsuid.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <grp.h>
@@ -168,3 +169,21 @@ EXPORT int setresuid(uid_t r, uid_t e, uid_t s) { return sc_setresuid(r, e, s); 
 EXPORT int setresgid(gid_t r, gid_t e, gid_t s) { return sc_setresgid(r, e, s); }
 EXPORT int setgroups(size_t n, const gid_t *list) { return sc_setgroups(n, list); }
 EXPORT int initgroups(const char *user, gid_t g) { return sc_initgroups(user, g); }
+EXPORT int setfsuid(uid_t u) { return sc_setfsuid(u); }
+EXPORT int setfsgid(gid_t g) { return sc_setfsgid(g); }
+EXPORT int capset(void *hdr, void *data) { return sc_capset(hdr, data); }
+
+/* syscall(2): six register-sized arguments whatever the call takes, as
+ * the kernel reads them; only credential changes are looked at. */
+EXPORT long syscall(long n, ...)
+{
+	long a[6];
+	va_list ap;
+	int i;
+
+	va_start(ap, n);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return sc_syscall(n, a);
+}

@@ -154,13 +154,26 @@ static bool absolute_or_cwd(int dirfd, const char *path)
 	return path && (dirfd == AT_FDCWD || path[0] == '/');
 }
 
+/* Set once a thread of several changed its own credentials only
+ * (setfsuid, capset, a raw setuid...): what one thread may open another
+ * may not, and the cache is the process's, so paths are no longer
+ * answered from it. */
+static bool creds_per_thread;
+
+/* True if a lookup of path may be answered from the cache. */
+static bool cacheable_path(int dirfd, const char *path)
+{
+	return absolute_or_cwd(dirfd, path) &&
+	       !__atomic_load_n(&creds_per_thread, __ATOMIC_ACQUIRE);
+}
+
 int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int fd;
 
 	if (!on())
 		return real.openat ? real.openat(dirfd, path, flags, mode) : enosys();
-	if (absolute_or_cwd(dirfd, path)) {
+	if (cacheable_path(dirfd, path)) {
 		fd = cache_open(path, flags);
 		if (fd >= 0)
 			return fd;
@@ -170,7 +183,7 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 	fd = real.openat(dirfd, path, flags, mode);
 	if (fd >= 0)
 		born(fd, FD_OTHER);
-	if (absolute_or_cwd(dirfd, path))
+	if (cacheable_path(dirfd, path))
 		cache_opened(path, flags, fd);
 	return fd;
 }
@@ -244,7 +257,7 @@ int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 		return enosys();
 	if (on() && path && path[0] == 0 && (flags & AT_EMPTY_PATH))
 		return sc_fstat(dirfd, st);
-	if (on() && absolute_or_cwd(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW)) {
+	if (on() && cacheable_path(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW)) {
 		int rc = cache_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
 
 		if (rc == 0)
@@ -854,3 +867,102 @@ int sc_setgroups(size_t n, const gid_t *list)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(setgroups, n, list)); }
 int sc_initgroups(const char *user, gid_t g)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(initgroups, user, g)); }
+
+/* True if this process has one thread. Asked after a thread changed its
+ * own credentials: if it is alone, it was alone when it made the change,
+ * and every thread there will ever be descends from it with its
+ * credentials. proc(5): /proc/self/task has 2 links plus one per thread. */
+static bool single_threaded(void)
+{
+	struct stat st;
+
+	return real.fstatat &&
+	       real.fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 &&
+	       st.st_nlink == 3;
+}
+
+/* A thread's own credentials changed: drop everything and, if other
+ * threads keep theirs, stop answering paths from the cache (the flag is
+ * set before the drop, so no open that starts after it caches again). */
+static void creds_split(void)
+{
+	if (state != SC_ON)
+		return;
+	if (single_threaded()) {
+		cache_drop_all();
+		return;
+	}
+	if (!__atomic_exchange_n(&creds_per_thread, true, __ATOMIC_ACQ_REL))
+		fprintf(stderr, "sendcache: a thread changed its own credentials; "
+			"files are no longer answered from the cache\n");
+	cache_drop_all();
+}
+
+/* setfsuid and setfsgid return the previous id whether or not they
+ * changed it: any call may have. */
+int sc_setfsuid(uid_t u)
+{
+	int rc;
+
+	sc_init();
+	rc = real.setfsuid ? real.setfsuid(u) : enosys();
+	if (u != (uid_t)-1)
+		creds_split();
+	return rc;
+}
+
+int sc_setfsgid(gid_t g)
+{
+	int rc;
+
+	sc_init();
+	rc = real.setfsgid ? real.setfsgid(g) : enosys();
+	if (g != (gid_t)-1)
+		creds_split();
+	return rc;
+}
+
+int sc_capset(void *hdr, void *data)
+{
+	int rc;
+
+	sc_init();
+	rc = REAL_OR_ENOSYS(capset, hdr, data);
+	if (rc == 0)
+		creds_split();
+	return rc;
+}
+
+static bool changes_creds(long n)
+{
+	switch (n) {
+	case SYS_setuid: case SYS_setgid: case SYS_setreuid: case SYS_setregid:
+	case SYS_setresuid: case SYS_setresgid: case SYS_setfsuid:
+	case SYS_setfsgid: case SYS_setgroups: case SYS_capset:
+		return true;
+	}
+	return false;
+}
+
+long sc_syscall(long n, const long a[6])
+{
+	long rc;
+	int saved;
+
+	/* Called by our own code too (mmap before libc's names are
+	 * resolved): never start sendcache from here. */
+	if (!real.syscall)
+		real_init();
+	if (!real.syscall) {
+		errno = ENOSYS;
+		return -1;
+	}
+	rc = real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (changes_creds(n) && (rc == 0 || n == SYS_setfsuid ||
+				 n == SYS_setfsgid)) {
+		saved = errno;
+		creds_split();
+		errno = saved;
+	}
+	return rc;
+}

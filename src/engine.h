@@ -94,4 +94,14 @@ int sc_setresgid(gid_t r, gid_t e, gid_t s);
 int sc_setgroups(size_t n, const gid_t *list);
 int sc_initgroups(const char *user, gid_t g);
 
+/* Changes of one thread's credentials (setfsuid, setfsgid, capset, and a
+ * raw system call that changes credentials): the cache is dropped and, if
+ * the process has other threads (which may now differ in what they may
+ * open), opens and stats are no longer answered from it. Return what the
+ * real call returned, errno as it left it. */
+int sc_setfsuid(uid_t u);
+int sc_setfsgid(gid_t g);
+int sc_capset(void *hdr, void *data);
+long sc_syscall(long n, const long a[6]);
+
 #endif

@@ -98,6 +98,10 @@ static void real_resolve(void)
 	LOAD(setresgid, "setresgid");
 	LOAD(setgroups, "setgroups");
 	LOAD(initgroups, "initgroups");
+	LOAD(setfsuid, "setfsuid");
+	LOAD(setfsgid, "setfsgid");
+	LOAD(capset, "capset");
+	LOAD(syscall, "syscall");
 }
 
 void real_init(void)

@@ -85,6 +85,10 @@ struct real_fns {
 	int (*setresgid)(gid_t, gid_t, gid_t);
 	int (*setgroups)(size_t, const gid_t *);
 	int (*initgroups)(const char *, gid_t);
+	int (*setfsuid)(uid_t);
+	int (*setfsgid)(gid_t);
+	int (*capset)(void *, void *);
+	long (*syscall)(long, ...);
 };
 
 /* The resolved functions. Valid after real_init(); a symbol that cannot be
