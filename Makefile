@@ -51,6 +51,7 @@ STAT_OBJS   := $(BUILD)/obj/shm.o $(BUILD)/obj/stats.o $(BUILD)/obj/config.o \
 MKSEG       := $(BUILD)/tests/mkseg
 SENDPATHS   := $(BUILD)/tests/sendpaths
 FDSERVER    := $(BUILD)/tests/fdserver
+SPAWNER     := $(BUILD)/tests/spawner
 
 .PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run sanitize
 
@@ -91,6 +92,10 @@ $(SENDPATHS): tests/helpers/sendpaths.c | $(BUILD)/tests
 $(FDSERVER): tests/helpers/fdserver.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
 
+# posix_spawn, vfork and fork beside threads from a cached process (t4007).
+$(SPAWNER): tests/helpers/spawner.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.
 $(BUILD)/tests/%.t: tests/%.c $(wildcard tests/tap/*.h) $(ENGINE_OBJS) | $(BUILD)/tests
@@ -128,7 +133,7 @@ TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(SPAWNER) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
 # make check also runs make sanitize (about 4 of its 6 minutes on 2
