@@ -123,7 +123,8 @@ else
 		# one connection per client, every response there
 		i=$(cat "$work/$run".*.connects | awk '{ n += $1 } END { print n + 0 }')
 		(( i == clients )) || echo "$run: $i connections, not $clients"
-		i=$(ls "$work/$run".*.body | wc -l)
+		local bodies=("$work/$run".*.body)
+		i=${#bodies[@]}
 		(( i == clients * repeat * ${#names[@]} )) ||
 			echo "$run: $i bodies, not $((clients * repeat * ${#names[@]}))"
 	}
@@ -154,7 +155,8 @@ else
 	else
 		skip "TAP_NO_PRELOAD=1"
 	fi
-	threads=$(ls "/proc/$NGINX_WORKER_PID/task" | wc -l)
+	tasks=("/proc/$NGINX_WORKER_PID/task"/*)
+	threads=${#tasks[@]}
 	ok "the worker runs a thread pool ($threads threads)" test "$threads" -gt 1
 	is "$(nginx_worker_pids "$NGINX_MASTER_PID" | tr '\n' ' ')$(nginx_log_problems "$dir/ngx")" \
 		"$NGINX_WORKER_PID " "the worker never crashed and the error log is clean"
