@@ -53,6 +53,7 @@ MKSEG       := $(BUILD)/tests/mkseg
 SENDPATHS   := $(BUILD)/tests/sendpaths
 FDSERVER    := $(BUILD)/tests/fdserver
 CREDCHECK   := $(BUILD)/tests/credcheck
+SPAWNER     := $(BUILD)/tests/spawner
 
 .PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run sanitize
 
@@ -97,6 +98,10 @@ $(FDSERVER): tests/helpers/fdserver.c | $(BUILD)/tests
 $(CREDCHECK): tests/helpers/credcheck.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
 
+# posix_spawn, vfork and fork beside threads from a cached process (t4007).
+$(SPAWNER): tests/helpers/spawner.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.
 $(BUILD)/tests/%.t: tests/%.c $(wildcard tests/tap/*.h) $(ENGINE_OBJS) | $(BUILD)/tests
@@ -134,7 +139,7 @@ TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
 # make check also runs make sanitize (about 4 of its 6 minutes on 2
