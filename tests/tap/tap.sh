@@ -110,17 +110,11 @@ plan() {
 # A "#" in DESC would start a directive, so it is escaped.
 _tap_result() {
 	local passed=$1 desc=${2//$'\n'/ } directive=${3-} line
-	[[ -z $directive && -n ${tap_todo-} ]] && directive="TODO $tap_todo"
 	line=${desc:+ - ${desc//\#/\\#}}${directive:+ # $directive}
 	_tap_run=$((_tap_run + 1))
 	if (( passed )); then
 		printf 'ok %d%s\n' "$_tap_run" "$line"
 		return 0
-	fi
-	if [[ $directive == TODO* ]]; then
-		# a known bug: reported, not counted as a failure (TAP TODO)
-		printf 'not ok %d%s\n' "$_tap_run" "$line"
-		return 1
 	fi
 	_tap_failed=$((_tap_failed + 1))
 	printf 'not ok %d%s\n' "$_tap_run" "$line"
@@ -210,10 +204,6 @@ unlike() {
 	diag "                  '$1'" "    matches '$2'"
 	return 1
 }
-
-# tap_todo=REASON before an assertion marks it TODO (a known bug): a
-# failure prints "not ok N - desc # TODO REASON" and is not counted. Unset
-# it after. (Set it as a variable, not as a prefix of the call.)
 
 # skip REASON [COUNT]: count COUNT (default 1) planned tests as skipped.
 skip() {
