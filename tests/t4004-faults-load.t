@@ -12,12 +12,13 @@
 # longer run). Each server first runs the same load and faults without
 # the library: the failure kinds it shows (404 while a file is deleted, a
 # body that raced an in-place write) are the only ones the library may
-# show, besides a short body of a file truncated while it was being sent
-# (faultload.py: new_kinds says why). With the library: no wrong byte, no
+# show, besides the races faultload.py lists (RACES: a fault that lands
+# between a server's stat and its send, which a short run without the
+# library may miss). With the library: no wrong byte, no
 # new failure kind, every freshness check (each file 50 ms after each
 # tick's last change, and once after the faults stop) answers the latest
 # version, the serving processes are the same pids and no log tells of a
-# signal. FAULT_SECONDS=6 makes the whole test about 70 s on 2 cores.
+# signal. FAULT_SECONDS=6 makes the whole test 45-70 s on 2 cores.
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source-path=SCRIPTDIR
