@@ -9,6 +9,8 @@
 #   make SANITIZE=address|undefined|thread ...   (built in build/sanitize-*)
 #   make sanitize        unit tests + a subset of script tests under each sanitizer
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make soak            nginx, lighttpd, Apache with the library under load
+#                        and file faults for SOAK_SECONDS (default 600)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -55,7 +57,7 @@ FDSERVER    := $(BUILD)/tests/fdserver
 CREDCHECK   := $(BUILD)/tests/credcheck
 SPAWNER     := $(BUILD)/tests/spawner
 
-.PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run sanitize
+.PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run sanitize soak
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the engine objects each needs.
 FUZZ_TARGETS   := http-head config path
@@ -218,6 +220,14 @@ bench:
 	scripts/install-deps bench
 	$(MAKE) $(LIB) $(STAT_CLI)
 	bench/ab.sh $(if $(filter 1 yes true,$(QUICK)),--quick) $(BENCH_ARGS)
+
+# Not part of make check: bench/soak.sh, results in bench/results/ (a
+# plot too when gnuplot is installed: scripts/install-deps bench).
+SOAK_SECONDS ?= 600
+soak:
+	scripts/install-deps check
+	$(MAKE) $(LIB)
+	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 
 install: $(LIB) $(STAT_CLI)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -236,7 +236,10 @@ static void inode_free(struct cache_inode *ino)
 	if (ino->master >= 0)
 		drop_fd(ino->master);
 	if (ino->map) {
-		munmap((void *)ino->map, ino->maplen);
+		/* libc's munmap, not ours: this runs under the cache lock, and
+		 * our munmap takes it to look for a mapping the server holds
+		 * (a self-deadlock once the server holds one: Apache). */
+		real.munmap((void *)ino->map, ino->maplen);
 		unmapped(ino);
 	}
 	if (ino->pipe_len) {

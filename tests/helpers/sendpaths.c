@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -854,6 +855,31 @@ static void sc_getsockopt_len(void)
 
 static int full_wr;
 
+/* Apache (EnableMMAP, no sendfile): mmap the file, writev(head, mapping).
+ * Here the file is truncated to 0 between the mmap and the writev, as a
+ * file is truncated under a server: the kernel copies the head and stops
+ * at the mapping (EFAULT past end of file), and nothing may read the
+ * mapping in user space (SIGBUS). FILE is truncated: pass a scratch copy. */
+static void sc_mmap_truncated(void)
+{
+	struct iovec v[2];
+	size_t size;
+	void *map;
+
+	open_file(true);
+	size = file_size();
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, file, 0);
+	if (map == MAP_FAILED)
+		die("mmap FILE");
+	if (truncate(file_path, 0) < 0)
+		die("truncate FILE");
+	make_head("200 OK", size, 0);
+	v[0] = (struct iovec){ head, headlen };
+	v[1] = (struct iovec){ map, size };
+	show("writev(head, truncated mapping)", writev(sock, v, 2));
+	show("munmap", munmap(map, size));
+}
+
 /* Runs scenario NAME; false if there is none of that name. */
 static bool run(const char *name)
 {
@@ -928,6 +954,8 @@ static bool run(const char *name)
 		sc_big_offset();
 	} else if (!strcmp(name, "getsockopt-len")) {
 		sc_getsockopt_len();
+	} else if (!strcmp(name, "mmap-truncated")) {
+		sc_mmap_truncated();
 	} else {
 		return false;
 	}
