@@ -144,7 +144,7 @@ TESTS ?= tests/*.t
 test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
-# make check also runs make sanitize (about 4 of its 6 minutes on 2
+# make check also runs make sanitize (about 4 of its 12 minutes on 2
 # cores); CHECK_SANITIZE=0 leaves it out.
 CHECK_SANITIZE ?= 1
 
