@@ -888,11 +888,8 @@ static void creds_split(void)
 {
 	if (state != SC_ON)
 		return;
-	if (single_threaded()) {
-		cache_drop_all();
-		return;
-	}
-	if (!__atomic_exchange_n(&creds_per_thread, true, __ATOMIC_ACQ_REL))
+	if (!single_threaded() &&
+	    !__atomic_exchange_n(&creds_per_thread, true, __ATOMIC_ACQ_REL))
 		fprintf(stderr, "sendcache: a thread changed its own credentials; "
 			"files are no longer answered from the cache\n");
 	cache_drop_all();
