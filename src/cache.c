@@ -540,7 +540,8 @@ static bool cacheable_flags(int flags)
  * every cached mapping into every child and tear it down at its exit,
  * each a link in the file's reverse-map tree: with 40 files warmed up,
  * a third more CPU per request. A child maps again what it uses
- * (hand_out). */
+ * (hand_out). With libc's mmap: the cache's own mappings are not the
+ * server's (fmaps.h). */
 static void map_file(struct cache_inode *ino)
 {
 	size_t size = (size_t)ino->st.st_size;
@@ -549,7 +550,7 @@ static void map_file(struct cache_inode *ino)
 	if (size == 0 || size > config.merge_max || ino->master < 0 ||
 	    !make_room(0, pages(size), ino))
 		return;
-	map = mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
+	map = real.mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
 	if (map == MAP_FAILED)
 		return;
 	madvise(map, size, MADV_DONTFORK);

@@ -11,6 +11,7 @@
 #include "cache.h"
 #include "config.h"
 #include "fdtab.h"
+#include "fmaps.h"
 #include "pipe.h"
 #include "real.h"
 #include "send.h"
@@ -480,16 +481,30 @@ void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	if (fd >= 0 && state == SC_ON && !addr && prot == PROT_READ &&
 	    off == 0 && (flags == MAP_SHARED || flags == MAP_PRIVATE) &&
 	    (s = fdtab_get(fd)) != NULL && s->kind == FD_HANDED &&
-	    (p = cache_mmap(s, len)) != NULL)
+	    (p = cache_mmap(s, len)) != NULL) {
+		fmaps_add(p, len);
 		return p;
-	return mmap_fwd(addr, len, prot, flags, fd, off);
+	}
+	p = mmap_fwd(addr, len, prot, flags, fd, off);
+	/* A mapping of a file: its bytes are for the kernel to read. */
+	if (p != MAP_FAILED && fd >= 0 && !(flags & MAP_ANONYMOUS) &&
+	    state != SC_OFF)
+		fmaps_add(p, len);
+	return p;
 }
 
 int sc_munmap(void *addr, size_t len)
 {
+	/* Records go before the mapping does: once it is gone, a new
+	 * mapping may take its addresses and must keep its own record. */
 	if (__atomic_load_n(&cache_maps_out, __ATOMIC_RELAXED) > 0 &&
-	    state == SC_ON && cache_munmap(addr, len))
-		return 0;
+	    state == SC_ON) {
+		fmaps_remove(addr, len);
+		if (cache_munmap(addr, len))
+			return 0;
+	}
+	if (state != SC_OFF)
+		fmaps_unmapping(addr, len);
 	if (!real.munmap)
 		real_init();
 	if (!real.munmap)

@@ -20,15 +20,17 @@ enum fd_kind {
 	FD_OURS,         /* ours for good: an entry's master, the inotify fd */
 };
 
-/* fd_slot.corked: the server's TCP_CORK, kept in user space. */
+/* fd_slot.corked: the server's TCP_CORK, kept in user space; CORK_MORE:
+ * bytes went out with MSG_MORE under it, which its uncork must push. */
 #define CORK_SERVER 1
+#define CORK_MORE 2
 
 struct hold;
 struct cache_inode;
 
 struct fd_slot {
 	uint8_t kind;
-	uint8_t corked;         /* TCP: CORK_SERVER or 0 */
+	uint8_t corked;         /* TCP: CORK_SERVER, CORK_MORE or 0 */
 	uint8_t cloexec;        /* HANDED: FD_CLOEXEC as the server sees it */
 	uint8_t hlock;          /* TCP: guards hold (a spin flag) */
 	uint8_t adopted;        /* HANDED: the server's own open, closed for real */

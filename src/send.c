@@ -3,6 +3,7 @@
 #include "send.h"
 #include "cache.h"
 #include "config.h"
+#include "fmaps.h"
 #include "real.h"
 #include "pipe.h"
 #include "stats.h"
@@ -135,11 +136,8 @@ static bool hold_append(struct fd_slot *s, const struct iovec *iov,
 		h->err = 0;
 	}
 	for (i = 0; i < iovcnt; i++) {
-		/* Bytes after a complete head are a body, perhaps the server's
-		 * mapping of a file (Apache: writev(head, mmap)) that a
-		 * truncation turns into SIGBUS when read in user space
-		 * (DESIGN.md invariant 5): such a write is no lone head, and
-		 * its body is never copied. */
+		/* Bytes after a complete head are a body: such a write is no
+		 * lone head, and its body is not copied. */
 		if (want_head && at > 0 && iov[i].iov_len > 0 &&
 		    memmem(h->buf, at, "\r\n\r\n", 4))
 			return false;
@@ -151,6 +149,21 @@ static bool hold_append(struct fd_slot *s, const struct iovec *iov,
 	h->len = at;
 	h->owner = SELF;
 	return true;
+}
+
+/* Whether a write may join the hold: anything the server writes corked
+ * or with MSG_MORE; otherwise (head) a lone response head, when nothing is
+ * held yet. Never a write that reaches into a file mapping (fmaps.h): its
+ * bytes are read by the kernel only, not looked at or copied here. */
+static bool may_hold(size_t held, const struct iovec *iov, int iovcnt,
+		     size_t n, bool head)
+{
+	if (head && (held || !config.hold_heads || n > HOLD_MAX ||
+		     iov[0].iov_len < 7))
+		return false;
+	if (fmaps_touch(iov, iovcnt))
+		return false;
+	return !head || !memcmp(iov[0].iov_base, "HTTP/1.", 7);
 }
 
 /* Result of account() when every held byte went out but none of the
@@ -225,6 +238,23 @@ static int hold_send(int fd, struct fd_slot *s, int flags)
 	return 0;
 }
 
+/* Bytes the server writes under its cork that are not held (too many, or
+ * in a file mapping) go out with MSG_MORE, as the corked kernel would keep
+ * them for the next send: without it a socket with Nagle on would send
+ * them alone and hold back the next small segment until an ACK. The
+ * server's uncork pushes them (send_cork). Called with the hold lock. */
+static ssize_t corked_send(int fd, struct fd_slot *s, const struct iovec *iov,
+			   int iovcnt, int flags)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov,
+			    .msg_iovlen = (size_t)iovcnt };
+	ssize_t r = real.sendmsg(fd, &m, flags | MSG_MORE);
+
+	if (r > 0)
+		s->corked |= CORK_MORE;
+	return r;
+}
+
 bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 		int iovcnt, int flags, ssize_t *ret)
 {
@@ -244,9 +274,7 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	hold_lock(s);
 	held = held_len(s);
 	head = !(s->corked & CORK_SERVER) && !(flags & MSG_MORE);
-	if ((!head || (held == 0 && config.hold_heads && n <= HOLD_MAX &&
-		       iov[0].iov_len >= 7 &&
-		       !memcmp(iov[0].iov_base, "HTTP/1.", 7))) &&
+	if (may_hold(held, iov, iovcnt, n, head) &&
 	    hold_append(s, iov, iovcnt, n, head)) {
 		held_register(fd);
 		hold_unlock(s);
@@ -255,6 +283,11 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 		return true;
 	}
 	if (held == 0) {
+		if ((s->corked & CORK_SERVER) && iovcnt <= IOV_MAX) {
+			*ret = corked_send(fd, s, iov, iovcnt, flags);
+			hold_unlock(s);
+			return true;
+		}
 		hold_unlock(s);
 		return false;
 	}
@@ -508,15 +541,19 @@ void send_flush_thread(void)
 
 void send_cork(int fd, struct fd_slot *s, bool on)
 {
-	s->corked = on ? CORK_SERVER : 0;
+	bool more;
+
+	hold_lock(s);
+	more = !on && (s->corked & CORK_MORE);
+	s->corked = on ? s->corked | CORK_SERVER : 0;
 	STAT_INC(cork_kept);
-	if (!on && s->hold && s->hold->len) {
-		hold_lock(s);
-		/* Uncork pushes what is held; if the socket is full the rest
-		 * waits for the next send or the thread's next blocking point. */
+	/* Uncork pushes what is held; if the socket is full the rest waits
+	 * for the next send or the thread's next blocking point. */
+	if (!on && s->hold && s->hold->len)
 		flush_now(fd, s);
-		hold_unlock(s);
-	}
+	hold_unlock(s);
+	if (more)
+		push_more(fd);
 }
 
 bool send_take_error(struct fd_slot *s)

@@ -239,14 +239,14 @@ static bool segment_in_use(int fd, bool invalid_used)
 
 	if (real.fstat(fd, &st) != 0)
 		return false;
-	h = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	h = real.mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)            /* empty: not sized by its creator yet */
 		return invalid_used;
 	if (shm_validate(h, (size_t)st.st_size) != SHM_OK)
 		used = invalid_used;
 	else
 		used = shm_sum(h, 0, &sum) > 0;
-	munmap(h, (size_t)st.st_size);
+	real.munmap(h, (size_t)st.st_size);
 	return used;
 }
 
@@ -349,13 +349,13 @@ void stats_init(void)
 		}
 		size = (size_t)st.st_size;
 	}
-	seg = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	seg = real.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	real.close(fd);
 	if (seg == MAP_FAILED || (!fresh && shm_validate(seg, size) != SHM_OK)) {
 		fprintf(stderr, "sendcache: stats segment %s is unusable; counters stay private\n",
 			seg_name);
 		if (seg != MAP_FAILED)
-			munmap(seg, size);
+			real.munmap(seg, size);
 		seg = NULL;
 		return;
 	}

@@ -6,6 +6,7 @@
 
 #include "cache.h"
 #include "engine.h"
+#include "fmaps.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -134,6 +135,13 @@ static void test_adopt(void)
 	ok(fcntl(fd, F_GETFD) == -1 && errno == EBADF, "and really closes it");
 }
 
+static bool touches(const void *p, size_t n)
+{
+	struct iovec v = { (void *)p, n };
+
+	return fmaps_touch(&v, 1);
+}
+
 static void test_mmap(void)
 {
 	uint64_t maps = stats_cur->mmap_hit;
@@ -157,10 +165,21 @@ static void test_mmap(void)
 	settle();
 	ok(sc_openat(AT_FDCWD, fa, O_RDONLY, 0) >= 0, "the new file opens");
 	ok(!memcmp(p, body, sizeof(body)), "the old mapping still shows the old bytes");
+	ok(touches(p, sizeof(body)), "the mapping is recorded as the server's (fmaps)");
 	is_int(sc_munmap(p, sizeof(body)), 0, "munmap of a cache mapping");
+	ok(touches(p, 1), "still recorded: the second reference is out");
 	is_int(sc_munmap(q, 100), 0, "and of the second reference");
 	is_int(cache_maps_out, 0, "no reference left");
+	ok(!touches(p, sizeof(body)), "no longer recorded");
 	close(other);
+
+	/* The cache's own mapping of a file is not the server's: once the
+	 * server gives its reference back, the send engine may read there. */
+	fd = sc_openat(AT_FDCWD, fa, O_RDONLY, 0);
+	p = sc_mmap(NULL, 3, PROT_READ, MAP_SHARED, fd, 0);
+	is_int(sc_munmap(p, 3), 0, "a mapping of the new file handed out and back");
+	ok(!touches(p, 3), "the cache's own mapping of it is not recorded");
+	sc_close(fd);
 }
 
 static void test_fork_window(void)
@@ -237,7 +256,7 @@ static void test_fork_maps(void)
 
 int main(void)
 {
-	plan(3 + 10 + 2 + 4 + 10 + 2 + 1);
+	plan(3 + 10 + 2 + 4 + 15 + 2 + 1);
 	test_prewarm();
 	test_pread();
 	test_truncated();

@@ -95,7 +95,7 @@ for kind in "${servers[@]}"; do
 	case $kind in
 	nginx)    nginx_conf "$dir" "$port" ;;
 	lighttpd) srv_conf "$kind" "$dir" "$port" 'server.stat-cache-engine = "disable"' ;;
-	*)        srv_conf "$kind" "$dir" "$port" ;;
+	*)        srv_conf "$kind" "$dir" "$port" "${FAULT_APACHE_EXTRA-}" ;;
 	esac
 	python3 "$faultload" init "$dir/www" || bail_out "faultload.py init failed"
 

@@ -855,13 +855,23 @@ static void sc_getsockopt_len(void)
 
 static int full_wr;
 
-/* Apache (EnableMMAP, no sendfile): mmap the file, writev(head, mapping).
- * Here the file is truncated to 0 between the mmap and the writev, as a
- * file is truncated under a server: the kernel copies the head and stops
- * at the mapping (EFAULT past end of file), and nothing may read the
- * mapping in user space (SIGBUS). FILE is truncated: pass a scratch copy. */
-static void sc_mmap_truncated(void)
+/* A server's mapping of a file that is truncated to 0 between its mmap
+ * and its send: the kernel's copy stops at the mapping (EFAULT), a read in
+ * user space would be SIGBUS. HOW is how the server writes it:
+ *   one         writev(head, mapping): Apache (EnableMMAP, no sendfile)
+ *   apart       write(head), then writev(mapping): Apache when its head
+ *               went out first
+ *   alone       writev(mapping) and no head: the rest of a body, after
+ *               a short write
+ *   more        write(head), then send(mapping, MSG_MORE)
+ *   cork        TCP_CORK, writev(head, mapping), uncork
+ *   cork-apart  TCP_CORK, write(head), writev(mapping), uncork
+ * FILE is truncated: pass a scratch copy. */
+static void sc_mmap_truncated(const char *how)
 {
+	bool corked = !strncmp(how, "cork", 4);
+	bool apart = strstr(how, "apart") != NULL, more = !strcmp(how, "more");
+	bool alone = !strcmp(how, "alone");
 	struct iovec v[2];
 	size_t size;
 	void *map;
@@ -876,7 +886,20 @@ static void sc_mmap_truncated(void)
 	make_head("200 OK", size, 0);
 	v[0] = (struct iovec){ head, headlen };
 	v[1] = (struct iovec){ map, size };
-	show("writev(head, truncated mapping)", writev(sock, v, 2));
+	if (corked)
+		cork(1);
+	if (more) {
+		show("write(head)", write(sock, head, headlen));
+		show("send(truncated mapping, MSG_MORE)", send(sock, map, size, MSG_MORE));
+	} else if (apart || alone) {
+		if (apart)
+			show("write(head)", write(sock, head, headlen));
+		show("writev(truncated mapping)", writev(sock, v + 1, 1));
+	} else {
+		show("writev(head, truncated mapping)", writev(sock, v, 2));
+	}
+	if (corked)
+		cork(0);
 	show("munmap", munmap(map, size));
 }
 
@@ -954,8 +977,12 @@ static bool run(const char *name)
 		sc_big_offset();
 	} else if (!strcmp(name, "getsockopt-len")) {
 		sc_getsockopt_len();
-	} else if (!strcmp(name, "mmap-truncated")) {
-		sc_mmap_truncated();
+	} else if (sscanf(name, "mmap-truncated-%31s", a) == 1) {
+		if (strcmp(a, "one") && strcmp(a, "apart") && strcmp(a, "alone") &&
+		    strcmp(a, "more") &&
+		    strcmp(a, "cork") && strcmp(a, "cork-apart"))
+			return false;
+		sc_mmap_truncated(a);
 	} else {
 		return false;
 	}
