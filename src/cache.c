@@ -88,7 +88,8 @@ struct cache_mref {
 	UT_hash_handle hh;
 };
 static struct cache_mref *mrefs;
-static struct cache_inode *mapped;   /* entries with a mapping, stale too */
+unsigned cache_map_epoch;
+static size_t map_bytes;       /* of nmapped: this process's mappings */
 
 static uint64_t now_ms(void)
 {
@@ -235,7 +236,7 @@ static void inode_free(struct cache_inode *ino)
 		drop_fd(ino->pool[--ino->nfree]);
 	if (ino->master >= 0)
 		drop_fd(ino->master);
-	if (ino->map) {
+	if (cache_map(ino)) {
 		/* libc's munmap, not ours: this runs under the cache lock, and
 		 * our munmap takes it to look for a mapping the server holds
 		 * (a self-deadlock once the server holds one: Apache). */
@@ -556,25 +557,17 @@ static void map_file(struct cache_inode *ino)
 	madvise(map, size, MADV_DONTFORK);
 	ino->map = map;
 	ino->maplen = size;
+	ino->map_epoch = cache_map_epoch;
 	nmapped += pages(size);
+	map_bytes += pages(size);
 	STAT_ADD(mapped_bytes, pages(size));
-	ino->mapped_prev = NULL;
-	ino->mapped_next = mapped;
-	if (mapped)
-		mapped->mapped_prev = ino;
-	mapped = ino;
 }
 
-/* ino's mapping is gone (unmapped, or not inherited): forget it. */
+/* ino's mapping (this process's) is gone: forget it. */
 static void unmapped(struct cache_inode *ino)
 {
-	if (ino->mapped_prev)
-		ino->mapped_prev->mapped_next = ino->mapped_next;
-	else
-		mapped = ino->mapped_next;
-	if (ino->mapped_next)
-		ino->mapped_next->mapped_prev = ino->mapped_prev;
 	nmapped -= pages(ino->maplen);
+	map_bytes -= pages(ino->maplen);
 	STAT_SUB(mapped_bytes, pages(ino->maplen));
 	ino->map = NULL;
 	ino->maplen = 0;
@@ -616,8 +609,12 @@ static int hand_out(struct cache_inode *ino, int flags)
 	}
 	s = fdtab_get(fd);
 	hand(s, ino, flags, false);
-	if (!ino->map)
-		map_file(ino);          /* not inherited across fork */
+	/* Mappings are not inherited across fork. A child in its first
+	 * FORK_TRUST_MS may serve one request and exit (busybox httpd): a
+	 * mapping would cost it mmap, madvise, page faults and their
+	 * teardown at exit, more than the head + sendfile it saves. */
+	if (!cache_map(ino) && !forked)
+		map_file(ino);
 	return fd;
 }
 
@@ -1065,7 +1062,7 @@ void *cache_mmap(struct fd_slot *s, size_t len)
 	struct cache_mref *m = NULL;
 
 	cache_lock();
-	if (ino->stale || !ino->map || len == 0 || len > ino->maplen)
+	if (ino->stale || !cache_map(ino) || len == 0 || len > ino->maplen)
 		goto out;
 	HASH_FIND_PTR(mrefs, &ino->map, m);
 	if (!m && (m = calloc(1, sizeof(*m))) != NULL) {
@@ -1239,14 +1236,18 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-	struct cache_inode *ino, *next;
+	struct cache_mref *m, *tmp;
+	size_t held = 0;
 
 	/* The mappings the server did not hold were not inherited. */
-	for (ino = mapped; ino; ino = next) {
-		next = ino->mapped_next;
-		if (!ino->mrefs)
-			unmapped(ino);
+	cache_map_epoch++;
+	HASH_ITER(hh, mrefs, m, tmp) {
+		m->ino->map_epoch = cache_map_epoch;
+		held += pages(m->ino->maplen);
 	}
+	nmapped -= map_bytes - held;
+	STAT_SUB(mapped_bytes, map_bytes - held);
+	map_bytes = held;
 	pthread_mutex_init(&lock, NULL);
 	/* A grandchild forked inside its parent's window inherits that
 	 * window: the view it trusts is as old as the first fork. */

@@ -28,9 +28,9 @@ struct cache_inode {
 	ino_t ino;
 	int master;               /* our descriptor; -1 once lost */
 	bool stale;               /* invalidated: no new hits; freed at 0 handed */
-	const char *map;          /* read-only MAP_SHARED mapping, or NULL */
-	size_t maplen;
-	struct cache_inode *mapped_next, *mapped_prev; /* every mapped entry */
+	const char *map;          /* read-only MAP_SHARED mapping, or NULL; */
+	size_t maplen;            /* this process's only if map_epoch is */
+	unsigned map_epoch;       /* cache_map_epoch when mapped (cache_map) */
 	struct stat st;           /* snapshot; immutable while the entry lives */
 	int nfree;                /* spare descriptors in pool[] */
 	int pool[4];
@@ -44,6 +44,18 @@ struct cache_inode {
 	struct cache_inode *prev, *next;  /* LRU, most recent first */
 	UT_hash_handle hh;        /* by (dev, ino) */
 };
+
+/* Bumped in a forked child: mappings made before the fork were not
+ * inherited (MADV_DONTFORK), except those the server holds, and the child
+ * forgets them all at once instead of writing to every entry (a page copy
+ * each, in a child that may serve one request). */
+extern unsigned cache_map_epoch;
+
+/* ino's mapping in this process, or NULL. */
+static inline const char *cache_map(const struct cache_inode *ino)
+{
+	return ino->map_epoch == cache_map_epoch ? ino->map : NULL;
+}
 
 /* Sets up the cache (cwd, inotify). Returns false if sendcache cannot
  * run; then nothing is ever served. */
