@@ -566,6 +566,9 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 		if (opt == TCP_ULP)
 			s->kind = FD_OTHER;
 	}
+	if (on() && level == IPPROTO_TCP && opt == TCP_NODELAY && val &&
+	    len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL)
+		send_nodelay(s, *(const int *)val != 0);
 	return real.setsockopt(fd, level, opt, val, len);
 }
 
@@ -575,11 +578,14 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 
 	if (!real.getsockopt)
 		return enosys();
-	if (on() && level == IPPROTO_TCP && opt == TCP_CORK && val && len &&
-	    (s = send_tcp_slot(fd)) != NULL) {
+	if (on() && level == IPPROTO_TCP && val && len &&
+	    (opt == TCP_CORK || opt == TCP_NODELAY) &&
+	    (s = send_tcp_slot(fd)) != NULL &&
+	    (opt == TCP_CORK || (s->corked & CORK_NODELAY))) {
 		/* As the kernel does (do_tcp_getsockopt): the first
-		 * min(*len, sizeof(int)) bytes of the int, that length back. */
-		int v = (s->corked & CORK_SERVER) != 0;
+		 * min(*len, sizeof(int)) bytes of the int, that length back.
+		 * TCP_NODELAY that we set is not the server's. */
+		int v = opt == TCP_CORK ? (s->corked & CORK_SERVER) != 0 : 0;
 		socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
 
 		memcpy(val, &v, n);

@@ -21,16 +21,21 @@ enum fd_kind {
 };
 
 /* fd_slot.corked: the server's TCP_CORK, kept in user space; CORK_MORE:
- * bytes went out with MSG_MORE under it, which its uncork must push. */
+ * bytes went out with MSG_MORE under it, which its uncork must push;
+ * CORK_SENT: bytes went out under it; CORK_NODELAY: TCP_NODELAY is set on
+ * the socket by us (send.c corked_sent), NODELAY_SERVER: by the server. */
 #define CORK_SERVER 1
 #define CORK_MORE 2
+#define CORK_SENT 4
+#define CORK_NODELAY 8
+#define NODELAY_SERVER 16
 
 struct hold;
 struct cache_inode;
 
 struct fd_slot {
 	uint8_t kind;
-	uint8_t corked;         /* TCP: CORK_SERVER, CORK_MORE or 0 */
+	uint8_t corked;         /* TCP: CORK_* and NODELAY_SERVER bits */
 	uint8_t cloexec;        /* HANDED: FD_CLOEXEC as the server sees it */
 	uint8_t hlock;          /* TCP: guards hold (a spin flag) */
 	uint8_t adopted;        /* HANDED: the server's own open, closed for real */

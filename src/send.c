@@ -193,6 +193,32 @@ static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
 	return r == 0 && n > 0 ? ONLY_HELD : r;
 }
 
+/* Bytes of the server's went to the kernel while it corks, where the
+ * kernel socket is not corked. A second send in one cork period (nginx
+ * answering pipelined requests: one cork, several responses) would wait
+ * behind Nagle for the ACK of the first, up to the peer's delayed ACK
+ * (40 ms a batch), where the real cork sends them together at the uncork.
+ * From the second on, the socket gets TCP_NODELAY, once per connection;
+ * a single response per cork period costs nothing. Keeps errno. */
+static void corked_sent(int fd, struct fd_slot *s)
+{
+	int e;
+
+	if ((s->corked & (CORK_SERVER | CORK_NODELAY | NODELAY_SERVER)) !=
+	    CORK_SERVER)
+		return;
+	if (!(s->corked & CORK_SENT)) {
+		s->corked |= CORK_SENT;
+		return;
+	}
+	e = errno;
+	if (real.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+			    sizeof(int)) == 0)
+		s->corked |= CORK_NODELAY;
+	errno = e;
+	STAT_INC(nodelay_set);
+}
+
 /* One sendmsg of the held bytes followed by iov. SIGPIPE is the caller's
  * call's: flags carry its MSG_NOSIGNAL, if any (the held writes already
  * succeeded as far as the server knows). */
@@ -215,6 +241,8 @@ static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
 		m.msg_iovlen = (size_t)iovcnt;
 		r = real.sendmsg(fd, &m, flags);
 	}
+	if (r > 0)
+		corked_sent(fd, s);
 	return r;
 }
 
@@ -250,8 +278,10 @@ static ssize_t corked_send(int fd, struct fd_slot *s, const struct iovec *iov,
 			    .msg_iovlen = (size_t)iovcnt };
 	ssize_t r = real.sendmsg(fd, &m, flags | MSG_MORE);
 
-	if (r > 0)
+	if (r > 0) {
 		s->corked |= CORK_MORE;
+		corked_sent(fd, s);
+	}
 	return r;
 }
 
@@ -318,7 +348,7 @@ static ssize_t sendfile_merged(int out, struct fd_slot *os,
 
 	v[0].iov_base = os->hold->buf;
 	v[0].iov_len = held;
-	v[1].iov_base = (void *)(ino->map + off);
+	v[1].iov_base = (void *)(cache_map(ino) + off);
 	v[1].iov_len = n;
 	r = real.writev(out, v, 2);
 	if (r < 0 && errno == EFAULT) {
@@ -327,8 +357,10 @@ static ssize_t sendfile_merged(int out, struct fd_slot *os,
 		return ONLY_HELD;
 	}
 	STAT_INC(merged_writev);
-	if (r > 0)
+	if (r > 0) {
 		STAT_ADD(merged_bytes, r);
+		corked_sent(out, os);
+	}
 	return account(os, r, n);
 }
 
@@ -382,7 +414,8 @@ static ssize_t by_writev(struct body *b)
 	size_t n;
 	ssize_t r;
 
-	if (!cached(b) || !b->ino->map || (size_t)*b->offp >= b->ino->maplen)
+	if (!cached(b) || !cache_map(b->ino) ||
+	    (size_t)*b->offp >= b->ino->maplen)
 		return DECLINE;
 	n = b->ino->maplen - (size_t)*b->offp;
 	if (n > b->count)
@@ -418,6 +451,8 @@ static ssize_t by_pipe(struct body *b)
 	r = pipe_send(b->out, src, size);
 	if (r == -2)
 		return DECLINE;
+	if (r > 0)
+		corked_sent(b->out, b->os);
 	STAT_INC(piped);
 	if (r > 0)
 		*b->offp += r;
@@ -436,8 +471,11 @@ static ssize_t by_sendfile(struct body *b)
 		return -1;
 	r = real.sendfile(b->out, b->in, b->offp, b->count);
 	STAT_INC(sendfile_real);
-	if (r > 0)
+	if (r > 0) {
 		STAT_ADD(sendfile_bytes, r);
+		if (b->os)
+			corked_sent(b->out, b->os);
+	}
 	return more ? after_more(b->out, r) : r;
 }
 
@@ -545,7 +583,8 @@ void send_cork(int fd, struct fd_slot *s, bool on)
 
 	hold_lock(s);
 	more = !on && (s->corked & CORK_MORE);
-	s->corked = on ? s->corked | CORK_SERVER : 0;
+	s->corked = on ? s->corked | CORK_SERVER :
+			 s->corked & (CORK_NODELAY | NODELAY_SERVER);
 	STAT_INC(cork_kept);
 	/* Uncork pushes what is held; if the socket is full the rest waits
 	 * for the next send or the thread's next blocking point. */
@@ -554,6 +593,15 @@ void send_cork(int fd, struct fd_slot *s, bool on)
 	hold_unlock(s);
 	if (more)
 		push_more(fd);
+}
+
+void send_nodelay(struct fd_slot *s, bool on)
+{
+	hold_lock(s);
+	s->corked &= (uint8_t)~(CORK_NODELAY | NODELAY_SERVER);
+	if (on)
+		s->corked |= NODELAY_SERVER;
+	hold_unlock(s);
 }
 
 bool send_take_error(struct fd_slot *s)

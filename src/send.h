@@ -44,6 +44,10 @@ void send_flush_thread(void);
 /* TCP_CORK set by the server (kept in user space); uncorking flushes. */
 void send_cork(int fd, struct fd_slot *s, bool on);
 
+/* The server sets TCP_NODELAY on s (passed on to the kernel): ours, if
+ * any (corked_sent), is replaced by the server's. */
+void send_nodelay(struct fd_slot *s, bool on);
+
 /* If a flush of ours took the connection's error (ECONNRESET...) from the
  * kernel, which reports it once, sets errno to it, forgets it and returns
  * true: the server's call on the socket must fail with it. */
