@@ -100,7 +100,7 @@ QUICK=0
 SERVERS=$ALL_SERVERS
 SIZES=$ALL_SIZES
 ANCHORS=$ALL_ANCHORS
-ROUNDS='' DURATION='' WARMUP='' COUNT_SECS=''
+ROUNDS='' DURATION='' WARMUP='' COUNT_SECS='' PIPELINE=1
 OUT='' TAG='' TIME_LIMIT=''
 COUNTER=auto
 DO_STRACE=1
@@ -133,6 +133,9 @@ Options:
   --duration SEC     measured seconds per run (default 3; quick 1)
   --warmup SEC       warm-up seconds per run (default 1)
   --count SEC        seconds of the system-call counting run (default 1)
+  --pipeline N       wrk sends N requests per write (HTTP/1.1 pipelining) for
+                     the single-file sizes (default 1: none); for a server
+                     so fast that one wrk thread, not the server, is the limit
   --time-limit SEC   start no run after SEC (default: estimate x 1.3 + 60 s,
                      at most 30 min when the estimate is under 29 min)
   --counter perf|strace  how to count system calls (default perf if usable)
@@ -174,7 +177,7 @@ parse_args() {
 		--a-stats-off) A_STATS_OFF=1 ;;
 		-h | --help) usage; exit 0 ;;
 		--servers | --sizes | --anchors | --rounds | --duration | --warmup | --count | \
-			--time-limit | --counter | --tag | --out)
+			--time-limit | --counter | --tag | --out | --pipeline)
 			(($# >= 2)) || die "$a needs a value"
 			case $a in
 			--servers) SERVERS=$2 ;;
@@ -184,6 +187,7 @@ parse_args() {
 			--duration) DURATION=$2 ;;
 			--warmup) WARMUP=$2 ;;
 			--count) COUNT_SECS=$2 ;;
+			--pipeline) PIPELINE=$2 ;;
 			--time-limit) TIME_LIMIT=$2 ;;
 			--counter) COUNTER=$2 ;;
 			--tag) TAG=$2 ;;
@@ -202,7 +206,7 @@ parse_args() {
 	fi
 	: "${WARMUP:=1}" "${COUNT_SECS:=1}"
 	local v
-	for v in ROUNDS DURATION WARMUP COUNT_SECS; do
+	for v in ROUNDS DURATION WARMUP COUNT_SECS PIPELINE; do
 		[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "${v,,} must be a positive integer, got '${!v}'"
 	done
 	[[ -z $TIME_LIMIT || $TIME_LIMIT =~ ^[1-9][0-9]*$ ]] || die "--time-limit must be seconds"
@@ -375,6 +379,15 @@ done = function(summary, latency, requests)
 		e.connect, e.read, e.write, e.status, e.timeout))
 end
 EOF
+	if ((PIPELINE > 1)); then
+		cat >>"$TMP/report.lua" <<EOF
+-- --pipeline $PIPELINE: that many requests in each write
+init = function(args)
+	req = string.rep(wrk.format(nil, wrk.path), $PIPELINE)
+end
+request = function() return req end
+EOF
+	fi
 	write_mix_lua
 }
 
@@ -1005,6 +1018,8 @@ report() {
 		echo "Each server runs without, then with \`LD_PRELOAD=libsendcache.so\`, started afresh for"
 		echo "every run, its processes pinned to CPU $SERVER_CPU, wrk (one thread; 16 connections, 4 for busybox,"
 		echo "2 for python) pinned to CPU $CLIENT_CPU; rounds alternate A B A B after a ${WARMUP} s warm-up."
+		((PIPELINE > 1)) &&
+			echo "wrk pipelines: $PIPELINE requests in each write (HTTP/1.1) for the single-file sizes."
 		echo "Anchors, without the library: *nginx from memory* returns a body of the same size"
 		echo "(\`return 200 \"...\"\`, up to 1 MiB: the floor for unmodified nginx), *nginx tuned* adds"
 		echo "\`open_file_cache\` and \`tcp_nopush\` by hand. Figures are medians over the rounds;"
