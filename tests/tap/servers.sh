@@ -429,7 +429,14 @@ srv_start() {
 		done
 	fi
 	if ! _srv_is "$main" "$kind" "$dir"; then
-		diag "srv_start: $kind did not start (pid '$main')" "$(srv_log "$dir")"
+		# What became of it: exited (a zombie, not reaped yet), gone,
+		# or running as something else; and all it printed.
+		local state
+		state=$(cat "/proc/$main/stat" 2>/dev/null) && state="state ${state##*) }" ||
+			state=gone
+		diag "srv_start: $kind did not start (pid '$main': ${state%% [0-9]*}," \
+			"cmdline '$({ tr '\0' ' ' <"/proc/$main/cmdline"; } 2>/dev/null)')" \
+			"$(tail -n 20 "$dir/server.out" 2>/dev/null)"
 		return 1
 	fi
 	echo "$main" >"$dir/.srv-pid"
