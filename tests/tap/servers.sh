@@ -37,8 +37,11 @@ srv_kinds=(lighttpd apache-event apache-prefork busybox python)
 
 srv_lighttpd_bin=${LIGHTTPD:-/usr/sbin/lighttpd}
 srv_apache_bin=${APACHE2:-/usr/sbin/apache2}
-srv_busybox_bin=${BUSYBOX:-busybox}
-srv_python_bin=${PYTHON3:-python3}
+srv_busybox_bin=${BUSYBOX:-/bin/busybox}
+# Debian's python3, not whatever "python3" is first in PATH: a version
+# manager's shim (pyenv) is a shell script that took over 10 s to start
+# the server on a loaded machine.
+srv_python_bin=${PYTHON3:-/usr/bin/python3}
 
 # How long start and stop may take, in 50 ms steps: the bounds only keep a
 # broken server from hanging prove.
