@@ -440,6 +440,8 @@ srv_start() {
 		diag "srv_start: $kind did not start (pid '$main': ${state%% [0-9]*}," \
 			"cmdline '$({ tr '\0' ' ' <"/proc/$main/cmdline"; } 2>/dev/null)')" \
 			"$(tail -n 20 "$dir/server.out" 2>/dev/null)"
+		# One that starts after all must not outlive the test.
+		kill "$main" 2>/dev/null
 		return 1
 	fi
 	echo "$main" >"$dir/.srv-pid"
