@@ -474,19 +474,18 @@ static void *mmap_fwd(void *addr, size_t len, int prot, int flags, int fd,
 void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	struct fd_slot *s;
-	void *p;
+	void *p = NULL;
 
 	/* What a server does to map a file it sends (Apache): the whole
 	 * file, read-only, anywhere. Anything else is the kernel's. */
 	if (fd >= 0 && state == SC_ON && !addr && prot == PROT_READ &&
 	    off == 0 && (flags == MAP_SHARED || flags == MAP_PRIVATE) &&
-	    (s = fdtab_get(fd)) != NULL && s->kind == FD_HANDED &&
-	    (p = cache_mmap(s, len)) != NULL) {
-		fmaps_add(p, len);
-		return p;
-	}
-	p = mmap_fwd(addr, len, prot, flags, fd, off);
-	/* A mapping of a file: its bytes are for the kernel to read. */
+	    (s = fdtab_get(fd)) != NULL && s->kind == FD_HANDED)
+		p = cache_mmap(s, len);
+	if (!p)
+		p = mmap_fwd(addr, len, prot, flags, fd, off);
+	/* A mapping of a file, the cache's or the kernel's: its bytes are
+	 * for the kernel to read (fmaps.h). */
 	if (p != MAP_FAILED && fd >= 0 && !(flags & MAP_ANONYMOUS) &&
 	    state != SC_OFF)
 		fmaps_add(p, len);

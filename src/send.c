@@ -213,10 +213,11 @@ static void corked_sent(int fd, struct fd_slot *s)
 	}
 	e = errno;
 	if (real.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
-			    sizeof(int)) == 0)
+			    sizeof(int)) == 0) {
 		s->corked |= CORK_NODELAY;
+		STAT_INC(nodelay_set);
+	}
 	errno = e;
-	STAT_INC(nodelay_set);
 }
 
 /* One sendmsg of the held bytes followed by iov. SIGPIPE is the caller's
@@ -451,11 +452,11 @@ static ssize_t by_pipe(struct body *b)
 	r = pipe_send(b->out, src, size);
 	if (r == -2)
 		return DECLINE;
-	if (r > 0)
-		corked_sent(b->out, b->os);
 	STAT_INC(piped);
-	if (r > 0)
+	if (r > 0) {
 		*b->offp += r;
+		corked_sent(b->out, b->os);
+	}
 	return after_more(b->out, r);
 }
 
