@@ -37,6 +37,7 @@ struct fresh {
 	bool watched;
 	unsigned gen;             /* != cache gen: verify once (after fork) */
 	uint64_t checked_ms;      /* last stat check */
+	uint64_t hot_until_ms;    /* changed lately: see hot_until() */
 };
 
 struct cache_name {
@@ -137,7 +138,61 @@ static void refresh_locked(void)
 		gen++;
 		watch_after_fork();
 	}
-	watch_poll(now);
+	watch_poll(now, false);
+}
+
+/* A name that changed in the last HOT_MS is likely to change again (a
+ * file being rewritten, a deploy under way): each lookup of it reads the
+ * pending events first, one read(2) that says EAGAIN, instead of trusting
+ * a view up to check_ms old. A server that stats, then opens, then maps
+ * (Apache) otherwise met a file truncated or deleted check_ms ago in the
+ * middle of its request: it answered 403 for a file just deleted, or sent
+ * a head and closed for one just truncated, a hundred times more often
+ * than without us. Names that do not change pay nothing. Kept by path
+ * hash in a small table that outlives the entries an event drops; a
+ * collision forgets a name, which then waits check_ms as before. */
+#define HOT_MS 1000
+#define HOT_SLOTS 256
+
+static struct {
+	uint64_t hash;
+	uint64_t until_ms;
+} hot[HOT_SLOTS];
+
+static uint64_t path_hash(const char *path)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (*path)
+		h = (h ^ (unsigned char)*path++) * 1099511628211ULL;
+	return h;
+}
+
+static void hot_mark(const char *path)
+{
+	uint64_t h = path_hash(path);
+
+	hot[h % HOT_SLOTS].hash = h;
+	hot[h % HOT_SLOTS].until_ms = now_ms() + HOT_MS;
+}
+
+/* Until when path is hot (0: it is not). */
+static uint64_t hot_until(const char *path)
+{
+	uint64_t h = path_hash(path);
+
+	return hot[h % HOT_SLOTS].hash == h ? hot[h % HOT_SLOTS].until_ms : 0;
+}
+
+/* Reads pending events now if f's name is hot. A child that still shares
+ * its parent's instance must not read it (refresh_locked). */
+static bool hot_poll(const struct fresh *f)
+{
+	if (!f->hot_until_ms || forked || now_ms() >= f->hot_until_ms)
+		return false;
+	STAT_INC(hot_poll);
+	watch_poll(now_ms(), true);
+	return true;
 }
 
 static void cache_lock(void)
@@ -350,6 +405,7 @@ void cache_changed(const char *path, bool subtree)
 	struct cache_name *n, *tmp;
 	size_t len = strlen(path);
 
+	hot_mark(path);
 	negs_changed(path, len, subtree);
 	HASH_FIND_STR(names, path, n);
 	if (n) {
@@ -397,11 +453,12 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-static void fresh_init(struct fresh *f, bool watched)
+static void fresh_init(struct fresh *f, bool watched, const char *path)
 {
 	f->watched = watched;
 	f->gen = gen;
 	f->checked_ms = now_ms();
+	f->hot_until_ms = hot_until(path);
 }
 
 /* True when path must be checked by stat now (see struct fresh). */
@@ -448,6 +505,9 @@ static struct cache_name *lookup(const char *abs)
 	struct cache_name *n;
 
 	HASH_FIND_STR(names, abs, n);
+	/* The events read may drop n. */
+	if (n && hot_poll(&n->fresh))
+		HASH_FIND_STR(names, abs, n);
 	if (!n || !revalidate(n))
 		return NULL;
 	if (lru_head != n->ino) {
@@ -466,6 +526,8 @@ static struct cache_neg *neg_lookup(const char *abs)
 	bool gone;
 
 	HASH_FIND_STR(negs, abs, g);
+	if (g && hot_poll(&g->fresh))
+		HASH_FIND_STR(negs, abs, g);
 	if (!g || !fresh_due(&g->fresh, g->path))
 		return g;
 	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;
@@ -500,7 +562,7 @@ static void neg_add(const char *abs, int err)
 		return;
 	memcpy(g->path, abs, len + 1);
 	g->err = err;
-	fresh_init(&g->fresh, watched);
+	fresh_init(&g->fresh, watched, abs);
 	g->newer = NULL;
 	if (neg_newest)
 		neg_newest->newer = g;
@@ -700,7 +762,7 @@ static void name_add(struct cache_inode *ino, const char *abs, bool watched,
 	memcpy(n->path, abs, len + 1);
 	n->ino = ino;
 	n->is_link = is_link;
-	fresh_init(&n->fresh, watched);
+	fresh_init(&n->fresh, watched, abs);
 	n->next = ino->names;
 	ino->names = n;
 	HASH_ADD(hh, names, path[0], len, n);
@@ -1218,7 +1280,7 @@ static void atfork_prepare(void)
 
 	pthread_mutex_lock(&lock);
 	if (!forked)
-		watch_poll(now_ms());
+		watch_poll(now_ms(), false);
 	/* Mappings the server holds (cache_mmap) must be in the child as a
 	 * real mapping would be; the others stay out (map_file). */
 	HASH_ITER(hh, mrefs, m, tmp)

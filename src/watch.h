@@ -4,7 +4,9 @@
  * thread: the cache calls watch_poll() on each lookup, and it reads pending
  * events at most every check_ms milliseconds (one non-blocking read). An
  * event is queued by the kernel when the change happens, so any lookup that
- * starts check_ms or more after a change sees it (DESIGN.md §3.4).
+ * starts check_ms or more after a change sees it (DESIGN.md §3.4). A name
+ * that changed in the last second is "hot": each lookup of it reads the
+ * events first (cache.c), so it is as fresh as the kernel's own answer.
  */
 #ifndef SC_WATCH_H
 #define SC_WATCH_H
@@ -21,9 +23,10 @@ bool watch_init(void);
  * name must be revalidated by stat instead. */
 bool watch_path(const char *abs);
 
-/* Reads pending events if check_ms has passed since the last read, and
- * calls cache_changed() for each. now_ms is CLOCK_MONOTONIC_COARSE. */
-void watch_poll(uint64_t now_ms);
+/* Reads pending events if check_ms has passed since the last read (or
+ * now is true), and calls cache_changed() for each. now_ms is
+ * CLOCK_MONOTONIC_COARSE. */
+void watch_poll(uint64_t now_ms, bool now);
 
 /* When events were last read (now_ms of that watch_poll), or 0 without
  * inotify: the age of the view of a process forked now. */

@@ -318,6 +318,53 @@ static void test_fork(void)
 	ok(content_is(path, "changed in the child"), "and so does the parent");
 }
 
+#ifndef SC_TEST_NO_INOTIFY
+/* A name that changed in the last second is checked against the pending
+ * events at each lookup: a change right before a stat, an open or a
+ * lookup of a remembered absence is seen at once, not check_ms later.
+ * A name that has not changed for a second costs no read. */
+static void test_hot(void)
+{
+	char hotp[160];
+	struct stat st;
+	struct timespec second = { 1, 100 * 1000 * 1000 };
+	uint64_t polls;
+	int fd;
+
+	snprintf(hotp, sizeof(hotp), "%s/hot.txt", dir);
+	file_put(hotp, "0123456789");
+	settle();   /* its events are read at the next lookup: hot from then */
+	ok(content_is(hotp, "0123456789") && content_is(hotp, "0123456789"), "cached");
+	nanosleep(&second, NULL);
+	ok(content_is(hotp, "0123456789"), "still cached after a second");
+	polls = stats_cur->hot_poll;
+	sc_fstatat(AT_FDCWD, hotp, &st, 0);
+	fd = sc_openat(AT_FDCWD, hotp, O_RDONLY, 0);
+	sc_close(fd);
+	is_int(stats_cur->hot_poll, polls, "a name unchanged for a second: no event read of its own");
+	truncate(hotp, 3);
+	settle();
+	ok(sc_fstatat(AT_FDCWD, hotp, &st, 0) == 0 && st.st_size == 3 &&
+	   content_is(hotp, "012") && content_is(hotp, "012"),
+	   "truncated: seen 50 ms later, and cached again");
+	polls = stats_cur->hot_poll;
+	truncate(hotp, 1);
+	ok(sc_fstatat(AT_FDCWD, hotp, &st, 0) == 0 && st.st_size == 1 &&
+	   stats_cur->hot_poll == polls + 1,
+	   "truncated again right before a stat: seen at once, by an event read");
+	ok(content_is(hotp, "0") && content_is(hotp, "0"), "and cached again");
+	unlink(hotp);
+	errno = 0;
+	ok(sc_openat(AT_FDCWD, hotp, O_RDONLY, 0) == -1 && errno == ENOENT,
+	   "deleted right before an open: ENOENT at once");
+	errno = 0;
+	sc_fstatat(AT_FDCWD, hotp, &st, 0);
+	file_put(hotp, "back");
+	ok(sc_fstatat(AT_FDCWD, hotp, &st, 0) == 0 && st.st_size == 4,
+	   "its remembered absence: the name created right before a stat is seen at once");
+}
+#endif
+
 #ifdef SC_TEST_NO_INOTIFY
 /* Runs before sendcache's constructor (priority 101 < default): the
  * whole suite then relies on stat revalidation alone. */
@@ -327,7 +374,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 }
 #define EXTRA_TESTS 1
 #else
-#define EXTRA_TESTS 7   /* test_lost_watch */
+#define EXTRA_TESTS 15  /* test_lost_watch, test_hot */
 #endif
 
 int main(void)
@@ -341,6 +388,7 @@ int main(void)
 	test_lost_descriptors();
 #ifndef SC_TEST_NO_INOTIFY
 	test_lost_watch();
+	test_hot();
 #endif
 	test_budget();
 	test_negative();
