@@ -35,6 +35,11 @@ void fmaps_add(const void *addr, size_t len)
 				FMAPS_MAX);
 		return;
 	}
+	/* Counted before it can be seen: another thread may remove an equal
+	 * record (the cache's mapping, handed to several threads) as soon as
+	 * hi is stored, and a count that came after that removal would dip,
+	 * to 0 while other records live, and fmaps_touch would skip them. */
+	__atomic_add_fetch(&live, 1, __ATOMIC_ACQ_REL);
 	__atomic_store_n(&slots[i].lo, lo, __ATOMIC_RELAXED);
 	__atomic_store_n(&slots[i].hi, lo + len, __ATOMIC_RELEASE);
 	u = __atomic_load_n(&used, __ATOMIC_RELAXED);
@@ -42,7 +47,6 @@ void fmaps_add(const void *addr, size_t len)
 						      __ATOMIC_RELEASE,
 						      __ATOMIC_RELAXED))
 		;
-	__atomic_add_fetch(&live, 1, __ATOMIC_RELEASE);
 }
 
 /* Frees the records in [lo, hi): all of them, or only one exactly equal

@@ -82,7 +82,11 @@ static void through_mmap(void)
 }
 
 /* Threads map and unmap while the main thread sends from one mapping it
- * holds: it must be found every time. */
+ * holds: it must be found every time. The threads record the same
+ * addresses, as threads handed the cache's one mapping of a file do: one
+ * removed a record another had stored but not yet counted, the count of
+ * records fell to 0, and lookups skipped the table (up to 65098 misses in
+ * 200000 under TSan). */
 static bool stop;
 
 static void *churn(void *arg)
