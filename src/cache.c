@@ -188,10 +188,12 @@ static uint64_t hot_until(const char *path)
  * its parent's instance must not read it (refresh_locked). */
 static bool hot_poll(const struct fresh *f)
 {
-	if (!f->hot_until_ms || forked || now_ms() >= f->hot_until_ms)
+	uint64_t now;
+
+	if (!f->hot_until_ms || forked || (now = now_ms()) >= f->hot_until_ms)
 		return false;
 	STAT_INC(hot_poll);
-	watch_poll(now_ms(), true);
+	watch_poll(now, true);
 	return true;
 }
 

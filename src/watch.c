@@ -255,7 +255,7 @@ uint64_t watch_polled_ms(void)
 	return ifd >= 0 ? last_poll_ms : 0;
 }
 
-void watch_poll(uint64_t now_ms, bool now)
+void watch_poll(uint64_t now_ms, bool force)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
@@ -265,7 +265,7 @@ void watch_poll(uint64_t now_ms, bool now)
 		lost = false;
 		watch_init();
 	}
-	if (ifd < 0 || (!now && now_ms - last_poll_ms < config.check_ms))
+	if (ifd < 0 || (!force && now_ms - last_poll_ms < config.check_ms))
 		return;
 	last_poll_ms = now_ms;
 	/* Bounded, so that a number that is no longer an inotify instance

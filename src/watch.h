@@ -24,9 +24,9 @@ bool watch_init(void);
 bool watch_path(const char *abs);
 
 /* Reads pending events if check_ms has passed since the last read (or
- * now is true), and calls cache_changed() for each. now_ms is
+ * force is true), and calls cache_changed() for each. now_ms is
  * CLOCK_MONOTONIC_COARSE. */
-void watch_poll(uint64_t now_ms, bool now);
+void watch_poll(uint64_t now_ms, bool force);
 
 /* When events were last read (now_ms of that watch_poll), or 0 without
  * inotify: the age of the view of a process forked now. */
