@@ -733,7 +733,9 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 {
 	struct cache_inode *ino;
 
-	if (!make_room(1, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
+	/* Room for 2: open_master holds the /proc open and its high dup at
+	 * once, and the budget holds at every instant, not only after. */
+	if (!make_room(2, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
 		return NULL;
 	ino->master = open_master(fd);
 	if (ino->master < 0) {
@@ -936,6 +938,9 @@ int cache_detach(int fd, struct fd_slot *s)
 	int nfd, rc = -1;
 
 	cache_lock();
+	/* nfd lives until the dup3 below: a descriptor of ours too. A full
+	 * cache still detaches (the server's descriptor must work). */
+	make_room(1, 0, ino);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	nfd = real.openat(AT_FDCWD, proc, (s->oflags & O_NONBLOCK) | O_RDONLY |
 			  O_CLOEXEC);
