@@ -42,7 +42,8 @@ run_row() {
 
 # The helper takes its scenario from its first argument; a prefix names
 # the row for the files only.
-helper_real=$helper
+# The helper runs as nobody below: from where nobody can reach it.
+helper_real=$(tap_public "$helper") || bail_out "cannot copy $helper"
 helper=$dir/sendpaths
 cat >"$helper" <<SH
 #!/bin/sh

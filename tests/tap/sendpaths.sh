@@ -18,10 +18,15 @@ sum_counter() {
 scenario() {
 	local name=$1 file=$2 w=$dir/$1.without t=$dir/$1.with rc_without rc_with
 	local check c v got bad=
+	local preload=$tap_preload
 	shift 2
+	# Another user cannot load what a 0700 checkout holds: a copy.
+	if (( ${#as_user[@]} )); then
+		preload=$(tap_public_preload)
+	fi
 	"${as_user[@]}" "$helper" "$name" "$file" "$w.out" >"$w.log" 2>&1
 	rc_without=$?
-	SENDCACHE_STATS=0 SENDCACHE_STATS_FILE="$t.stats" LD_PRELOAD="$tap_preload" \
+	SENDCACHE_STATS=0 SENDCACHE_STATS_FILE="$t.stats" LD_PRELOAD="$preload" \
 		"${as_user[@]}" "$helper" "$name" "$file" "$t.out" >"$t.log" 2>&1
 	rc_with=$?
 	is "$(grep -v '^~' "$t.log"; echo "exit $rc_with")" \

@@ -280,6 +280,31 @@ tap_tmpdir() {
 	printf '%s\n' "$d"
 }
 
+# tap_public FILE: a path to FILE that every user can reach (the library
+# or a helper that a test runs as nobody or www-data): FILE itself when
+# every directory above it is searchable by others, else a copy in this
+# run's temporary root, which is. A checkout under a 0700 home, or in a
+# directory made by mktemp -d, is not.
+tap_public() {
+	local f=$1 pub=$_tap_tmproot/public
+	if _tap_world_traversable "$(dirname "$f")"; then
+		printf '%s\n' "$f"
+		return 0
+	fi
+	mkdir -p "$pub" && chmod 0755 "$pub" || return 1
+	[[ -e $pub/${f##*/} ]] || cp -p "$f" "$pub/${f##*/}" || return 1
+	chmod a+rX "$pub/${f##*/}"
+	printf '%s\n' "$pub/${f##*/}"
+}
+
+# tap_public_preload: $tap_preload with the library replaced by
+# tap_public's copy, for LD_PRELOAD in a program run as another user.
+tap_public_preload() {
+	local pub
+	pub=$(tap_public "$tap_lib") || return 1
+	printf '%s\n' "${tap_preload//"$tap_lib"/"$pub"}"
+}
+
 # tap_free_port: print a TCP port on 127.0.0.1 that nothing listens on.
 # The kernel picks it from the ephemeral range for a bind to port 0; it is
 # free again once this returns, and another process could take it before
