@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -108,15 +110,46 @@ __attribute__((destructor)) static void sc_dtor(void)
 	stats_exit();
 }
 
+/* Opens SENDCACHE_STATS_FILE for one append without following a symlink
+ * anywhere on the way (openat2 RESOLVE_NO_SYMLINKS; O_NOFOLLOW on the last
+ * name where the kernel lacks openat2), and only if it is a regular file
+ * with one link. It lives where the workers may write, and a root master
+ * appends to it at exit: a worker must not be able to point that append
+ * at another file. Returns the fd, or -1 after one line on stderr. */
+static int open_stats_file(void)
+{
+	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+			  O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	struct open_how how = { .flags = flags, .mode = 0600,
+				.resolve = RESOLVE_NO_SYMLINKS };
+	struct stat st;
+	int fd;
+
+	fd = (int)real.syscall(SYS_openat2, AT_FDCWD, stats_file, &how,
+			       sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		fd = real.openat(AT_FDCWD, stats_file, flags, 0600);
+	if (fd >= 0 && real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1)
+		return fd;
+	if (fd >= 0) {
+		real.close(fd);
+		errno = EINVAL;
+	}
+	fprintf(stderr, "sendcache: SENDCACHE_STATS_FILE %s: %s; it must be a "
+		"regular file reached without a symlink; counters are not "
+		"written there\n", stats_file,
+		errno == EINVAL ? "not a regular file of one link" : strerror(errno));
+	return -1;
+}
+
 static void dump_stats_file(void)
 {
 	char buf[4096];
 	size_t n;
 	int fd;
 
-	fd = real.openat(AT_FDCWD, stats_file,
-			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if ((fd = open_stats_file()) < 0)
 		return;
 	/* One write per process, so that dumps of exiting workers do not
 	 * interleave. */
