@@ -3,6 +3,7 @@
 #include "shm.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,22 +22,30 @@ const char *const stats_descs[] = {
 #undef SC_COUNTER
 };
 
-enum shm_check shm_validate(const struct sc_shm_header *h, size_t len)
+enum shm_check shm_validate(const struct sc_shm_header *h, size_t len,
+			    uint32_t *nslots)
 {
+	uint32_t n;
+
+	*nslots = 0;
 	if (len < sizeof(h->magic) + sizeof(h->version))
 		return SHM_SHORT;
-	if (h->magic != SC_SHM_MAGIC)
+	if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != SC_SHM_MAGIC)
 		return SHM_BAD_MAGIC;
-	if (h->version != SC_SHM_VERSION)
+	if (__atomic_load_n(&h->version, __ATOMIC_RELAXED) != SC_SHM_VERSION)
 		return SHM_BAD_VERSION;
 	if (len < sizeof(*h))
 		return SHM_SHORT;
-	if (h->header_size != sizeof(*h) ||
-	    h->slot_size != sizeof(struct sc_shm_slot) ||
-	    h->ncounters != SC_NCOUNTERS || h->nslots == 0)
+	n = __atomic_load_n(&h->nslots, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&h->header_size, __ATOMIC_RELAXED) != sizeof(*h) ||
+	    __atomic_load_n(&h->slot_size, __ATOMIC_RELAXED) !=
+		    sizeof(struct sc_shm_slot) ||
+	    __atomic_load_n(&h->ncounters, __ATOMIC_RELAXED) != SC_NCOUNTERS ||
+	    n == 0)
 		return SHM_BAD_LAYOUT;
-	if (len < shm_size(h->nslots))
+	if (len < shm_size(n))
 		return SHM_SHORT;
+	*nslots = n;
 	return SHM_OK;
 }
 
@@ -48,6 +57,8 @@ uint64_t shm_start_ticks(pid_t pid)
 	size_t n;
 	int i;
 
+	if (pid <= 0 || pid > SC_PID_MAX)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -66,9 +77,16 @@ uint64_t shm_start_ticks(pid_t pid)
 	return t;
 }
 
-static bool pid_alive(pid_t pid)
+bool shm_pid_exists(int32_t pid)
 {
-	return kill(pid, 0) == 0 || errno == EPERM;
+	int saved = errno;
+	bool r;
+
+	if (pid <= 0 || pid > SC_PID_MAX)
+		return false;
+	r = kill(pid, 0) == 0 || errno != ESRCH;
+	errno = saved;
+	return r;
 }
 
 /* Ticks a child stamped from its clock may run ahead of /proc's value:
@@ -89,17 +107,17 @@ uint64_t shm_fork_ticks(void)
 bool shm_slot_alive(const struct sc_shm_slot *s)
 {
 	int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
+	uint64_t want, t;
 
-	if (pid == 0)
+	if (pid == 0 || pid == INT32_MIN)
 		return false;
 	if (pid < 0)
-		return pid_alive(-pid);
+		return shm_pid_exists(-pid);
 	/* 0: no such process (or a slot not yet stamped, which only its
-	 * owner fills in, under the segment lock or before publishing). */
-	uint64_t t = s->start_ticks ? shm_start_ticks(pid) : 0;
-
-	return t != 0 && t <= s->start_ticks &&
-	       s->start_ticks - t <= FORK_TICKS_SLACK;
+	 * owner fills in, before it publishes its pid). */
+	want = __atomic_load_n(&s->start_ticks, __ATOMIC_RELAXED);
+	t = want ? shm_start_ticks(pid) : 0;
+	return t != 0 && t <= want && want - t <= FORK_TICKS_SLACK;
 }
 
 static void add(struct sc_counters *out, const struct sc_counters *in,
@@ -114,33 +132,65 @@ static void add(struct sc_counters *out, const struct sc_counters *in,
 			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-int shm_sum(const struct sc_shm_header *h, pid_t pid, struct sc_counters *out)
+/* One reading of the sums; false if a fold ran during it. */
+static bool sum_once(const struct sc_shm_header *h, uint32_t nslots,
+		     pid_t pid, struct sc_counters *out, int *live)
 {
-	uint32_t seq, i;
-	int live;
+	uint32_t done = __atomic_load_n(&h->folds_done, __ATOMIC_ACQUIRE);
+	uint32_t begun = __atomic_load_n(&h->folds_begun, __ATOMIC_ACQUIRE);
+	uint32_t i;
 
-	do {
-		while ((seq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE)) & 1)
-			;
-		memset(out, 0, sizeof(*out));
-		live = 0;
-		if (pid <= 0)
-			add(out, &h->totals, false);
-		for (i = 0; i < h->nslots; i++) {
-			const struct sc_shm_slot *s = shm_slot(h, i);
-			int32_t spid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
-			bool alive;
+	if (begun != done)
+		return false;
+	memset(out, 0, sizeof(*out));
+	*live = 0;
+	if (pid <= 0)
+		add(out, &h->totals, false);
+	for (i = 0; i < nslots; i++) {
+		const struct sc_shm_slot *s = shm_slot(h, i);
+		int32_t spid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
+		bool alive;
 
-			/* A slot reserved for a child being forked: live (the
-			 * segment is in use) but nothing to sum yet. */
-			if (spid < 0 && pid <= 0)
-				live += shm_slot_alive(s);
-			if (spid <= 0 || (pid > 0 && spid != pid))
-				continue;
-			alive = shm_slot_alive(s);
-			live += alive;
-			add(out, &s->c, alive);
-		}
-	} while (__atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) != seq);
+		/* A slot being claimed or folded: live (the segment is in
+		 * use), its counts on their way to the totals. */
+		if (spid < 0 && pid <= 0)
+			*live += shm_slot_alive(s);
+		if (spid <= 0 || spid > SC_PID_MAX || (pid > 0 && spid != pid))
+			continue;
+		alive = shm_slot_alive(s);
+		*live += alive;
+		add(out, &s->c, alive);
+	}
+	return __atomic_load_n(&h->folds_begun, __ATOMIC_ACQUIRE) == begun;
+}
+
+int shm_sum(const struct sc_shm_header *h, uint32_t nslots, pid_t pid,
+	    struct sc_counters *out)
+{
+	int tries, live;
+
+	for (tries = 0; tries < SHM_SUM_TRIES; tries++) {
+		if (sum_once(h, nslots, pid, out, &live))
+			return live;
+		if (tries % 16 == 15)
+			sched_yield();
+	}
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+int shm_live(const struct sc_shm_header *h, uint32_t nslots, pid_t except,
+	     int enough)
+{
+	uint32_t i;
+	int live = 0;
+
+	for (i = 0; i < nslots && live < enough; i++) {
+		const struct sc_shm_slot *s = shm_slot(h, i);
+		int32_t spid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
+
+		if (spid != 0 && spid != except && spid != -except)
+			live += shm_slot_alive(s);
+	}
 	return live;
 }

@@ -3,10 +3,18 @@
  *
  * One POSIX shared-memory object per server instance, /dev/shm/sendcache.NAME:
  * a versioned header, the totals of processes that have exited, then one
- * slot per live process. A process adds only to its own slot (relaxed
- * atomics). A slot whose process died is folded into the totals (COUNT
- * counters only; gauges die with their process) by the next process that
- * needs a slot, inside a seqlock so readers never see a total go backwards.
+ * slot per live process. A process claims a free slot for itself (a
+ * compare-and-swap on its pid: no lock), adds only to it (relaxed
+ * atomics), and folds its COUNT counters into the totals when it exits;
+ * the slot of a process killed outright is folded by the next process
+ * that finds no free slot. Readers retry while a fold is under way, a
+ * bounded number of times.
+ *
+ * The segment is untrusted input (DESIGN.md invariant 11): every process
+ * of an instance, the least privileged worker included, can write every
+ * byte of it. Its geometry is read once, validated, and kept in private
+ * memory; no index, pid, count or sequence number read from it is used
+ * unchecked, and no loop over it is unbounded.
  */
 #ifndef SC_SHM_H
 #define SC_SHM_H
@@ -19,9 +27,12 @@
 #include "stats.h"
 
 #define SC_SHM_MAGIC   0x3153544154534353ull   /* "SCSTATS1", little-endian */
-#define SC_SHM_VERSION 1
+#define SC_SHM_VERSION 2                        /* 2: fold counters, no lock */
 #define SC_SHM_PREFIX  "/sendcache."            /* + instance name */
 #define SC_SHM_NAME_MAX 64
+/* The most slots a segment may have (SENDCACHE_STATS_SLOTS' bound): a
+ * segment larger than shm_size(SC_MAX_SLOTS) is not ours. */
+#define SC_MAX_SLOTS 65536
 
 enum { SC_COUNT, SC_GAUGE };
 
@@ -36,8 +47,12 @@ enum { SC_NCOUNTERS = 0
 extern const int stats_kinds[];
 extern const char *const stats_descs[];
 
+/* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit): a pid field
+ * outside 1..SC_PID_MAX is damage. */
+#define SC_PID_MAX 4194304
+
 struct sc_shm_slot {
-	int32_t pid;              /* 0 free; -P reserved by parent P for a child */
+	int32_t pid;              /* 0 free; -P being claimed or folded by P */
 	uint32_t reserved;
 	uint64_t start_ticks;     /* the process's start time, tells pid reuse */
 	struct sc_counters c;
@@ -52,8 +67,8 @@ struct sc_shm_header {
 	uint32_t ncounters;
 	int32_t creator_pid;
 	int64_t created;          /* time(2) at creation */
-	uint32_t seq;             /* odd while totals are being updated */
-	int32_t lock;             /* pid holding the claim/fold lock, or 0 */
+	uint32_t folds_begun;     /* folds into totals started ... */
+	uint32_t folds_done;      /* ... and finished: equal when none runs */
 	struct sc_counters totals;/* COUNT counters of exited processes */
 };
 
@@ -69,11 +84,14 @@ static inline size_t shm_size(uint32_t nslots)
 	       (size_t)nslots * sizeof(struct sc_shm_slot);
 }
 
+/* Slot i of a segment whose geometry was validated (shm_validate): the
+ * offsets are this build's, never the header's, so that a header changed
+ * later cannot move a slot out of the mapping. i < the validated nslots. */
 static inline struct sc_shm_slot *shm_slot(const struct sc_shm_header *h,
 					   uint32_t i)
 {
-	return (struct sc_shm_slot *)((char *)h + h->header_size +
-				      (size_t)i * h->slot_size);
+	return (struct sc_shm_slot *)((char *)h + sizeof(*h) +
+				      (size_t)i * sizeof(struct sc_shm_slot));
 }
 
 /* Why a segment cannot be read: 0 when it can. */
@@ -85,15 +103,22 @@ enum shm_check {
 	SHM_BAD_LAYOUT,       /* sizes or counter count differ from ours */
 };
 
-/* Validates a mapped segment of len bytes. Never reads past len. */
-enum shm_check shm_validate(const struct sc_shm_header *h, size_t len);
+/* Validates a segment of len bytes and stores its slot count in *nslots
+ * (each header field is read once). Never reads past len. */
+enum shm_check shm_validate(const struct sc_shm_header *h, size_t len,
+			    uint32_t *nslots);
 
 /* The start time of pid in clock ticks since boot (field 22 of
- * /proc/PID/stat), or 0 if it cannot be read (no such process). */
+ * /proc/PID/stat), or 0 if it cannot be read (no such process, or a pid
+ * outside 1..SC_PID_MAX). */
 uint64_t shm_start_ticks(pid_t pid);
 
-/* True if the process owning slot s is alive (same pid, same start time);
- * a reserved slot is alive while its parent is. */
+/* True if pid (a value read from the segment) names a process that
+ * exists: 1..SC_PID_MAX and kill(pid, 0) does not say ESRCH. */
+bool shm_pid_exists(int32_t pid);
+
+/* True if the process owning s is alive (same pid, same start time); a
+ * slot being claimed or folded is alive while its claimer is. */
 bool shm_slot_alive(const struct sc_shm_slot *s);
 
 /* The start time /proc shows for a process forked just now, from
@@ -102,10 +127,20 @@ bool shm_slot_alive(const struct sc_shm_slot *s);
  * be a tick or two later than /proc's, which shm_slot_alive() allows. */
 uint64_t shm_fork_ticks(void);
 
-/* Sums the segment into *out: totals, every slot's COUNT counters, and
- * the gauges of live slots; only the slot of pid if pid > 0. Retries while
- * a fold is in progress. Returns the number of live processes (a slot
- * reserved for a child being forked counts as one). */
-int shm_sum(const struct sc_shm_header *h, pid_t pid, struct sc_counters *out);
+/* Reads a fold-consistent sum tries times at most before giving up. */
+#define SHM_SUM_TRIES 1000
+
+/* Sums the first nslots slots of h into *out: totals, every slot's COUNT
+ * counters, and the gauges of live slots; only the slots of pid if
+ * pid > 0. Returns the number of live processes, or -1 when no reading
+ * in SHM_SUM_TRIES saw the totals hold still (a fold that never ends:
+ * a damaged segment). */
+int shm_sum(const struct sc_shm_header *h, uint32_t nslots, pid_t pid,
+	    struct sc_counters *out);
+
+/* Live processes among the first nslots slots of h, not counting the
+ * slots of pid `except`; stops counting at `enough`. */
+int shm_live(const struct sc_shm_header *h, uint32_t nslots, pid_t except,
+	     int enough);
 
 #endif

@@ -39,12 +39,19 @@ const char *const stats_names[] = {
 };
 
 static struct sc_shm_header *seg;
+/* The segment's geometry, validated once when it was mapped and kept
+ * here: never read again from memory every process can write. */
+static size_t seg_len;
+static uint32_t seg_nslots;
 static struct sc_shm_slot *my_slot;
 static char seg_name[SC_SHM_NAME_MAX + sizeof(SC_SHM_PREFIX)];
 /* This process's pid: getpid() is a syscall, and a server forking per
  * connection would pay several per fork. Set at init and in each child. */
 static int32_t my_pid;
-static int reserved = -1;            /* slot reserved for the next child */
+/* Set once this process forks: at exit it then looks for children that
+ * may not have claimed their slots yet (a daemonizing server exits right
+ * after its fork). Private memory: nothing a worker writes. */
+static bool has_forked;
 /* The parent's counters at fork, in private memory: the child must not
  * read them from the parent's slot, which the parent may already have
  * changed (or folded away, if it exited) by the time the child runs. */
@@ -72,83 +79,87 @@ const char *stats_instance(void)
 	return seg ? seg_name + strlen(SC_SHM_PREFIX) : "";
 }
 
-static void seg_lock(void)
+/* Moves slot s's COUNT counters into the totals and zeroes them; s's pid
+ * must be -my_pid (ours to fold). Readers retry while folds_begun and
+ * folds_done differ, so no sum sees the counts twice or not at all. */
+static void fold_counts(struct sc_shm_header *h, struct sc_shm_slot *s)
 {
-	int32_t me = my_pid, holder;
-
-	for (;;) {
-		holder = 0;
-		if (__atomic_compare_exchange_n(&seg->lock, &holder, me, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return;
-		/* A holder killed inside the lock must not block us forever. */
-		if (holder != me && kill(holder, 0) != 0 && errno == ESRCH)
-			__atomic_compare_exchange_n(&seg->lock, &holder, 0, false,
-						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-		sched_yield();
-	}
-}
-
-static void seg_unlock(void)
-{
-	__atomic_store_n(&seg->lock, 0, __ATOMIC_RELEASE);
-}
-
-/* Moves a slot's COUNT counters into the totals and frees it. Readers
- * retry while seq is odd, so no sum ever sees them twice or not at all. */
-static void fold(struct sc_shm_slot *s)
-{
-	uint64_t *src = (uint64_t *)&s->c, *dst = (uint64_t *)&seg->totals;
+	uint64_t *src = (uint64_t *)&s->c, *dst = (uint64_t *)&h->totals;
 	int i;
 
-	__atomic_add_fetch(&seg->seq, 1, __ATOMIC_ACQ_REL);
 	for (i = 0; i < SC_NCOUNTERS; i++)
 		if (stats_kinds[i] == SC_COUNT)
-			__atomic_add_fetch(&dst[i], src[i], __ATOMIC_RELAXED);
+			__atomic_add_fetch(&dst[i],
+					   __atomic_load_n(&src[i], __ATOMIC_RELAXED),
+					   __ATOMIC_RELAXED);
 	memset(&s->c, 0, sizeof(s->c));
-	__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&seg->seq, 1, __ATOMIC_ACQ_REL);
 }
 
-/* A free slot, folding dead ones on the way; marks it with pid. Returns
- * its index or -1. Called with the segment lock. */
-static int take_slot(int32_t pid)
+/* Takes slot s from `from` (0: free; otherwise a pid whose process is
+ * gone, its counts folded on the way) for this process. False if another
+ * process changed the slot first. The slot's pid reads -my_pid until the
+ * caller publishes it. */
+static bool grab(struct sc_shm_header *h, struct sc_shm_slot *s, int32_t from)
+{
+	bool folding = from != 0;
+
+	if (folding)
+		__atomic_add_fetch(&h->folds_begun, 1, __ATOMIC_ACQ_REL);
+	if (!__atomic_compare_exchange_n(&s->pid, &from, -my_pid, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		if (folding)
+			__atomic_add_fetch(&h->folds_done, 1, __ATOMIC_ACQ_REL);
+		return false;
+	}
+	if (folding) {
+		fold_counts(h, s);
+		__atomic_add_fetch(&h->folds_done, 1, __ATOMIC_ACQ_REL);
+	}
+	return true;
+}
+
+/* A slot of this process in the segment: a free one, or, when none is,
+ * one whose process is gone. Two bounded passes over the slots this
+ * process validated; every pid read is checked (shm_slot_alive). Returns
+ * NULL when every slot is taken. */
+static struct sc_shm_slot *claim_slot(void)
 {
 	uint32_t i;
 	int pass;
 
 	/* Telling a live slot from one whose pid was reused reads /proc,
 	 * which a server forking per connection (busybox httpd) would pay on
-	 * every fork for every slot. The first pass folds only slots whose
-	 * process is gone (kill 0: one cheap syscall); the second, when no
-	 * slot is free, checks start times too. */
+	 * every fork for every slot. The first pass takes a free slot or one
+	 * whose process is gone (kill 0: one cheap syscall); the second, when
+	 * there is none, checks start times too. */
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < seg->nslots; i++) {
+		for (i = 0; i < seg_nslots; i++) {
 			struct sc_shm_slot *s = shm_slot(seg, i);
+			int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+			bool gone;
 
-			if (s->pid > 0 && pass == 0 && s->pid != my_pid &&
-			    kill(s->pid, 0) < 0 &&
-			    errno == ESRCH)
-				fold(s);
-			if (s->pid != 0 && pass == 1 && !shm_slot_alive(s))
-				fold(s);
-			if (s->pid == 0) {
-				memset(&s->c, 0, sizeof(s->c));
-				s->start_ticks = pid > 0 ? shm_start_ticks(pid) : 0;
-				__atomic_store_n(&s->pid, pid, __ATOMIC_RELEASE);
-				return (int)i;
-			}
+			if (pid == my_pid)
+				continue;
+			if (pid == 0)
+				gone = true;
+			else if (pid < 0 && pid != INT32_MIN)
+				gone = !shm_pid_exists(-pid);
+			else if (pass == 0)
+				gone = !shm_pid_exists(pid);
+			else
+				gone = !shm_slot_alive(s);
+			if (gone && grab(seg, s, pid))
+				return s;
 		}
 	}
-	return -1;
+	return NULL;
 }
 
-/* Counts from now on in slot i (taken for this process, which started at
+/* Counts from now on in slot s (grabbed by this process, which started at
  * ticks), carrying over the gauges of what this process already holds. */
-static void use_slot(int i, uint64_t ticks)
+static void use_slot(struct sc_shm_slot *s, uint64_t ticks)
 {
-	struct sc_shm_slot *s = shm_slot(seg, (uint32_t)i);
-
+	memset(&s->c, 0, sizeof(s->c));
 	s->start_ticks = ticks;
 	s->c.entries = stats_cur->entries;
 	s->c.fds_held = stats_cur->fds_held;
@@ -159,23 +170,34 @@ static void use_slot(int i, uint64_t ticks)
 	stats_cur = &s->c;
 }
 
+/* Leaves slot s of h (this process's, pid me): its counts go to the
+ * totals and the slot is free. A slot some other process changed (a
+ * damaged segment) is left alone. */
+static void leave_slot(struct sc_shm_header *h, struct sc_shm_slot *s,
+		       int32_t me)
+{
+	__atomic_add_fetch(&h->folds_begun, 1, __ATOMIC_ACQ_REL);
+	if (__atomic_compare_exchange_n(&s->pid, &me, -my_pid, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		fold_counts(h, s);
+		__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
+	}
+	__atomic_add_fetch(&h->folds_done, 1, __ATOMIC_ACQ_REL);
+}
+
+/* The parent does nothing in the segment at fork: a privileged master
+ * (nginx's, Apache's) touches memory its workers can write as little as
+ * it can. Each child claims its own slot. */
 static void atfork_prepare(void)
 {
 	at_fork = *stats_cur;
-	if (!seg)
-		return;
-	seg_lock();
-	reserved = take_slot(-my_pid);
-	seg_unlock();
-}
-
-static void atfork_parent(void)
-{
-	reserved = -1;
+	has_forked = true;
 }
 
 static void atfork_child(void)
 {
+	struct sc_shm_slot *s;
+
 	/* The child starts from the parent's gauges, not its counts. */
 	memset(&stats_local, 0, sizeof(stats_local));
 	stats_local.entries = at_fork.entries;
@@ -184,10 +206,27 @@ static void atfork_child(void)
 	stats_local.negatives = at_fork.negatives;
 	stats_cur = &stats_local;
 	my_slot = NULL;
+	has_forked = false;
 	my_pid = getpid();
-	if (seg && reserved >= 0)
-		use_slot(reserved, shm_fork_ticks());
-	reserved = -1;
+	if (seg && (s = claim_slot()) != NULL)
+		use_slot(s, shm_fork_ticks());
+}
+
+/* True if this thread has a child that is still running (or not yet
+ * reaped): the kernel's list, read only at exit of a process that forked. */
+static bool has_children(void)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = real.openat(AT_FDCWD, "/proc/thread-self/children",
+			 O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = real.read(fd, buf, sizeof(buf));
+	real.close(fd);
+	return n > 0;
 }
 
 static void default_name(char *out, size_t size)
@@ -211,7 +250,8 @@ static int open_existing(void)
 	if (fd < 0)
 		return -1;
 	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (size_t)st.st_size < sizeof(*seg)) {
+	    st.st_uid != geteuid() || (size_t)st.st_size < sizeof(*seg) ||
+	    (size_t)st.st_size > shm_size(SC_MAX_SLOTS)) {
 		real.close(fd);
 		errno = EPERM;
 		return -1;
@@ -219,41 +259,59 @@ static int open_existing(void)
 	return fd;
 }
 
-static bool owned_by_us(int fd)
-{
-	struct stat st;
+/* A segment that no process counts in is removed by the next start or
+ * by sendcache-stat, but not in its first seconds: its creator may not
+ * have claimed its own slot yet. */
+#define SWEEP_MIN_AGE_S 2
 
-	return real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	       st.st_uid == geteuid();
-}
-
-/* True if some process still counts in the segment at fd. An invalid
- * segment counts as in use if invalid_used (it may be one another process
- * is creating right now). */
-static bool segment_in_use(int fd, bool invalid_used)
+/* Looks at one segment of this user (fd, named path): leaves a slot this
+ * very process held before it exec'd (a wrapper such as env, taskset or
+ * sh -c exec left its instance then), and removes the segment when no
+ * process counts in it any more. Every value read is checked. */
+static void sweep_one(int fd, const char *path)
 {
-	struct stat st;
 	struct sc_shm_header *h;
-	struct sc_counters sum;
-	bool used = false;
+	struct stat st;
+	uint32_t n, i;
+	bool left = false, old;
 
-	if (real.fstat(fd, &st) != 0)
-		return false;
-	h = real.mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (h == MAP_FAILED)            /* empty: not sized by its creator yet */
-		return invalid_used;
-	if (shm_validate(h, (size_t)st.st_size) != SHM_OK)
-		used = invalid_used;
-	else
-		used = shm_sum(h, 0, &sum) > 0;
+	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid())
+		return;
+	old = time(NULL) - st.st_ctime >= SWEEP_MIN_AGE_S;
+	if ((size_t)st.st_size < sizeof(*h) ||
+	    (size_t)st.st_size > shm_size(SC_MAX_SLOTS)) {
+		if (old)
+			shm_unlink(path);
+		return;
+	}
+	h = real.mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		return;
+	if (shm_validate(h, (size_t)st.st_size, &n) != SHM_OK) {
+		if (old)
+			shm_unlink(path);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct sc_shm_slot *s = shm_slot(h, i);
+
+		/* Our pid, stamped with our start time: ours before exec. */
+		if (__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) == my_pid &&
+		    shm_slot_alive(s)) {
+			leave_slot(h, s, my_pid);
+			left = true;
+		}
+	}
+	if ((left || old) && shm_live(h, n, 0, 1) == 0)
+		shm_unlink(path);
+out:
 	real.munmap(h, (size_t)st.st_size);
-	return used;
 }
 
-/* Removes segments of ours that no process counts in any more (a server
- * killed before its exit handlers ran). Run once, when a new instance
- * starts; only files owned by this user are touched. */
-static void sweep_stale(void)
+/* Runs sweep_one on every sendcache segment of this user. */
+static void sweep(void)
 {
 	char path[sizeof(SC_SHM_PREFIX) + 256];
 	struct dirent *de;
@@ -266,11 +324,10 @@ static void sweep_stale(void)
 		if (strncmp(de->d_name, SC_SHM_PREFIX + 1, strlen(SC_SHM_PREFIX) - 1))
 			continue;
 		snprintf(path, sizeof(path), "/%s", de->d_name);
-		fd = shm_open(path, O_RDONLY, 0);
+		fd = shm_open(path, O_RDWR, 0);
 		if (fd < 0)
 			continue;
-		if (owned_by_us(fd) && !segment_in_use(fd, true))
-			shm_unlink(path);
+		sweep_one(fd, path);
 		real.close(fd);
 	}
 	closedir(d);
@@ -305,16 +362,31 @@ fail:
 	return -1;
 }
 
+/* Writes the header of a segment this process just created. */
+static void init_header(struct sc_shm_header *h)
+{
+	h->version = SC_SHM_VERSION;
+	h->header_size = sizeof(*h);
+	h->slot_size = sizeof(struct sc_shm_slot);
+	h->nslots = config.stats_slots;
+	h->ncounters = SC_NCOUNTERS;
+	h->creator_pid = my_pid;
+	h->created = time(NULL);
+	__atomic_store_n(&h->magic, SC_SHM_MAGIC, __ATOMIC_RELEASE);
+}
+
 void stats_init(void)
 {
 	char name[SC_SHM_NAME_MAX];
 	size_t size = shm_size(config.stats_slots);
+	struct sc_shm_slot *s;
 	bool fresh = false;
-	int fd, i;
+	struct stat st;
+	int fd;
 
 	my_pid = getpid();
 
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	pthread_atfork(atfork_prepare, NULL, atfork_child);
 	if (!config.stats)
 		return;
 	if (config.stats_name[0])
@@ -323,15 +395,9 @@ void stats_init(void)
 		default_name(name, sizeof(name));
 	snprintf(seg_name, sizeof(seg_name), "%s%s", SC_SHM_PREFIX, name);
 
+	sweep();
 	fd = open_existing();
-	if (fd >= 0 && !segment_in_use(fd, false)) {
-		/* Left behind by an instance that is gone: start afresh. */
-		real.close(fd);
-		shm_unlink(seg_name);
-		fd = -1;
-	}
 	if (fd < 0 && errno != EPERM) {
-		sweep_stale();
 		fd = create_segment(size);
 		fresh = fd >= 0;
 	}
@@ -341,8 +407,6 @@ void stats_init(void)
 		return;
 	}
 	if (!fresh) {
-		struct stat st;
-
 		if (real.fstat(fd, &st) != 0) {
 			real.close(fd);
 			return;
@@ -351,7 +415,9 @@ void stats_init(void)
 	}
 	seg = real.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	real.close(fd);
-	if (seg == MAP_FAILED || (!fresh && shm_validate(seg, size) != SHM_OK)) {
+	if (seg != MAP_FAILED && fresh)
+		init_header(seg);
+	if (seg == MAP_FAILED || shm_validate(seg, size, &seg_nslots) != SHM_OK) {
 		fprintf(stderr, "sendcache: stats segment %s is unusable; counters stay private\n",
 			seg_name);
 		if (seg != MAP_FAILED)
@@ -359,26 +425,9 @@ void stats_init(void)
 		seg = NULL;
 		return;
 	}
-	if (fresh) {
-		seg->version = SC_SHM_VERSION;
-		seg->header_size = sizeof(*seg);
-		seg->slot_size = sizeof(struct sc_shm_slot);
-		seg->nslots = config.stats_slots;
-		seg->ncounters = SC_NCOUNTERS;
-		seg->creator_pid = my_pid;
-		seg->created = time(NULL);
-		__atomic_store_n(&seg->magic, SC_SHM_MAGIC, __ATOMIC_RELEASE);
-	}
-	seg_lock();
-	/* After exec the process may still own its slot from before. */
-	for (i = 0; i < (int)seg->nslots; i++)
-		if (shm_slot(seg, (uint32_t)i)->pid == my_pid)
-			break;
-	if (i == (int)seg->nslots)
-		i = take_slot(my_pid);
-	seg_unlock();
-	if (i >= 0)
-		use_slot(i, shm_start_ticks(my_pid));
+	seg_len = size;
+	if ((s = claim_slot()) != NULL)
+		use_slot(s, shm_start_ticks(my_pid));
 }
 
 void stats_exit(void)
@@ -389,15 +438,14 @@ void stats_exit(void)
 		return;
 	stats_local = *stats_cur;
 	stats_cur = &stats_local;
-	seg_lock();
-	fold(my_slot);
+	leave_slot(seg, my_slot, my_pid);
 	my_slot = NULL;
-	{
-		struct sc_counters sum;
-
-		last = shm_sum(seg, 0, &sum) == 0;
-	}
-	seg_unlock();
+	/* The segment goes with the last process that counts in it. A
+	 * damaged one may make this process think it is the last, or not:
+	 * the first only removes the name early, the second leaves it to the
+	 * next sweep. */
+	last = shm_live(seg, seg_nslots, my_pid, 1) == 0 &&
+	       !(has_forked && has_children());
 	if (last)
 		shm_unlink(seg_name);
 }

@@ -20,11 +20,12 @@
 
 static struct sc_shm_header *view;
 static size_t view_len;
+static uint32_t view_nslots;
 
 static uint64_t sum_of(size_t offset, int *live)
 {
 	struct sc_counters c;
-	int n = shm_sum(view, 0, &c);
+	int n = shm_sum(view, view_nslots, 0, &c);
 
 	if (live)
 		*live = n;
@@ -59,7 +60,7 @@ int main(void)
 	view_len = (size_t)st.st_size;
 	view = mmap(NULL, view_len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-	ok(view != MAP_FAILED && shm_validate(view, view_len) == SHM_OK, "and valid");
+	ok(view != MAP_FAILED && shm_validate(view, view_len, &view_nslots) == SHM_OK, "and valid");
 
 	before = SUM(open_hit);
 	for (i = 0; i < NPROC; i++) {
@@ -97,7 +98,7 @@ int main(void)
 	{
 		uint32_t k, dead = 0;
 
-		for (k = 0; k < view->nslots; k++)
+		for (k = 0; k < view_nslots; k++)
 			dead += shm_slot(view, k)->pid == killed ||
 				shm_slot(view, k)->pid == pid;
 		is_int(dead, 0, "no slot is left to the exited processes");

@@ -1,7 +1,8 @@
 /* sendcache-stat.c - print the counters of a sendcache stats segment.
  *
- * Maps /dev/shm/sendcache.NAME read-only, checks its layout with
- * shm_validate() and sums it with shm_sum(): the totals of exited
+ * Reads /dev/shm/sendcache.NAME into private memory (pread: a segment
+ * truncated meanwhile cannot raise SIGBUS here), checks its layout with
+ * shm_validate() and sums the copy with shm_sum(): the totals of exited
  * processes, every slot's COUNT counters and the gauges of live slots (or
  * one process's slot with -p). The result is printed as a table, a live
  * view with per-second rates, JSON, or Prometheus text exposition format.
@@ -60,12 +61,18 @@ struct stat_opts {
 	bool man;               /* -l --man: troff */
 };
 
-/* A mapped segment and the identity of the instance. */
+/* An open segment, the identity of the instance, and the last copy read
+ * of it (private memory: the segment is untrusted, DESIGN.md 11). */
 struct stat_seg {
 	char name[SC_SHM_NAME_MAX + 1];
-	const struct sc_shm_header *h;
+	int fd;
+	struct sc_shm_header *h;        /* the copy */
 	size_t len;
+	uint32_t nslots;                /* validated at the first read */
 };
+
+/* Copies taken before the totals are seen holding still. */
+#define READ_TRIES 200
 
 /* One reading of the segment. */
 struct stat_snap {
@@ -214,6 +221,78 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* pread of len bytes at 0 into buf: true if all came. */
+static bool read_all(int fd, void *buf, size_t len)
+{
+	size_t at = 0;
+	ssize_t n;
+
+	while (at < len) {
+		n = pread(fd, (char *)buf + at, len - at, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		at += (size_t)n;
+	}
+	return true;
+}
+
+/* A segment no process has counted in for this long is left over (a
+ * server killed outright); younger ones may still be being set up. */
+#define STALE_AGE_S 2
+
+/* True if the segment at fd is left over: old enough, and unreadable as
+ * a segment or read with no live process in it. */
+static bool seg_stale(int fd)
+{
+	struct sc_shm_header *h;
+	struct stat st;
+	bool stale = true;
+	uint32_t n;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (geteuid() != 0 && st.st_uid != geteuid()) ||
+	    time(NULL) - st.st_ctime < STALE_AGE_S)
+		return false;
+	if ((size_t)st.st_size < sizeof(*h) ||
+	    (size_t)st.st_size > shm_size(SC_MAX_SLOTS))
+		return true;
+	h = malloc((size_t)st.st_size);
+	if (!h)
+		return false;
+	if (read_all(fd, h, (size_t)st.st_size) &&
+	    shm_validate(h, (size_t)st.st_size, &n) == SHM_OK)
+		stale = shm_live(h, n, 0, 1) == 0;
+	free(h);
+	return stale;
+}
+
+/* Removes the segments of this user (any, for root) that no process
+ * counts in any more, so that the instance looked for is the one left. */
+static void sweep_stale(void)
+{
+	const char *prefix = SC_SHM_PREFIX + 1;        /* "sendcache." */
+	char name[sizeof(SC_SHM_PREFIX) + 256];
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	if (!(dir = opendir(SHM_DIR)))
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (strncmp(d->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(name, sizeof(name), "/%s", d->d_name);
+		if ((fd = shm_open(name, O_RDONLY, 0)) < 0)
+			continue;
+		if (seg_stale(fd))
+			shm_unlink(name);
+		close(fd);
+	}
+	closedir(dir);
+}
+
 /* Finds the only sendcache.* object in /dev/shm and copies its instance
  * name into seg->name. Returns EXIT_OK, EXIT_NOSEG or EXIT_SEVERAL after
  * a message. */
@@ -292,21 +371,61 @@ static int layout_error(const struct stat_seg *seg, enum shm_check why)
 	return EXIT_LAYOUT;
 }
 
-/* Maps the segment of seg->name read-only and validates it. Returns
- * EXIT_OK with seg->h and seg->len set, or an exit status after a
- * message (nothing left mapped or open). */
+/* Takes a copy of the segment in which no fold was under way: the fold
+ * counters read equal before the copy, in it, and after it. Validates
+ * the copy; a layout other than the first read's is damage. Returns
+ * EXIT_OK or an exit status after a message. */
+static int seg_read(struct stat_seg *seg)
+{
+	struct sc_shm_header before, after;
+	enum shm_check why;
+	uint32_t n;
+	int tries;
+
+	for (tries = 0; tries < READ_TRIES; tries++) {
+		if (!read_all(seg->fd, &before, sizeof(before)) ||
+		    !read_all(seg->fd, seg->h, seg->len) ||
+		    !read_all(seg->fd, &after, sizeof(after))) {
+			fprintf(stderr, PROG ": " SHM_PATH "%s: cannot read it "
+				"whole (%zu bytes): changed in size?\n",
+				seg->name, seg->len);
+			return EXIT_LAYOUT;
+		}
+		why = shm_validate(seg->h, seg->len, &n);
+		if (why != SHM_OK)
+			return layout_error(seg, why);
+		if (seg->nslots && n != seg->nslots) {
+			fprintf(stderr, PROG ": " SHM_PATH "%s: damaged: its slot "
+				"count changed from %" PRIu32 " to %" PRIu32 "\n",
+				seg->name, seg->nslots, n);
+			return EXIT_LAYOUT;
+		}
+		seg->nslots = n;
+		if (before.folds_begun == before.folds_done &&
+		    seg->h->folds_begun == before.folds_begun &&
+		    seg->h->folds_done == before.folds_done &&
+		    after.folds_begun == before.folds_begun)
+			return EXIT_OK;
+		if (tries % 10 == 9)
+			usleep(1000);
+	}
+	fprintf(stderr, PROG ": " SHM_PATH "%s: damaged: a fold of counts "
+		"never ended (%d reads)\n", seg->name, READ_TRIES);
+	return EXIT_LAYOUT;
+}
+
+/* Opens the segment of seg->name read-only and reads a first copy.
+ * Returns EXIT_OK with seg set, or an exit status after a message. */
 static int seg_open(struct stat_seg *seg)
 {
 	char shm_name[sizeof(SC_SHM_PREFIX) + SC_SHM_NAME_MAX];
-	static const struct sc_shm_header empty;
-	enum shm_check why;
+	static struct sc_shm_header empty;
 	struct stat st;
-	void *p;
-	int fd;
+	int rc;
 
 	snprintf(shm_name, sizeof(shm_name), SC_SHM_PREFIX "%s", seg->name);
-	fd = shm_open(shm_name, O_RDONLY, 0);
-	if (fd < 0) {
+	seg->fd = shm_open(shm_name, O_RDONLY, 0);
+	if (seg->fd < 0) {
 		int err = errno;
 
 		fprintf(stderr, PROG ": " SHM_DIR "%s: %s\n", shm_name,
@@ -314,51 +433,61 @@ static int seg_open(struct stat_seg *seg)
 		return err == ENOENT ? EXIT_NOSEG :
 		       err == EACCES ? EXIT_PERM : EXIT_FAIL;
 	}
-	if (fstat(fd, &st) < 0)
-		goto err_close;
+	if (fstat(seg->fd, &st) < 0) {
+		fprintf(stderr, PROG ": " SHM_DIR "%s: %s\n", shm_name,
+			strerror(errno));
+		return EXIT_FAIL;
+	}
 	seg->len = (size_t)st.st_size;
+	seg->h = &empty;
 	if (seg->len < sizeof(struct sc_shm_header)) {
-		/* Too short to map meaningfully; shm_validate() reads no
-		 * further than len, so a zeroed header stands in. */
+		uint32_t n;
+
+		/* shm_validate() reads no further than len. */
+		return layout_error(seg, shm_validate(&empty, seg->len, &n));
+	}
+	if (seg->len > shm_size(SC_MAX_SLOTS)) {
+		fprintf(stderr, PROG ": " SHM_DIR "%s: %zu bytes, more than a "
+			"segment of %d slots: not a sendcache segment\n",
+			shm_name, seg->len, SC_MAX_SLOTS);
+		return EXIT_LAYOUT;
+	}
+	seg->h = malloc(seg->len);
+	if (!seg->h) {
 		seg->h = &empty;
-		close(fd);
-		return layout_error(seg, shm_validate(&empty, seg->len));
+		fprintf(stderr, PROG ": %s\n", strerror(errno));
+		return EXIT_FAIL;
 	}
-	p = mmap(NULL, seg->len, PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		goto err_close;
-	close(fd);                      /* the mapping keeps the object */
-	seg->h = p;
-	why = shm_validate(seg->h, seg->len);
-	if (why != SHM_OK) {
-		int rc = layout_error(seg, why);
-
-		munmap(p, seg->len);
-		return rc;
-	}
-	return EXIT_OK;
-
-err_close:
-	fprintf(stderr, PROG ": " SHM_DIR "%s: %s\n", shm_name, strerror(errno));
-	close(fd);
-	return EXIT_FAIL;
+	rc = seg_read(seg);
+	return rc;
 }
 
-static bool has_slot(const struct sc_shm_header *h, pid_t pid)
+static bool has_slot(const struct stat_seg *seg, pid_t pid)
 {
 	uint32_t i;
 
-	for (i = 0; i < h->nslots; i++)
-		if (__atomic_load_n(&shm_slot(h, i)->pid, __ATOMIC_ACQUIRE) == pid)
+	for (i = 0; i < seg->nslots; i++)
+		if (shm_slot(seg->h, i)->pid == pid)
 			return true;
 	return false;
 }
 
-static void snap_take(const struct stat_seg *seg, pid_t pid,
-		      struct stat_snap *s)
+/* A fresh reading into s. Returns EXIT_OK or an exit status after a
+ * message (the segment is damaged). */
+static int snap_take(struct stat_seg *seg, pid_t pid, struct stat_snap *s)
 {
-	s->live = shm_sum(seg->h, pid, &s->c);
+	int rc = seg_read(seg);
+
+	if (rc != EXIT_OK)
+		return rc;
+	s->live = shm_sum(seg->h, seg->nslots, pid, &s->c);
 	clock_gettime(CLOCK_MONOTONIC, &s->at);
+	if (s->live < 0) {
+		fprintf(stderr, PROG ": " SHM_PATH "%s: damaged: its totals "
+			"do not hold still\n", seg->name);
+		return EXIT_LAYOUT;
+	}
+	return EXIT_OK;
 }
 
 static uint64_t counter(const struct sc_counters *c, int i)
@@ -539,13 +668,15 @@ static void sleep_until(struct timespec *next, double interval)
 }
 
 /* Runs the live view until o->count refreshes were printed (or forever).
- * Returns EXIT_OK, or EXIT_FAIL when stdout went away. */
-static int run_live(const struct stat_seg *seg, const struct stat_opts *o)
+ * Returns EXIT_OK, EXIT_FAIL when stdout went away, or EXIT_LAYOUT when
+ * the segment turned out damaged. */
+static int run_live(struct stat_seg *seg, const struct stat_opts *o)
 {
 	bool tty = isatty(STDOUT_FILENO);
 	struct stat_snap snaps[2];
 	struct timespec next;
 	long n;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (n = 0; !o->count || n < o->count; n++) {
@@ -553,7 +684,8 @@ static int run_live(const struct stat_seg *seg, const struct stat_opts *o)
 
 		if (n)
 			sleep_until(&next, o->interval);
-		snap_take(seg, o->pid, cur);
+		if ((rc = snap_take(seg, o->pid, cur)) != EXIT_OK)
+			return rc;
 		if (tty)
 			printf("\033[H\033[2J");        /* home, clear screen */
 		else if (n)
@@ -626,18 +758,19 @@ int main(int argc, char **argv)
 	}
 	if (o.name)
 		snprintf(seg.name, sizeof(seg.name), "%s", o.name);
-	else if ((rc = find_instance(&seg)) != EXIT_OK)
+	else if (sweep_stale(), (rc = find_instance(&seg)) != EXIT_OK)
 		return rc;
 	if ((rc = seg_open(&seg)) != EXIT_OK)
 		return rc;
-	if (o.pid > 0 && !has_slot(seg.h, o.pid)) {
+	if (o.pid > 0 && !has_slot(&seg, o.pid)) {
 		fprintf(stderr, PROG ": %s: no slot for pid %d\n", seg.name,
 			(int)o.pid);
 		return EXIT_NOSLOT;
 	}
 	if (o.mode == MODE_LIVE)
 		return finish(run_live(&seg, &o));
-	snap_take(&seg, o.pid, &snap);
+	if ((rc = snap_take(&seg, o.pid, &snap)) != EXIT_OK)
+		return rc;
 	if (o.mode == MODE_JSON)
 		print_json(&seg, &o, &snap);
 	else if (o.mode == MODE_PROM)
