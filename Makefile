@@ -200,7 +200,8 @@ fuzz-run: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
 # TSan; each sanitizer builds in build/sanitize-NAME.
 SANITIZE_TESTS ?= tests/t0011-fuzz-corpus.t tests/t1001-early-open.t \
                   tests/t1003-bad-config.t tests/t2001-send-paths.t \
-                  tests/t3001-nginx-bytes.t tests/t4001-fd-hazards.t
+                  tests/t3001-nginx-bytes.t tests/t4001-fd-hazards.t \
+                  tests/t4008-segment-scribble.t
 SANITIZE_THREAD_TESTS ?= tests/t2001-send-paths.t
 
 sanitize:
@@ -222,12 +223,15 @@ bench:
 	bench/ab.sh $(if $(filter 1 yes true,$(QUICK)),--quick) $(BENCH_ARGS)
 
 # Not part of make check: bench/soak.sh, results in bench/results/ (a
-# plot too when gnuplot is installed: scripts/install-deps bench).
+# plot too when gnuplot is installed: scripts/install-deps bench), then
+# the segment scribbled for 3 rounds of SCRIBBLE_SECONDS per server.
 SOAK_SECONDS ?= 600
+SCRIBBLE_SECONDS ?= 30
 soak:
 	scripts/install-deps check
-	$(MAKE) $(LIB)
+	$(MAKE) $(LIB) $(STAT_CLI)
 	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
+	SCRIBBLE_SECONDS=$(SCRIBBLE_SECONDS) prove -v tests/t4008-segment-scribble.t
 
 install: $(LIB) $(STAT_CLI)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
