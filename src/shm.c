@@ -2,11 +2,13 @@
 #define _GNU_SOURCE
 #include "shm.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +89,78 @@ bool shm_pid_exists(int32_t pid)
 	r = kill(pid, 0) == 0 || errno != ESRCH;
 	errno = saved;
 	return r;
+}
+
+/* The effective uid of process pid (the second Uid: field of its status,
+ * which every user may read), or -1. */
+static long proc_euid(const char *pid)
+{
+	char path[64], line[256];
+	long uid = -1, real_uid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %ld %ld", &real_uid, &uid) == 2)
+			break;
+	fclose(f);
+	return uid;
+}
+
+/* True if the maps of process pid name the inode (dev, ino). Lines longer
+ * than the buffer (a long path) are read on to their end. */
+static bool maps_name(const char *pid, dev_t dev, ino_t ino, bool *unreadable)
+{
+	char path[64], line[512];
+	unsigned int maj, min;
+	unsigned long long i;
+	bool found = false, start = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/maps", pid);
+	if (!(f = fopen(path, "re"))) {
+		*unreadable = errno == EACCES || errno == EPERM;
+		return false;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		/* address perms offset major:minor inode path */
+		if (start && sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min,
+				    &i) == 3 && i == (unsigned long long)ino &&
+		    maj == major(dev) && min == minor(dev))
+			found = true;
+		start = strchr(line, '\n') != NULL;
+	}
+	/* A process whose maps change under us reads as an error at worst. */
+	fclose(f);
+	return found;
+}
+
+bool shm_mapped(dev_t dev, ino_t ino)
+{
+	long me = (long)geteuid();
+	char self[24];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	if (!(dir = opendir("/proc")))
+		return true;            /* cannot tell: keep the segment */
+	while (!found && (d = readdir(dir)) != NULL) {
+		bool unreadable = false;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9' ||
+		    strcmp(d->d_name, self) == 0)
+			continue;
+		/* Root reads every process's maps but a few the kernel
+		 * guards (pid 1 in some sandboxes), which are not servers. */
+		found = maps_name(d->d_name, dev, ino, &unreadable) ||
+			(unreadable && me != 0 && proc_euid(d->d_name) == me);
+	}
+	closedir(dir);
+	return found;
 }
 
 /* Ticks a child stamped from its clock may run ahead of /proc's value:

@@ -127,6 +127,14 @@ bool shm_slot_alive(const struct sc_shm_slot *s);
  * be a tick or two later than /proc's, which shm_slot_alive() allows. */
 uint64_t shm_fork_ticks(void);
 
+/* True if some process other than this one may map the file (dev, ino):
+ * its /proc/PID/maps names that inode, or (for a caller other than
+ * root) cannot be read although the process runs as this user. The last word before a segment is removed:
+ * slots (which anyone can scribble over) may say no process counts in a
+ * segment that live processes still map. Reads every process's maps;
+ * called only for a segment that looks abandoned. */
+bool shm_mapped(dev_t dev, ino_t ino);
+
 /* Reads a fold-consistent sum tries times at most before giving up. */
 #define SHM_SUM_TRIES 1000
 

@@ -43,6 +43,8 @@ static struct sc_shm_header *seg;
  * here: never read again from memory every process can write. */
 static size_t seg_len;
 static uint32_t seg_nslots;
+static dev_t seg_dev;             /* its inode, to find it in /proc maps */
+static ino_t seg_ino;
 static struct sc_shm_slot *my_slot;
 static char seg_name[SC_SHM_NAME_MAX + sizeof(SC_SHM_PREFIX)];
 /* This process's pid: getpid() is a syscall, and a server forking per
@@ -281,7 +283,7 @@ static void sweep_one(int fd, const char *path)
 	old = time(NULL) - st.st_ctime >= SWEEP_MIN_AGE_S;
 	if ((size_t)st.st_size < sizeof(*h) ||
 	    (size_t)st.st_size > shm_size(SC_MAX_SLOTS)) {
-		if (old)
+		if (old && !shm_mapped(st.st_dev, st.st_ino))
 			shm_unlink(path);
 		return;
 	}
@@ -289,8 +291,10 @@ static void sweep_one(int fd, const char *path)
 		      MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		return;
+	/* Invalid: damaged by a process of a live server, or left by a dead
+	 * one; only the kernel's maps tell which. */
 	if (shm_validate(h, (size_t)st.st_size, &n) != SHM_OK) {
-		if (old)
+		if (old && !shm_mapped(st.st_dev, st.st_ino))
 			shm_unlink(path);
 		goto out;
 	}
@@ -304,7 +308,8 @@ static void sweep_one(int fd, const char *path)
 			left = true;
 		}
 	}
-	if ((left || old) && shm_live(h, n, 0, 1) == 0)
+	if ((left || old) && shm_live(h, n, 0, 1) == 0 &&
+	    !shm_mapped(st.st_dev, st.st_ino))
 		shm_unlink(path);
 out:
 	real.munmap(h, (size_t)st.st_size);
@@ -406,13 +411,14 @@ void stats_init(void)
 			seg_name, strerror(errno));
 		return;
 	}
-	if (!fresh) {
-		if (real.fstat(fd, &st) != 0) {
-			real.close(fd);
-			return;
-		}
-		size = (size_t)st.st_size;
+	if (real.fstat(fd, &st) != 0) {
+		real.close(fd);
+		return;
 	}
+	if (!fresh)
+		size = (size_t)st.st_size;
+	seg_dev = st.st_dev;
+	seg_ino = st.st_ino;
 	seg = real.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	real.close(fd);
 	if (seg != MAP_FAILED && fresh)
@@ -441,11 +447,12 @@ void stats_exit(void)
 	leave_slot(seg, my_slot, my_pid);
 	my_slot = NULL;
 	/* The segment goes with the last process that counts in it. A
-	 * damaged one may make this process think it is the last, or not:
-	 * the first only removes the name early, the second leaves it to the
-	 * next sweep. */
+	 * damaged one may make this process think it is the last: the kernel's
+	 * maps have the last word (read only then). Or think it is not: the
+	 * next sweep removes it. */
 	last = shm_live(seg, seg_nslots, my_pid, 1) == 0 &&
-	       !(has_forked && has_children());
+	       !(has_forked && has_children()) &&
+	       !shm_mapped(seg_dev, seg_ino);
 	if (last)
 		shm_unlink(seg_name);
 }

@@ -242,8 +242,9 @@ static bool read_all(int fd, void *buf, size_t len)
  * server killed outright); younger ones may still be being set up. */
 #define STALE_AGE_S 2
 
-/* True if the segment at fd is left over: old enough, and unreadable as
- * a segment or read with no live process in it. */
+/* True if the segment at fd is left over: old enough, unreadable as a
+ * segment or read with no live process in it, and mapped by no process
+ * (a live server's segment may be damaged, its slots scribbled over). */
 static bool seg_stale(int fd)
 {
 	struct sc_shm_header *h;
@@ -257,7 +258,7 @@ static bool seg_stale(int fd)
 		return false;
 	if ((size_t)st.st_size < sizeof(*h) ||
 	    (size_t)st.st_size > shm_size(SC_MAX_SLOTS))
-		return true;
+		return !shm_mapped(st.st_dev, st.st_ino);
 	h = malloc((size_t)st.st_size);
 	if (!h)
 		return false;
@@ -265,7 +266,7 @@ static bool seg_stale(int fd)
 	    shm_validate(h, (size_t)st.st_size, &n) == SHM_OK)
 		stale = shm_live(h, n, 0, 1) == 0;
 	free(h);
-	return stale;
+	return stale && !shm_mapped(st.st_dev, st.st_ino);
 }
 
 /* Removes the segments of this user (any, for root) that no process
