@@ -148,11 +148,14 @@ test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNE
 # cores); CHECK_SANITIZE=0 leaves it out.
 CHECK_SANITIZE ?= 1
 
+# Last, tests/leftovers fails the check if the tests, passing or failing,
+# left anything in /tmp, /dev/shm or the process table.
 check: deps
-	$(MAKE) test
-ifeq ($(CHECK_SANITIZE),1)
-	$(MAKE) sanitize
-endif
+	@tok=$$(tests/leftovers begin $(BUILD)/leftovers.state) || exit 2; st=0; \
+	SENDCACHE_CHECK_RUN=$$tok $(MAKE) test || st=$$?; \
+	if [ $$st = 0 ] && [ "$(CHECK_SANITIZE)" = 1 ]; then \
+		SENDCACHE_CHECK_RUN=$$tok $(MAKE) sanitize || st=$$?; fi; \
+	tests/leftovers end $(BUILD)/leftovers.state || st=$$?; exit $$st
 
 # libFuzzer (clang): engine objects built again with coverage hooks, ASan
 # and UBSan; each target runs FUZZ_SECONDS, reading the committed seeds and

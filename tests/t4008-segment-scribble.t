@@ -202,10 +202,8 @@ for kind in "${kinds[@]}"; do
 		sleep 0.01
 	done
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	if running "$kind" "$d" "$master"; then
-		kill -KILL "$master"
-		ms=timeout
-	fi
+	# A master still running is stopped, workers and all, by *_stop.
+	running "$kind" "$d" "$master" && ms=timeout
 	[[ $kind == nginx ]] && nginx_stop "$d" || srv_stop "$kind" "$d"
 
 	read -r n_ok n_wrong n_other n_none <"$d/client"

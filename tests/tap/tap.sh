@@ -371,6 +371,33 @@ _tap_sanitizer_reports() {
 	done
 }
 
+# _tap_end_strays: the last guard against a test leaving processes behind,
+# passing or failing (a server whose master was killed leaves its workers
+# to init; a helper in the background outlives an early exit). Every
+# process but this shell that holds a descriptor or its working directory
+# under this run's temporary root is ours: it is named in a diagnostic and
+# killed. Only processes this user may look into are seen.
+_tap_end_strays() {
+	local link pid finder
+	local -a links
+	local -A seen=()
+	[[ -n ${_tap_tmproot-} && -d $_tap_tmproot ]] || return 0
+	# find inherits this shell's descriptors: its own pid ($!) is skipped.
+	mapfile -t links < <(exec find /proc/[0-9]*/fd /proc/[0-9]*/cwd -maxdepth 1 \
+		\( -lname "$_tap_tmproot/*" -o -lname "$_tap_tmproot" \) 2>/dev/null)
+	finder=$!
+	for link in "${links[@]}"; do
+		pid=${link#/proc/}
+		pid=${pid%%/*}
+		[[ $pid =~ ^[0-9]+$ ]] && (( pid != $$ && pid != finder )) || continue
+		[[ -z ${seen[$pid]-} ]] || continue
+		seen[$pid]=1
+		diag "left running: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+		kill -KILL "$pid" 2>/dev/null
+	done
+	(( ${#seen[@]} == 0 )) || sleep 0.1
+}
+
 # _tap_exit: the EXIT trap. Runs the cleanups, removes the temporary
 # directories and turns failures and a broken plan into the exit status.
 _tap_exit() {
@@ -380,6 +407,7 @@ _tap_exit() {
 		eval "${_tap_cleanups[i]}" >/dev/null 2>&1
 	done
 	reports=$(_tap_sanitizer_reports)
+	_tap_end_strays
 	[[ -n ${_tap_tmproot-} ]] && rm -rf "$_tap_tmproot"
 	if [[ -n $reports ]]; then
 		diag "Sanitizer reports (TAP_SANITIZE=$TAP_SANITIZE):" "$reports"
