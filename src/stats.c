@@ -45,6 +45,10 @@ static size_t seg_len;
 static uint32_t seg_nslots;
 static dev_t seg_dev;             /* its inode, to find it in /proc maps */
 static ino_t seg_ino;
+/* The pid of the process that created the segment, if this process or
+ * one it was forked from did (0 otherwise): private memory, inherited at
+ * fork, so a worker knows its master's pid without reading the segment. */
+static int32_t seg_creator;
 static struct sc_shm_slot *my_slot;
 static char seg_name[SC_SHM_NAME_MAX + sizeof(SC_SHM_PREFIX)];
 /* This process's pid: getpid() is a syscall, and a server forking per
@@ -419,6 +423,7 @@ void stats_init(void)
 		size = (size_t)st.st_size;
 	seg_dev = st.st_dev;
 	seg_ino = st.st_ino;
+	seg_creator = fresh ? my_pid : 0;
 	seg = real.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	real.close(fd);
 	if (seg != MAP_FAILED && fresh)
@@ -446,13 +451,20 @@ void stats_exit(void)
 	stats_cur = &stats_local;
 	leave_slot(seg, my_slot, my_pid);
 	my_slot = NULL;
-	/* The segment goes with the last process that counts in it. A
-	 * damaged one may make this process think it is the last: the kernel's
-	 * maps have the last word (read only then). Or think it is not: the
-	 * next sweep removes it. */
+	/* The segment goes with the last process that counts in it. While
+	 * its creator lives (nginx's master, Apache's parent) a child is not
+	 * the last, whatever the slots say: a worker can not get its
+	 * siblings' segment removed by writing over their slots. The creator
+	 * goes by the slots and its own children. Any other process (of a
+	 * segment it found, or whose creator is gone) asks the kernel's maps
+	 * before it removes one. A process that wrongly thinks it is not the
+	 * last leaves the segment to the next sweep. */
+	if (seg_creator != my_pid && seg_creator != 0 &&
+	    shm_pid_exists(seg_creator))
+		return;
 	last = shm_live(seg, seg_nslots, my_pid, 1) == 0 &&
 	       !(has_forked && has_children()) &&
-	       !shm_mapped(seg_dev, seg_ino);
+	       (seg_creator == my_pid || !shm_mapped(seg_dev, seg_ino));
 	if (last)
 		shm_unlink(seg_name);
 }

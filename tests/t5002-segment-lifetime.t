@@ -42,6 +42,19 @@ wait_for() {
 has_segment() { [[ -n $(segments_of "$1") ]]; }
 no_segment() { [[ -z $(segments_of "$1") ]]; }
 
+# start_sleep: a sleep with the library in the background, its pid in $p,
+# once its segment exists; kill_sleep: killed outright and reaped.
+start_sleep() {
+	LD_PRELOAD=$tap_preload sleep 30 </dev/null &
+	p=$!
+	pids+=("$p")
+	wait_for has_segment "$p"
+}
+kill_sleep() {
+	kill -KILL "$p"
+	wait "$p" 2>/dev/null
+}
+
 # 1. Wrappers that exec into the program.
 LD_PRELOAD=$tap_preload env T5002=1 sh -c \
 	'exec taskset -c 0 setpriv --reuid=0 -- sleep 3' </dev/null &
@@ -56,12 +69,8 @@ wait "$p"
 is "$(segments_of "$p")" "" "and it is gone when the program exits"
 
 # 2. Killed outright: swept by the next start, then by sendcache-stat.
-LD_PRELOAD=$tap_preload sleep 30 </dev/null &
-p=$!
-pids+=("$p")
-wait_for has_segment "$p"
-kill -KILL "$p"
-wait "$p" 2>/dev/null
+start_sleep
+kill_sleep
 is "$(segments_of "$p")" "sleep-$p" "SIGKILL leaves the segment"
 LD_PRELOAD=$tap_preload /bin/true
 is "$(segments_of "$p")" "sleep-$p" "a start within 2 s leaves it (it may be one being set up)"
@@ -69,22 +78,15 @@ sleep 2.1
 LD_PRELOAD=$tap_preload /bin/true
 is "$(segments_of "$p")" "" "the next start after 2 s removes it"
 
-LD_PRELOAD=$tap_preload sleep 30 </dev/null &
-p=$!
-pids+=("$p")
-wait_for has_segment "$p"
-kill -KILL "$p"
-wait "$p" 2>/dev/null
+start_sleep
+kill_sleep
 sleep 2.1
 # Without -n, sendcache-stat sweeps before it looks for the instance.
 "$stat_cli" -1 >/dev/null 2>&1
 is "$(segments_of "$p")" "" "sendcache-stat removes it too"
 
 # 3. Damaged while its process lives.
-LD_PRELOAD=$tap_preload sleep 30 </dev/null &
-p=$!
-pids+=("$p")
-wait_for has_segment "$p"
+start_sleep
 seg=/dev/shm/sendcache.sleep-$p
 # The magic, version and sizes: an invalid header.
 perl -e 'open(my $f, "+<", $ARGV[0]) or die; print $f "\xff" x 32' "$seg"
@@ -96,12 +98,11 @@ is "$(wc -l <<<"$err")" 1 "in one line: $err"
 is "$(segments_of "$p")" "sleep-$p" "sendcache-stat keeps a damaged segment its process maps"
 LD_PRELOAD=$tap_preload /bin/true
 is "$(segments_of "$p")" "sleep-$p" "so does a starting process"
-kill -KILL "$p"
-wait "$p" 2>/dev/null
+kill_sleep
 "$stat_cli" -1 >/dev/null 2>&1
 is "$(segments_of "$p")" "" "once its process is gone, sendcache-stat removes it"
 
-# A process's own named segment is not removed by its own start.
+# A named instance whose process lives is not swept by another start.
 LD_PRELOAD=$tap_preload SENDCACHE_STATS_NAME=own-$$-t5002 sleep 30 </dev/null &
 p=$!
 pids+=("$p")
@@ -109,6 +110,5 @@ wait_for test -e "/dev/shm/sendcache.own-$$-t5002"
 sleep 2.1
 LD_PRELOAD=$tap_preload /bin/true
 ok "a named instance with a live process stays" test -e "/dev/shm/sendcache.own-$$-t5002"
-kill -KILL "$p"
-wait "$p" 2>/dev/null
+kill_sleep
 rm -f "/dev/shm/sendcache.own-$$-t5002"
