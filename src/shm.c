@@ -7,7 +7,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +46,7 @@ enum shm_check shm_validate(const struct sc_shm_header *h, size_t len,
 	    __atomic_load_n(&h->slot_size, __ATOMIC_RELAXED) !=
 		    sizeof(struct sc_shm_slot) ||
 	    __atomic_load_n(&h->ncounters, __ATOMIC_RELAXED) != SC_NCOUNTERS ||
-	    n == 0)
+	    n == 0 || n > SC_MAX_SLOTS)
 		return SHM_BAD_LAYOUT;
 	if (len < shm_size(n))
 		return SHM_SHORT;
@@ -135,6 +138,19 @@ static bool maps_name(const char *pid, dev_t dev, ino_t ino, bool *unreadable)
 	/* A process whose maps change under us reads as an error at worst. */
 	fclose(f);
 	return found;
+}
+
+void shm_unlink_same(const char *name, dev_t dev, ino_t ino)
+{
+	char path[sizeof("/dev/shm") + 256];
+	struct statx now;
+
+	/* statx: the library's own fstatat is an interposed name. */
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO, &now) == 0 &&
+	    now.stx_ino == (uint64_t)ino && now.stx_dev_major == major(dev) &&
+	    now.stx_dev_minor == minor(dev))
+		shm_unlink(name);
 }
 
 bool shm_mapped(dev_t dev, ino_t ino)

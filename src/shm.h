@@ -135,6 +135,11 @@ uint64_t shm_fork_ticks(void);
  * called only for a segment that looks abandoned. */
 bool shm_mapped(dev_t dev, ino_t ino);
 
+/* Removes the shm_open(3) name (e.g. "/sendcache.x") only if it still
+ * names the file (dev, ino): a check that took a while must not remove a
+ * segment a new instance made under the same name meanwhile. */
+void shm_unlink_same(const char *name, dev_t dev, ino_t ino);
+
 /* Reads a fold-consistent sum tries times at most before giving up. */
 #define SHM_SUM_TRIES 1000
 

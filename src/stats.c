@@ -288,7 +288,7 @@ static void sweep_one(int fd, const char *path)
 	if ((size_t)st.st_size < sizeof(*h) ||
 	    (size_t)st.st_size > shm_size(SC_MAX_SLOTS)) {
 		if (old && !shm_mapped(st.st_dev, st.st_ino))
-			shm_unlink(path);
+			shm_unlink_same(path, st.st_dev, st.st_ino);
 		return;
 	}
 	h = real.mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
@@ -299,7 +299,7 @@ static void sweep_one(int fd, const char *path)
 	 * one; only the kernel's maps tell which. */
 	if (shm_validate(h, (size_t)st.st_size, &n) != SHM_OK) {
 		if (old && !shm_mapped(st.st_dev, st.st_ino))
-			shm_unlink(path);
+			shm_unlink_same(path, st.st_dev, st.st_ino);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -314,7 +314,7 @@ static void sweep_one(int fd, const char *path)
 	}
 	if ((left || old) && shm_live(h, n, 0, 1) == 0 &&
 	    !shm_mapped(st.st_dev, st.st_ino))
-		shm_unlink(path);
+		shm_unlink_same(path, st.st_dev, st.st_ino);
 out:
 	real.munmap(h, (size_t)st.st_size);
 }
@@ -466,5 +466,5 @@ void stats_exit(void)
 	       !(has_forked && has_children()) &&
 	       (seg_creator == my_pid || !shm_mapped(seg_dev, seg_ino));
 	if (last)
-		shm_unlink(seg_name);
+		shm_unlink_same(seg_name, seg_dev, seg_ino);
 }

@@ -4,7 +4,7 @@
 # JSON, Prometheus format checked by promtool, the counter list and the man
 # page made from it, every error exit status, and the live view's rates.
 . "$(dirname "$0")/tap/tap.sh"
-plan 45
+plan 47
 tap_require perl promtool
 (( EUID == 0 )) && tap_require runuser   # the permission test needs both
 stat=$tap_build/sendcache-stat
@@ -124,6 +124,16 @@ is "$rc:$err" "5:sendcache-stat: /dev/shm/sendcache.$pre-magic: not a sendcache 
 run -n "$pre-layout"
 is "$rc" 5 "bad layout: exit status 5"
 like "$err" "bad layout \(.* 3 counters" "bad layout: says what differs"
+# Anyone may make a FIFO under a segment's name: opening it to read must
+# not wait for a writer, with -n or in the sweep without it.
+mkfifo "/dev/shm/sendcache.$pre-fifo"
+out=$(timeout 10 "$stat" -n "$pre-fifo" 2>&1 >/dev/null)
+rc=$?
+is "$rc:$out" "5:sendcache-stat: /dev/shm/sendcache.$pre-fifo: not a regular file: not a sendcache segment" \
+	"a FIFO: exit status 5 at once, one line"
+timeout 10 "$stat" >/dev/null 2>&1
+isnt "$?" 124 "and the sweep without -n passes it by"
+rm -f "/dev/shm/sendcache.$pre-fifo"
 
 # At least two segments exist now (ours), whatever else the machine has.
 run

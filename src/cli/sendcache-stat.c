@@ -34,6 +34,17 @@
 /* shm_open(3) names are files of /dev/shm: "/sendcache.NAME" there. */
 #define SHM_PATH SHM_DIR SC_SHM_PREFIX          /* + instance name */
 
+/* Opens "/sendcache.NAME" of /dev/shm for reading as shm_open(3) would,
+ * but never blocks: anyone may make a FIFO of that name, and opening a
+ * FIFO for reading waits for a writer. */
+static int open_seg(const char *shm_name)
+{
+	char path[sizeof(SHM_DIR) + sizeof(SC_SHM_PREFIX) + 256];
+
+	snprintf(path, sizeof(path), SHM_DIR "%s", shm_name);
+	return open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+}
+
 /* More segments than this in /dev/shm are not listed one by one in the
  * "several instances" error; a line of names is all the user needs. */
 #define MAX_LISTED 16
@@ -276,6 +287,7 @@ static void sweep_stale(void)
 	const char *prefix = SC_SHM_PREFIX + 1;        /* "sendcache." */
 	char name[sizeof(SC_SHM_PREFIX) + 256];
 	struct dirent *d;
+	struct stat st;
 	DIR *dir;
 	int fd;
 
@@ -285,10 +297,10 @@ static void sweep_stale(void)
 		if (strncmp(d->d_name, prefix, strlen(prefix)))
 			continue;
 		snprintf(name, sizeof(name), "/%s", d->d_name);
-		if ((fd = shm_open(name, O_RDONLY, 0)) < 0)
+		if ((fd = open_seg(name)) < 0)
 			continue;
-		if (seg_stale(fd))
-			shm_unlink(name);
+		if (seg_stale(fd) && fstat(fd, &st) == 0)
+			shm_unlink_same(name, st.st_dev, st.st_ino);
 		close(fd);
 	}
 	closedir(dir);
@@ -425,7 +437,7 @@ static int seg_open(struct stat_seg *seg)
 	int rc;
 
 	snprintf(shm_name, sizeof(shm_name), SC_SHM_PREFIX "%s", seg->name);
-	seg->fd = shm_open(shm_name, O_RDONLY, 0);
+	seg->fd = open_seg(shm_name);
 	if (seg->fd < 0) {
 		int err = errno;
 
@@ -438,6 +450,11 @@ static int seg_open(struct stat_seg *seg)
 		fprintf(stderr, PROG ": " SHM_DIR "%s: %s\n", shm_name,
 			strerror(errno));
 		return EXIT_FAIL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, PROG ": " SHM_DIR "%s: not a regular file: not a "
+			"sendcache segment\n", shm_name);
+		return EXIT_LAYOUT;
 	}
 	seg->len = (size_t)st.st_size;
 	seg->h = &empty;
