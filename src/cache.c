@@ -1068,7 +1068,7 @@ static bool pipe_fill(struct cache_inode *ino)
 	if (size == 0 || size > config.pipe_max || size + page > pipe_max_size() ||
 	    ino->master < 0 || !make_room(3, pages(size), ino))
 		return false;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (real.pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return false;
 	if (real.fcntl(p[1], F_SETPIPE_SZ, (int)(size + page)) < 0)
 		goto fail;

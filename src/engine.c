@@ -51,8 +51,9 @@ static void do_init(void)
 	in_init = true;
 	real_init();
 	config_load();
-	if (config.disabled || !real.openat || !real.close || !real.fcntl ||
-	    !real.sendmsg || !fdtab_init() || !cache_init()) {
+	if (config.disabled || !REAL.openat || !REAL.close || !REAL.fcntl ||
+	    !REAL.sendmsg || !REAL.mmap || !REAL.munmap || !fdtab_init() ||
+	    !cache_init()) {
 		state = SC_OFF;
 		in_init = false;
 		return;
@@ -125,18 +126,18 @@ static int open_stats_file(void)
 	struct stat st;
 	int fd;
 
-	fd = (int)real.syscall(SYS_openat2, AT_FDCWD, stats_file, &how,
+	fd = (int)REAL.syscall(SYS_openat2, AT_FDCWD, stats_file, &how,
 			       sizeof(how));
 	/* Without openat2 only the last name is guarded (O_NOFOLLOW): a
 	 * directory on the way could be a worker's symlink. Root does not
 	 * take that chance. */
 	if (fd < 0 && errno == ENOSYS && geteuid() != 0)
-		fd = real.openat(AT_FDCWD, stats_file, flags, 0600);
-	if (fd >= 0 && real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		fd = REAL.openat(AT_FDCWD, stats_file, flags, 0600);
+	if (fd >= 0 && REAL.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_nlink == 1)
 		return fd;
 	if (fd >= 0) {
-		real.close(fd);
+		REAL.close(fd);
 		errno = EINVAL;
 	}
 	fprintf(stderr, "sendcache: SENDCACHE_STATS_FILE %s: %s; it must be a "
@@ -158,9 +159,9 @@ static void dump_stats_file(void)
 	 * interleave. */
 	n = (size_t)snprintf(buf, sizeof(buf), "pid %d\n", (int)getpid());
 	n += stats_format(buf + n, sizeof(buf) - n);
-	if (real.write(fd, buf, n) < 0)
+	if (REAL.write(fd, buf, n) < 0)
 		n = 0;
-	real.close(fd);
+	REAL.close(fd);
 }
 
 /* A call that cannot be forwarded because libc lacks it. */
@@ -209,7 +210,7 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 	int fd;
 
 	if (!on())
-		return real.openat ? real.openat(dirfd, path, flags, mode) : enosys();
+		return REAL.openat ? REAL.openat(dirfd, path, flags, mode) : enosys();
 	if (cacheable_path(dirfd, path)) {
 		fd = cache_open(path, flags);
 		if (fd >= 0)
@@ -217,7 +218,7 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 		if (fd == CACHE_FAIL)
 			return -1;
 	}
-	fd = real.openat(dirfd, path, flags, mode);
+	fd = REAL.openat(dirfd, path, flags, mode);
 	if (fd >= 0)
 		born(fd, FD_OTHER);
 	if (cacheable_path(dirfd, path))
@@ -245,7 +246,7 @@ int sc_close(int fd)
 	struct fd_slot *s = fdtab_get(fd);
 
 	if (!on() || !s)
-		return real.close ? real.close(fd) : enosys();
+		return REAL.close ? REAL.close(fd) : enosys();
 	switch (s->kind) {
 	case FD_HANDED:
 		return cache_close(fd, s);
@@ -256,7 +257,7 @@ int sc_close(int fd)
 		return -1;
 	}
 	closing(fd, s);
-	return real.close(fd);
+	return REAL.close(fd);
 }
 
 static void closing_range(unsigned lo, unsigned hi)
@@ -273,24 +274,24 @@ static void closing_range(unsigned lo, unsigned hi)
 
 int sc_close_range(unsigned lo, unsigned hi, int flags)
 {
-	if (!real.close_range)
+	if (!REAL.close_range)
 		return enosys();
 	if (on() && !(flags & CLOSE_RANGE_CLOEXEC))
 		closing_range(lo, hi);
-	return real.close_range(lo, hi, flags);
+	return REAL.close_range(lo, hi, flags);
 }
 
 void sc_closefrom(int lo)
 {
 	if (on() && lo >= 0)
 		closing_range((unsigned)lo, UINT_MAX);
-	if (real.closefrom)
-		real.closefrom(lo);
+	if (REAL.closefrom)
+		REAL.closefrom(lo);
 }
 
 int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	if (!real.fstatat)
+	if (!REAL.fstatat)
 		return enosys();
 	if (on() && path && path[0] == 0 && (flags & AT_EMPTY_PATH))
 		return sc_fstat(dirfd, st);
@@ -301,19 +302,19 @@ int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 			return 0;
 		if (rc == CACHE_FAIL)
 			return -1;
-		rc = real.fstatat(dirfd, path, st, flags);
+		rc = REAL.fstatat(dirfd, path, st, flags);
 		if (rc < 0 && flags == 0)
 			cache_failed(path, errno);
 		return rc;
 	}
-	return real.fstatat(dirfd, path, st, flags);
+	return REAL.fstatat(dirfd, path, st, flags);
 }
 
 int sc_fstat(int fd, struct stat *st)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
-	if (!real.fstat)
+	if (!REAL.fstat)
 		return enosys();
 	if (on() && s && s->kind == FD_HANDED && cache_fstat(s, st) == 0)
 		return 0;
@@ -321,7 +322,7 @@ int sc_fstat(int fd, struct stat *st)
 		errno = EBADF;
 		return -1;
 	}
-	return real.fstat(fd, st);
+	return REAL.fstat(fd, st);
 }
 
 int sc_xstat_version(int ver)
@@ -337,10 +338,10 @@ ssize_t sc_sendfile(int out, int in, off_t *off, size_t count)
 {
 	struct fd_slot *is = fdtab_get(in), *os;
 
-	if (!real.sendfile)
+	if (!REAL.sendfile)
 		return enosys();
 	if (!on())
-		return real.sendfile(out, in, off, count);
+		return REAL.sendfile(out, in, off, count);
 	/* The call that tells a server looping until 0 (busybox httpd) that
 	 * the file is done: the kernel would send nothing and say 0. */
 	if (is && is->kind == FD_HANDED && (os = send_tcp_slot(out)) != NULL &&
@@ -377,7 +378,7 @@ ssize_t sc_write(int fd, const void *buf, size_t n)
 
 	if (s && send_offer(fd, s, &v, 1, 0, &r))
 		return r;
-	return real.write ? real.write(fd, buf, n) : enosys();
+	return REAL.write ? REAL.write(fd, buf, n) : enosys();
 }
 
 ssize_t sc_writev(int fd, const struct iovec *iov, int iovcnt)
@@ -387,7 +388,7 @@ ssize_t sc_writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (s && send_offer(fd, s, iov, iovcnt, 0, &r))
 		return r;
-	return real.writev ? real.writev(fd, iov, iovcnt) : enosys();
+	return REAL.writev ? REAL.writev(fd, iov, iovcnt) : enosys();
 }
 
 ssize_t sc_sendto(int fd, const void *buf, size_t n, int flags,
@@ -399,7 +400,7 @@ ssize_t sc_sendto(int fd, const void *buf, size_t n, int flags,
 
 	if (s && send_offer(fd, s, &v, 1, flags, &r))
 		return r;
-	return real.sendto ? real.sendto(fd, buf, n, flags, to, tolen) : enosys();
+	return REAL.sendto ? REAL.sendto(fd, buf, n, flags, to, tolen) : enosys();
 }
 
 ssize_t sc_sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -411,7 +412,7 @@ ssize_t sc_sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (s && send_offer(fd, s, msg->msg_iov, (int)msg->msg_iovlen, flags, &r))
 		return r;
-	return real.sendmsg(fd, msg, flags);
+	return REAL.sendmsg(fd, msg, flags);
 }
 
 /* Before the server reads from a socket, what it wrote must be out.
@@ -432,19 +433,19 @@ ssize_t sc_read(int fd, void *buf, size_t n)
 	struct fd_slot *s = fdtab_get(fd);
 	ssize_t r;
 
-	if (!real.read)
+	if (!REAL.read)
 		return enosys();
 	if (on() && s && s->kind == FD_HANDED) {
 		r = cache_pread(s, buf, n, s->pos);
 		if (r < 0)
-			r = real.pread(fd, buf, n, s->pos);
+			r = REAL.pread(fd, buf, n, s->pos);
 		if (r > 0)
 			s->pos += r;
 		return r;
 	}
 	if (on() && before_read(fd))
 		return -1;
-	return real.read(fd, buf, n);
+	return REAL.read(fd, buf, n);
 }
 
 ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
@@ -452,17 +453,17 @@ ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
 	struct fd_slot *s = fdtab_get(fd);
 	ssize_t r;
 
-	if (!real.readv)
+	if (!REAL.readv)
 		return enosys();
-	if (on() && s && s->kind == FD_HANDED && real.preadv) {
-		r = real.preadv(fd, iov, iovcnt, s->pos);
+	if (on() && s && s->kind == FD_HANDED && REAL.preadv) {
+		r = REAL.preadv(fd, iov, iovcnt, s->pos);
 		if (r > 0)
 			s->pos += r;
 		return r;
 	}
 	if (on() && before_read(fd))
 		return -1;
-	return real.readv(fd, iov, iovcnt);
+	return REAL.readv(fd, iov, iovcnt);
 }
 
 ssize_t sc_recvfrom(int fd, void *buf, size_t n, int flags,
@@ -470,14 +471,14 @@ ssize_t sc_recvfrom(int fd, void *buf, size_t n, int flags,
 {
 	if (on() && before_read(fd))
 		return -1;
-	return real.recvfrom(fd, buf, n, flags, from, fromlen);
+	return REAL.recvfrom(fd, buf, n, flags, from, fromlen);
 }
 
 ssize_t sc_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	if (on() && before_read(fd))
 		return -1;
-	return real.recvmsg(fd, msg, flags);
+	return REAL.recvmsg(fd, msg, flags);
 }
 
 ssize_t sc_pread(int fd, void *buf, size_t n, off_t off)
@@ -485,12 +486,12 @@ ssize_t sc_pread(int fd, void *buf, size_t n, off_t off)
 	struct fd_slot *s = fdtab_get(fd);
 	ssize_t r;
 
-	if (!real.pread)
+	if (!REAL.pread)
 		return enosys();
 	if (on() && s && s->kind == FD_HANDED &&
 	    (r = cache_pread(s, buf, n, off)) >= 0)
 		return r;
-	return real.pread(fd, buf, n, off);
+	return REAL.pread(fd, buf, n, off);
 }
 
 /* mmap and munmap are called before our constructor (the dynamic
@@ -500,10 +501,9 @@ ssize_t sc_pread(int fd, void *buf, size_t n, off_t off)
 static void *mmap_fwd(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off)
 {
-	if (!real.mmap)
-		real_init();
-	if (!real.mmap)
-		return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	if (!REAL.mmap)
+		return (void *)real_raw_syscall(SYS_mmap, (long)addr, (long)len,
+						prot, flags, fd, off);
 	return real.mmap(addr, len, prot, flags, fd, off);
 }
 
@@ -540,10 +540,9 @@ int sc_munmap(void *addr, size_t len)
 	}
 	if (state != SC_OFF)
 		fmaps_unmapping(addr, len);
-	if (!real.munmap)
-		real_init();
-	if (!real.munmap)
-		return (int)syscall(SYS_munmap, addr, len);
+	if (!REAL.munmap)
+		return (int)real_raw_syscall(SYS_munmap, (long)addr, (long)len,
+					     0, 0, 0, 0);
 	return real.munmap(addr, len);
 }
 
@@ -552,10 +551,10 @@ off_t sc_lseek(int fd, off_t off, int whence)
 	struct fd_slot *s = fdtab_get(fd);
 	off_t base;
 
-	if (!real.lseek)
+	if (!REAL.lseek)
 		return enosys();
 	if (!on() || !s || s->kind != FD_HANDED)
-		return real.lseek(fd, off, whence);
+		return REAL.lseek(fd, off, whence);
 	switch (whence) {
 	case SEEK_SET:
 		base = 0;
@@ -574,7 +573,7 @@ off_t sc_lseek(int fd, off_t off, int whence)
 		 * descriptor of the server's own. */
 		if (cache_detach(fd, s) < 0)
 			return -1;
-		return real.lseek(fd, off, whence);
+		return REAL.lseek(fd, off, whence);
 	}
 	if ((off > 0 && base > LLONG_MAX - off) || base + off < 0) {
 		errno = off > 0 ? EOVERFLOW : EINVAL;
@@ -588,7 +587,7 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 {
 	struct fd_slot *s;
 
-	if (!real.setsockopt)
+	if (!REAL.setsockopt)
 		return enosys();
 	if (on() && level == IPPROTO_TCP && (opt == TCP_CORK || opt == TCP_ULP) &&
 	    val && (s = send_tcp_slot(fd)) != NULL) {
@@ -604,14 +603,14 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 	if (on() && level == IPPROTO_TCP && opt == TCP_NODELAY && val &&
 	    len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL)
 		send_nodelay(s, *(const int *)val != 0);
-	return real.setsockopt(fd, level, opt, val, len);
+	return REAL.setsockopt(fd, level, opt, val, len);
 }
 
 int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 {
 	struct fd_slot *s;
 
-	if (!real.getsockopt)
+	if (!REAL.getsockopt)
 		return enosys();
 	if (on() && level == IPPROTO_TCP && val && len &&
 	    (opt == TCP_CORK || opt == TCP_NODELAY) &&
@@ -627,7 +626,7 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 		*len = n;
 		return 0;
 	}
-	return real.getsockopt(fd, level, opt, val, len);
+	return REAL.getsockopt(fd, level, opt, val, len);
 }
 
 int sc_shutdown(int fd, int how)
@@ -637,7 +636,7 @@ int sc_shutdown(int fd, int how)
 	/* Flushes first; an error it meets stays for the next call. */
 	if (on() && s && s->hold)
 		send_flush_fd(fd, s);
-	return real.shutdown ? real.shutdown(fd, how) : enosys();
+	return REAL.shutdown ? REAL.shutdown(fd, how) : enosys();
 }
 
 /* Blocking points: the thread's held bytes go out first (DESIGN.md §4). */
@@ -656,60 +655,60 @@ int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct fd_slot *s;
 
-	if (!real.epoll_ctl)
+	if (!REAL.epoll_ctl)
 		return enosys();
 	if (on() && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
 	    (s = fdtab_get(fd)) != NULL && s->hold)
 		send_flush_fd(fd, s);
-	return real.epoll_ctl(epfd, op, fd, ev);
+	return REAL.epoll_ctl(epfd, op, fd, ev);
 }
 
 int sc_epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 {
 	blocking();
-	return real.epoll_wait(epfd, ev, n, timeout);
+	return REAL.epoll_wait(epfd, ev, n, timeout);
 }
 
 int sc_epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout,
 		   const sigset_t *mask)
 {
 	blocking();
-	return real.epoll_pwait(epfd, ev, n, timeout, mask);
+	return REAL.epoll_pwait(epfd, ev, n, timeout, mask);
 }
 
 int sc_epoll_pwait2(int epfd, struct epoll_event *ev, int n,
 		    const struct timespec *timeout, const sigset_t *mask)
 {
 	blocking();
-	if (!real.epoll_pwait2)
+	if (!REAL.epoll_pwait2)
 		return enosys();
-	return real.epoll_pwait2(epfd, ev, n, timeout, mask);
+	return REAL.epoll_pwait2(epfd, ev, n, timeout, mask);
 }
 
 int sc_poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	blocking();
-	return real.poll(fds, n, timeout);
+	return REAL.poll(fds, n, timeout);
 }
 
 int sc_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
 	     const sigset_t *mask)
 {
 	blocking();
-	return real.ppoll(fds, n, timeout, mask);
+	return REAL.ppoll(fds, n, timeout, mask);
 }
 
 int sc_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
 	blocking();
-	return real.select(n, r, w, e, tv);
+	return REAL.select(n, r, w, e, tv);
 }
 
 int sc_pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 	       const struct timespec *ts, const sigset_t *mask)
 {
 	blocking();
-	return real.pselect(n, r, w, e, ts, mask);
+	return REAL.pselect(n, r, w, e, ts, mask);
 }
 
 int sc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags,
@@ -719,8 +718,8 @@ int sc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 	int nfd;
 
 	blocking();
-	nfd = use_accept4 ? real.accept4(fd, addr, len, flags)
-			  : real.accept(fd, addr, len);
+	nfd = use_accept4 ? REAL.accept4(fd, addr, len, flags)
+			  : REAL.accept(fd, addr, len);
 	if (nfd >= 0 && on()) {
 		/* A connection accepted on a TCP listener is TCP: no need to
 		 * ask the kernel about each one. */
@@ -732,7 +731,7 @@ int sc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 
 int sc_socket(int domain, int type, int proto)
 {
-	int fd = real.socket(domain, type, proto);
+	int fd = REAL.socket(domain, type, proto);
 
 	if (fd >= 0 && on())
 		born(fd, FD_UNKNOWN);
@@ -741,7 +740,7 @@ int sc_socket(int domain, int type, int proto)
 
 int sc_socketpair(int domain, int type, int proto, int sv[2])
 {
-	int rc = real.socketpair(domain, type, proto, sv);
+	int rc = REAL.socketpair(domain, type, proto, sv);
 
 	if (rc == 0 && on()) {
 		born(sv[0], FD_UNKNOWN);
@@ -752,7 +751,7 @@ int sc_socketpair(int domain, int type, int proto, int sv[2])
 
 int sc_pipe2(int fds[2], int flags, int use_pipe2)
 {
-	int rc = use_pipe2 ? real.pipe2(fds, flags) : real.pipe(fds);
+	int rc = use_pipe2 ? REAL.pipe2(fds, flags) : REAL.pipe(fds);
 
 	if (rc == 0 && on()) {
 		born(fds[0], FD_OTHER);
@@ -791,7 +790,7 @@ int sc_dup(int fd)
 
 	if (on() && own_description(fd) < 0)
 		return -1;
-	nfd = real.dup(fd);
+	nfd = REAL.dup(fd);
 	if (nfd >= 0 && on())
 		born(nfd, kind_of(fd));
 	return nfd;
@@ -810,7 +809,7 @@ int sc_dup3(int old, int new, int flags, int use_dup3)
 		if (s && old != new)
 			closing(new, s);
 	}
-	rc = use_dup3 ? real.dup3(old, new, flags) : real.dup2(old, new);
+	rc = use_dup3 ? REAL.dup3(old, new, flags) : REAL.dup2(old, new);
 	if (rc >= 0 && on() && old != new)
 		born(rc, kind_of(old));
 	return rc;
@@ -821,7 +820,7 @@ int sc_fcntl(int fd, int cmd, void *arg)
 	struct fd_slot *s = fdtab_get(fd);
 	int rc;
 
-	if (!real.fcntl)
+	if (!REAL.fcntl)
 		return enosys();
 	if (on() && s && s->kind == FD_HANDED) {
 		switch (cmd) {
@@ -843,7 +842,7 @@ int sc_fcntl(int fd, int cmd, void *arg)
 		errno = EBADF;
 		return -1;
 	}
-	rc = real.fcntl(fd, cmd, arg);
+	rc = REAL.fcntl(fd, cmd, arg);
 	if (rc >= 0 && on() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		born(rc, FD_UNKNOWN);
 	return rc;
@@ -851,7 +850,7 @@ int sc_fcntl(int fd, int cmd, void *arg)
 
 int sc_epoll_create1(int flags, int size, int use_create1)
 {
-	int fd = use_create1 ? real.epoll_create1(flags) : real.epoll_create(size);
+	int fd = use_create1 ? REAL.epoll_create1(flags) : REAL.epoll_create(size);
 
 	if (fd >= 0 && on())
 		born(fd, FD_OTHER);
@@ -860,7 +859,7 @@ int sc_epoll_create1(int flags, int size, int use_create1)
 
 int sc_eventfd(unsigned initval, int flags)
 {
-	int fd = real.eventfd(initval, flags);
+	int fd = REAL.eventfd(initval, flags);
 
 	if (fd >= 0 && on())
 		born(fd, FD_OTHER);
@@ -873,12 +872,12 @@ FILE *sc_fdopen(int fd, const char *mode)
 	 * the descriptor needs its own position in the kernel. */
 	if (on() && own_description(fd) < 0)
 		return NULL;
-	return real.fdopen(fd, mode);
+	return REAL.fdopen(fd, mode);
 }
 
 int sc_chdir(const char *path)
 {
-	int rc = real.chdir(path);
+	int rc = REAL.chdir(path);
 
 	if (rc == 0 && on())
 		cache_chdir();
@@ -887,7 +886,7 @@ int sc_chdir(const char *path)
 
 int sc_fchdir(int fd)
 {
-	int rc = real.fchdir(fd);
+	int rc = REAL.fchdir(fd);
 
 	if (rc == 0 && on())
 		cache_chdir();
@@ -901,7 +900,7 @@ static int creds_changed(int rc)
 	return rc;
 }
 
-#define REAL_OR_ENOSYS(fn, ...) (real.fn ? real.fn(__VA_ARGS__) : enosys())
+#define REAL_OR_ENOSYS(fn, ...) (REAL.fn ? REAL.fn(__VA_ARGS__) : enosys())
 
 int sc_setuid(uid_t u)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(setuid, u)); }
@@ -932,8 +931,8 @@ static bool single_threaded(void)
 {
 	struct stat st;
 
-	return real.fstatat &&
-	       real.fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 &&
+	return REAL.fstatat &&
+	       REAL.fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 &&
 	       st.st_nlink == 3;
 }
 
@@ -958,7 +957,7 @@ int sc_setfsuid(uid_t u)
 	int rc;
 
 	sc_init();
-	rc = real.setfsuid ? real.setfsuid(u) : enosys();
+	rc = REAL.setfsuid ? REAL.setfsuid(u) : enosys();
 	if (u != (uid_t)-1)
 		creds_split();
 	return rc;
@@ -969,7 +968,7 @@ int sc_setfsgid(gid_t g)
 	int rc;
 
 	sc_init();
-	rc = real.setfsgid ? real.setfsgid(g) : enosys();
+	rc = REAL.setfsgid ? REAL.setfsgid(g) : enosys();
 	if (g != (gid_t)-1)
 		creds_split();
 	return rc;
@@ -1002,15 +1001,12 @@ long sc_syscall(long n, const long a[6])
 	long rc;
 	int saved;
 
-	/* Called by our own code too (mmap before libc's names are
-	 * resolved): never start sendcache from here. */
-	if (!real.syscall)
-		real_init();
-	if (!real.syscall) {
-		errno = ENOSYS;
-		return -1;
-	}
-	rc = real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	/* Never starts sendcache: called while libc's names are being
+	 * resolved, it goes straight to the kernel. */
+	if (REAL.syscall)
+		rc = real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	else
+		rc = real_raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (changes_creds(n) && (rc == 0 || n == SYS_setfsuid ||
 				 n == SYS_setfsgid)) {
 		saved = errno;

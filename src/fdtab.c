@@ -30,8 +30,8 @@ bool fdtab_init(void)
 		if (n > FDTAB_MAX_SLOTS)
 			n = FDTAB_MAX_SLOTS;
 	}
-	p = mmap(NULL, n * sizeof(struct fd_slot), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = real.mmap(NULL, n * sizeof(struct fd_slot), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return false;
 	fdtab = p;

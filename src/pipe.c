@@ -57,7 +57,7 @@ static bool scratch_get(size_t n)
 	if (scratch[0] >= 0 && scratch_size >= n)
 		return true;
 	scratch_close();
-	if (pipe2(scratch, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (real.pipe2(scratch, O_CLOEXEC | O_NONBLOCK) < 0) {
 		scratch[0] = scratch[1] = -1;
 		return false;
 	}

@@ -3,12 +3,18 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
 struct real_fns real;
+bool real_ready;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+/* Set while this thread resolves: pthread_once called again from the same
+ * thread would wait for itself. */
+static __thread bool resolving;
 
 /* Base address of this library, to refuse a lookup that lands on one of our
  * own functions (a second copy of us, or a broken RTLD_NEXT chain): calling
@@ -37,8 +43,14 @@ static void *load_sym(const char *name, void *self)
 
 static void real_resolve(void)
 {
-	void *self = self_base();
+	void *self;
 
+	resolving = true;
+	self = self_base();
+	/* What another library may call back into first, while dlsym runs. */
+	LOAD(mmap, "mmap");
+	LOAD(munmap, "munmap");
+	LOAD(syscall, "syscall");
 	LOAD(openat, "openat");
 	LOAD(close, "close");
 	LOAD(close_range, "close_range");
@@ -55,8 +67,6 @@ static void real_resolve(void)
 	LOAD(readv, "readv");
 	LOAD(pread, "pread");
 	LOAD(preadv, "preadv");
-	LOAD(mmap, "mmap");
-	LOAD(munmap, "munmap");
 	LOAD(recv, "recv");
 	LOAD(recvfrom, "recvfrom");
 	LOAD(recvmsg, "recvmsg");
@@ -101,10 +111,51 @@ static void real_resolve(void)
 	LOAD(setfsuid, "setfsuid");
 	LOAD(setfsgid, "setfsgid");
 	LOAD(capset, "capset");
-	LOAD(syscall, "syscall");
+	__atomic_store_n(&real_ready, true, __ATOMIC_RELEASE);
+	resolving = false;
 }
 
 void real_init(void)
 {
-	pthread_once(&real_once, real_resolve);
+	if (!resolving)
+		pthread_once(&real_once, real_resolve);
+}
+
+long real_raw_syscall(long n, long a1, long a2, long a3, long a4, long a5,
+		      long a6)
+{
+	long rc;
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+
+	__asm__ volatile("syscall"
+			 : "=a"(rc)
+			 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10),
+			   "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+	register long x4 __asm__("x4") = a5;
+	register long x5 __asm__("x5") = a6;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	rc = x0;
+#else
+	(void)n, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6;
+	rc = -ENOSYS;
+#endif
+	if (rc < 0 && rc > -4096) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return rc;
 }

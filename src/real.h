@@ -9,6 +9,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -96,8 +97,32 @@ struct real_fns {
  * wrapper fails with ENOSYS instead of crashing the host. */
 extern struct real_fns real;
 
+/* Set once every pointer of real is resolved (or known missing). */
+extern bool real_ready;
+
 /* Resolves every pointer once (pthread_once). Safe to call from any thread,
- * any number of times, before or after our constructor ran. */
+ * any number of times, before or after our constructor ran. A call made
+ * while this thread is resolving (dlsym running another library's malloc,
+ * which maps memory through our mmap) returns at once: what is not yet
+ * resolved is NULL to that caller. */
 void real_init(void);
+
+/* The entry points' view of real: resolved first if need be, so a call
+ * made by another library's constructor before ours runs is forwarded,
+ * not dropped on a NULL pointer. One load and a branch once resolved. */
+static inline struct real_fns *real_need(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&real_ready, __ATOMIC_ACQUIRE), 0))
+		real_init();
+	return &real;
+}
+#define REAL (*real_need())
+
+/* syscall(2) straight to the kernel, for the few calls that must work
+ * before libc's names are resolved (the library's own syscall, mmap and
+ * munmap are interposed names). Returns -1 with errno set on error; ENOSYS
+ * on an architecture this does not know. */
+long real_raw_syscall(long n, long a1, long a2, long a3, long a4, long a5,
+		      long a6);
 
 #endif
