@@ -903,19 +903,19 @@ static int creds_changed(int rc)
 #define REAL_OR_ENOSYS(fn, ...) (REAL.fn ? REAL.fn(__VA_ARGS__) : enosys())
 
 int sc_setuid(uid_t u)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setuid, u)); }
+{ sc_init(); stats_uid_changing(u); return creds_changed(REAL_OR_ENOSYS(setuid, u)); }
 int sc_setgid(gid_t g)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(setgid, g)); }
 int sc_seteuid(uid_t u)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(seteuid, u)); }
+{ sc_init(); stats_uid_changing(u); return creds_changed(REAL_OR_ENOSYS(seteuid, u)); }
 int sc_setegid(gid_t g)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(setegid, g)); }
 int sc_setreuid(uid_t r, uid_t e)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setreuid, r, e)); }
+{ sc_init(); stats_uid_changing(e); return creds_changed(REAL_OR_ENOSYS(setreuid, r, e)); }
 int sc_setregid(gid_t r, gid_t e)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(setregid, r, e)); }
 int sc_setresuid(uid_t r, uid_t e, uid_t s)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setresuid, r, e, s)); }
+{ sc_init(); stats_uid_changing(e); return creds_changed(REAL_OR_ENOSYS(setresuid, r, e, s)); }
 int sc_setresgid(gid_t r, gid_t e, gid_t s)
 { sc_init(); return creds_changed(REAL_OR_ENOSYS(setresgid, r, e, s)); }
 int sc_setgroups(size_t n, const gid_t *list)
@@ -1001,6 +1001,10 @@ long sc_syscall(long n, const long a[6])
 	long rc;
 	int saved;
 
+	if (n == SYS_setuid)
+		stats_uid_changing((uid_t)a[0]);
+	else if (n == SYS_setreuid || n == SYS_setresuid)
+		stats_uid_changing((uid_t)a[1]);
 	/* Never starts sendcache: called while libc's names are being
 	 * resolved, it goes straight to the kernel. */
 	if (REAL.syscall)

@@ -441,6 +441,25 @@ void stats_init(void)
 		use_slot(s, shm_start_ticks(my_pid));
 }
 
+void stats_uid_changing(uid_t euid)
+{
+	struct stat st;
+	int fd, saved = errno;
+
+	if (!seg || seg_creator != my_pid || has_forked || geteuid() != 0 ||
+	    euid == (uid_t)-1 || euid == 0)
+		return;
+	fd = shm_open(seg_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		goto out;
+	if (real.fstat(fd, &st) == 0 && st.st_dev == seg_dev &&
+	    st.st_ino == seg_ino && st.st_uid != euid)
+		(void)!fchown(fd, euid, (gid_t)-1);
+	real.close(fd);
+out:
+	errno = saved;
+}
+
 void stats_exit(void)
 {
 	bool last;

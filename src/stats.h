@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct sc_counters {
 #define SC_COUNTER(name, kind, desc) uint64_t name;
@@ -39,6 +40,15 @@ void stats_init(void);
 /* At exit: folds this process's counts into the totals and frees its slot;
  * the last process of the instance removes the segment. */
 void stats_exit(void);
+
+/* The process is about to take the effective uid euid (setuid and kin;
+ * (uid_t)-1: unchanged). A root process that made the segment and has not
+ * forked gives it to that uid first: a wrapper that drops privileges and
+ * execs (setpriv, su-exec, chpst -u) can then remove it, and so can the
+ * program it runs, as they could had they made it themselves. A server
+ * that drops them in one process (lighttpd) removes its own at exit. Never
+ * fails the call; errno is kept. */
+void stats_uid_changing(uid_t euid);
 
 /* The segment's name (without the leading '/'), or "" when there is none. */
 const char *stats_instance(void);

@@ -3,6 +3,8 @@
 #   - A program started through wrappers that exec (env, sh -c exec,
 #     taskset, setpriv) has one segment, named after the program; the
 #     wrappers' are gone as soon as it runs, and its own when it exits.
+#     So when the wrapper drops root's privileges first (setpriv --reuid,
+#     su-exec, chpst -u), and when its exec fails.
 #   - A process killed outright leaves its segment; the next process that
 #     starts with the library, or sendcache-stat, removes it once it is two
 #     seconds old.
@@ -15,7 +17,7 @@ tap_require taskset setpriv perl
 tap_require_lib
 stat_cli=$tap_build/sendcache-stat
 [[ -x $stat_cli ]] || bail_out "$stat_cli is not built (run make)"
-plan 12
+plan 15
 
 dir=$(tap_tmpdir)
 pids=()
@@ -67,6 +69,26 @@ is "$(segments_of "$p")" "sleep-$p" \
 	"env, sh -c exec, taskset, setpriv, sleep: only the program's segment is left"
 wait "$p"
 is "$(segments_of "$p")" "" "and it is gone when the program exits"
+
+# A wrapper that becomes nobody, then execs: nobody can remove the
+# wrapper's segment (it is given to nobody before the switch), and its own.
+public=$(tap_public_preload) || bail_out "cannot copy the library where nobody reaches it"
+LD_PRELOAD=$public setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+	sleep 3 </dev/null &
+p=$!
+pids+=("$p")
+wait_for test -e "/dev/shm/sendcache.sleep-$p"
+sleep 0.2
+is "$(segments_of "$p")" "sleep-$p" \
+	"setpriv dropping root, then sleep: only the program's segment is left"
+wait "$p"
+is "$(segments_of "$p")" "" "and the program, now nobody, removes its own at exit"
+LD_PRELOAD=$public setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+	/nonexistent/t5002 </dev/null 2>/dev/null &
+p=$!
+pids+=("$p")
+wait "$p"
+is "$(segments_of "$p")" "" "a wrapper whose exec fails after dropping root leaves nothing"
 
 # 2. Killed outright: swept by the next start, then by sendcache-stat.
 start_sleep
