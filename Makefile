@@ -9,6 +9,7 @@
 #   make SANITIZE=address|undefined|thread ...   (built in build/sanitize-*)
 #   make sanitize        unit tests + a subset of script tests under each sanitizer
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make fuzz-fresh      the freshness fuzzer on random seeds, FUZZ_SECONDS
 #   make soak            nginx, lighttpd, Apache with the library under load
 #                        and file faults for SOAK_SECONDS (default 600)
 
@@ -56,8 +57,9 @@ SENDPATHS   := $(BUILD)/tests/sendpaths
 FDSERVER    := $(BUILD)/tests/fdserver
 CREDCHECK   := $(BUILD)/tests/credcheck
 SPAWNER     := $(BUILD)/tests/spawner
+FRESHFUZZ   := $(BUILD)/tests/freshfuzz
 
-.PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run sanitize soak
+.PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run fuzz-fresh sanitize soak
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the engine objects each needs.
 FUZZ_TARGETS   := http-head config path
@@ -104,6 +106,10 @@ $(CREDCHECK): tests/helpers/credcheck.c | $(BUILD)/tests
 $(SPAWNER): tests/helpers/spawner.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
 
+# The differential freshness fuzzer (t4009, make fuzz-fresh).
+$(FRESHFUZZ): tests/helpers/freshfuzz.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
+
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.
 $(BUILD)/tests/%.t: tests/%.c $(wildcard tests/tap/*.h) $(ENGINE_OBJS) | $(BUILD)/tests
@@ -141,7 +147,7 @@ TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(FRESHFUZZ) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
 # make check also runs make sanitize (about 4 of its 12 minutes on 2
@@ -185,6 +191,11 @@ $(FUZZ_BUILD)/obj:
 fuzz:
 	scripts/install-deps fuzz
 	$(MAKE) fuzz-run
+
+# Random seeds of the differential freshness fuzzer (t4009 runs fixed ones)
+# with the default intervals, for FUZZ_SECONDS.
+fuzz-fresh: $(LIB) $(FRESHFUZZ)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/helpers/fuzz-fresh.sh $(LIB) $(FRESHFUZZ)
 
 fuzz-run: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
 	@for t in $(FUZZ_TARGETS); do \

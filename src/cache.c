@@ -32,9 +32,14 @@
 /* How a cached name (or a remembered absence) stays fresh: by inotify
  * (watched), else by a stat at most every revalidate_ms; and once after a
  * fork, since events before the child's own watches were added may be
- * lost. */
+ * lost. Watched means every directory of the path is a real directory of a
+ * local filesystem, watched, and the name itself is not a symlink: then
+ * every change that can alter what the path names is an event. A symlink
+ * anywhere (its target's directories are not watched) or a filesystem
+ * inotify does not fully see (watch_fs_complete) means stat. */
 struct fresh {
 	bool watched;
+	bool link;                /* the name is a symlink: never watched */
 	unsigned gen;             /* != cache gen: verify once (after fork) */
 	uint64_t checked_ms;      /* last stat check */
 	uint64_t hot_until_ms;    /* changed lately: see hot_until() */
@@ -209,6 +214,20 @@ static bool watch(const char *abs)
 	return !forked && watch_path(abs);
 }
 
+/* Watches ino's own inode (through fd, one of its descriptors), unless
+ * it is already watched by this process's instance. */
+static bool inode_watch(struct cache_inode *ino, int fd)
+{
+	if (ino->wd >= 0 && ino->wgen == watch_gen())
+		return true;
+	if (forked || fd < 0)
+		return false;
+	ino->wgen = watch_gen();
+	ino->wd = watch_file(fd);
+	watch_file_bind(ino->wd, ino->dev, ino->ino);
+	return ino->wd >= 0;
+}
+
 static void cache_unlock(void)
 {
 	pthread_mutex_unlock(&lock);
@@ -322,6 +341,8 @@ static void invalidate_locked(struct cache_inode *ino)
 	if (ino->stale)
 		return;
 	__atomic_store_n(&ino->stale, true, __ATOMIC_RELEASE);
+	watch_file_put(ino->wd, ino->wgen);
+	ino->wd = -1;
 	for (n = ino->names; n; n = next) {
 		next = n->next;
 		HASH_DEL(names, n);
@@ -428,6 +449,21 @@ void cache_changed(const char *path, bool subtree)
 	}
 }
 
+void cache_file_changed(dev_t dev, ino_t ino_nr)
+{
+	struct { dev_t dev; ino_t ino; } key = { dev, ino_nr };
+	struct cache_inode *ino;
+	struct cache_name *n;
+
+	HASH_FIND(hh, inodes, &key, sizeof(dev_t) + sizeof(ino_t), ino);
+	if (!ino)
+		return;
+	for (n = ino->names; n; n = n->next)
+		hot_mark(n->path);
+	invalidate_locked(ino);
+	STAT_INC(inval_inotify);
+}
+
 void cache_drop_all_locked(void)
 {
 	while (neg_oldest)
@@ -455,16 +491,20 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-static void fresh_init(struct fresh *f, bool watched, const char *path)
+static void fresh_init(struct fresh *f, bool watched, bool link,
+		       const char *path)
 {
-	f->watched = watched;
+	f->link = link;
+	f->watched = watched && !link;
 	f->gen = gen;
 	f->checked_ms = now_ms();
 	f->hot_until_ms = hot_until(path);
 }
 
-/* True when path must be checked by stat now (see struct fresh). */
-static bool fresh_due(struct fresh *f, const char *path)
+/* True when path must be checked by stat now (see struct fresh). ino:
+ * the entry a name leads to, NULL for a negative. */
+static bool fresh_due(struct fresh *f, const char *path,
+		      struct cache_inode *ino)
 {
 	uint64_t now;
 
@@ -475,7 +515,8 @@ static bool fresh_due(struct fresh *f, const char *path)
 		return false;
 	if (f->gen != gen) {
 		f->gen = gen;
-		f->watched = watch(path);
+		f->watched = !f->link && watch(path) &&
+			     (!ino || inode_watch(ino, ino->master));
 	}
 	f->checked_ms = now;
 	STAT_INC(revalidate_stat);
@@ -490,7 +531,7 @@ static bool revalidate(struct cache_name *n)
 	int saved = errno;
 	bool same;
 
-	if (!fresh_due(&n->fresh, n->path))
+	if (!fresh_due(&n->fresh, n->path, n->ino))
 		return true;
 	same = real.fstatat(AT_FDCWD, n->path, &st, 0) == 0 &&
 	       same_file(&st, &n->ino->st);
@@ -530,7 +571,7 @@ static struct cache_neg *neg_lookup(const char *abs)
 	HASH_FIND_STR(negs, abs, g);
 	if (g && hot_poll(&g->fresh))
 		HASH_FIND_STR(negs, abs, g);
-	if (!g || !fresh_due(&g->fresh, g->path))
+	if (!g || !fresh_due(&g->fresh, g->path, NULL))
 		return g;
 	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;
 	errno = saved;
@@ -547,7 +588,7 @@ static void neg_add(const char *abs, int err)
 	size_t len = strlen(abs);
 	struct cache_neg *g;
 	struct stat st;
-	bool watched;
+	bool watched, link = false;
 
 	HASH_FIND_STR(negs, abs, g);
 	if (g)
@@ -555,8 +596,16 @@ static void neg_add(const char *abs, int err)
 	/* Watch first, then check again: a name created in between is
 	 * either seen here or reported by an event. */
 	watched = watch(abs);
-	if (real.fstatat(AT_FDCWD, abs, &st, 0) == 0 || errno != err)
+	/* lstat first: a dangling symlink is a name whose target may appear
+	 * where no watch of ours sees it. */
+	if (real.fstatat(AT_FDCWD, abs, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		link = S_ISLNK(st.st_mode);
+		if (!link || real.fstatat(AT_FDCWD, abs, &st, 0) == 0 ||
+		    errno != err)
+			return;
+	} else if (errno != err) {
 		return;
+	}
 	if (nnegs >= NEG_MAX)
 		neg_del(neg_oldest);
 	g = malloc(sizeof(*g) + len + 1);
@@ -564,7 +613,7 @@ static void neg_add(const char *abs, int err)
 		return;
 	memcpy(g->path, abs, len + 1);
 	g->err = err;
-	fresh_init(&g->fresh, watched, abs);
+	fresh_init(&g->fresh, watched, link, abs);
 	g->newer = NULL;
 	if (neg_newest)
 		neg_newest->newer = g;
@@ -748,6 +797,7 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 	ino->dev = st->st_dev;
 	ino->ino = st->st_ino;
 	ino->st = *st;
+	ino->wd = -1;
 	map_file(ino);
 	HASH_ADD(hh, inodes, dev, sizeof(dev_t) + sizeof(ino_t), ino);
 	lru_push(ino);
@@ -766,7 +816,7 @@ static void name_add(struct cache_inode *ino, const char *abs, bool watched,
 	memcpy(n->path, abs, len + 1);
 	n->ino = ino;
 	n->is_link = is_link;
-	fresh_init(&n->fresh, watched, abs);
+	fresh_init(&n->fresh, watched, is_link, abs);
 	n->next = ino->names;
 	ino->names = n;
 	HASH_ADD(hh, names, path[0], len, n);
@@ -779,7 +829,8 @@ void cache_opened(const char *path, int flags, int fd)
 	struct cache_inode *ino;
 	struct cache_name *n;
 	bool watched;
-	int saved = errno;
+	int saved = errno, fwd = -1;
+	unsigned fgen = watch_gen();
 
 	if (fd < 0 && cacheable_flags(flags)) {
 		cache_failed(path, saved);
@@ -801,6 +852,8 @@ void cache_opened(const char *path, int flags, int fd)
 	/* Watch first, then look: a change after the watch is an event, a
 	 * change before it shows as a mismatch below. */
 	watched = watch(abs);
+	if (watched)
+		fwd = watch_file(fd);
 	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    real.fstatat(AT_FDCWD, abs, &pst, 0) != 0 ||
 	    pst.st_dev != st.st_dev || pst.st_ino != st.st_ino ||
@@ -808,6 +861,13 @@ void cache_opened(const char *path, int flags, int fd)
 		STAT_INC(open_pass_type);
 		goto out;
 	}
+	/* Bytes we keep would go stale on such a filesystem with nothing to
+	 * tell us: the server reads them afresh, as without us. */
+	if (!watch_fs_complete(fd, st.st_dev)) {
+		STAT_INC(open_pass_fs);
+		goto out;
+	}
+	watch_file_bind(fwd, st.st_dev, st.st_ino);
 	HASH_FIND(hh, inodes, &st.st_dev, sizeof(dev_t) + sizeof(ino_t), ino);
 	if (ino && !same_file(&ino->st, &st)) {
 		invalidate_locked(ino);
@@ -819,13 +879,20 @@ void cache_opened(const char *path, int flags, int fd)
 		STAT_INC(open_full);
 		goto out;
 	}
-	name_add(ino, abs, watched, S_ISLNK(lst.st_mode));
+	if (fwd >= 0 && !(ino->wd >= 0 && ino->wgen == fgen)) {
+		ino->wd = fwd;          /* the entry's watch from now on */
+		ino->wgen = fgen;
+		fwd = -1;
+	}
+	name_add(ino, abs, watched && ino->wd >= 0 && ino->wgen == fgen,
+		 S_ISLNK(lst.st_mode));
 	STAT_INC(open_miss);
 	/* The server's own descriptor is one of ino's from now on: a server
 	 * that keeps its fds open (lighttpd) is served on it too. */
 	if (fdtab_get(fd))
 		hand(fdtab_get(fd), ino, flags, true);
 out:
+	watch_file_put(fwd, fgen);     /* not needed: the entry has one */
 	cache_unlock();
 	errno = saved;
 }

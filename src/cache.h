@@ -41,6 +41,8 @@ struct cache_inode {
 	size_t pipe_len;          /* bytes in it; 0: no pipe */
 	bool pipe_failed;         /* could not have one: do not try again */
 	struct cache_name *names; /* paths that lead here */
+	int wd;                   /* watch_file() of the inode, or -1 */
+	unsigned wgen;            /* watch_gen() when wd was made */
 	struct cache_inode *prev, *next;  /* LRU, most recent first */
 	UT_hash_handle hh;        /* by (dev, ino) */
 };

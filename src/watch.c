@@ -11,22 +11,33 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/inotify.h>
+#include <sys/statfs.h>
 #include <uthash.h>
 
 /* A directory on the way to a cached file must report changes to its
  * entries (rename, delete, create, permission change of a subdirectory) and
  * its own removal; the parent of a cached file must also report writes to
- * the files in it. */
+ * the files in it. IN_DONT_FOLLOW with IN_ONLYDIR: a symlink on the way is
+ * not watched (its target's own way would not be), and names through it are
+ * revalidated by stat instead. */
 #define MASK_WAY  (IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | \
-		   IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+		   IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | \
+		   IN_DONT_FOLLOW)
 #define MASK_LEAF (MASK_WAY | IN_MODIFY | IN_CLOSE_WRITE)
+/* A cached file's own inode: a write, a truncate, a chmod or a link count
+ * change made through any of its names, including one in a directory we
+ * do not watch (a hard link elsewhere: the kernel reports a link count
+ * change to the inode's watches only). */
+#define MASK_FILE (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
 /* Reads of 16 KiB per poll, at most: about 30,000 events. */
 #define POLL_READS_MAX 64
 
 struct wdir {
 	int wd;
 	uint32_t mask;
+	bool moved;             /* the path may name another directory now */
 	UT_hash_handle hh;      /* by path */
 	char path[];
 };
@@ -39,6 +50,28 @@ struct wnum {
 	struct wdir **paths;
 	UT_hash_handle hh;      /* by wd */
 };
+
+/* Devices already asked about by watch_fs_complete(). */
+#define FS_SEEN_MAX 16
+
+static struct {
+	dev_t dev;
+	bool complete;
+} fs_seen[FS_SEEN_MAX];
+static int nfs_seen;
+
+/* The watch of a cached file's inode, shared by the entries of it (one
+ * being replaced may outlive its successor's start). By wd. */
+struct wfile {
+	int wd;
+	int refs;
+	dev_t dev;
+	ino_t ino;
+	UT_hash_handle hh;
+};
+
+static struct wfile *files;
+static unsigned wgen = 1;       /* bumped when every watch is forgotten */
 
 static int ifd = -1;
 static struct wdir *by_path;
@@ -77,7 +110,13 @@ static void forget_all(void)
 {
 	struct wdir *d, *dt;
 	struct wnum *n, *nt;
+	struct wfile *f, *ft;
 
+	HASH_ITER(hh, files, f, ft) {
+		HASH_DEL(files, f);
+		free(f);
+	}
+	wgen++;
 	HASH_ITER(hh, by_path, d, dt) {
 		HASH_DEL(by_path, d);
 		free(d);
@@ -119,6 +158,54 @@ void watch_after_fork(void)
 	watch_init();
 }
 
+/* Filesystems whose every change goes through this host's VFS, so that
+ * inotify sees it (inotify(7), "Limitations and caveats"). Anything else,
+ * known or not, is not trusted. overlayfs: changes to a lower layer under
+ * a mounted overlay are undefined anyway (overlayfs docs). */
+static bool fs_type_complete(unsigned long type)
+{
+	switch (type) {
+	case EXT4_SUPER_MAGIC: case XFS_SUPER_MAGIC: case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC: case RAMFS_MAGIC: case F2FS_SUPER_MAGIC:
+	case OVERLAYFS_SUPER_MAGIC: case SQUASHFS_MAGIC: case ISOFS_SUPER_MAGIC:
+	case 0x2fc12fc1:        /* zfs */
+	case 0xca451a4e:        /* bcachefs */
+	case 0x3153464a:        /* jfs */
+	case REISERFS_SUPER_MAGIC:
+	case MSDOS_SUPER_MAGIC: case 0x2011bab0: /* exfat */
+	case 0x7366746e:        /* ntfs3 */
+		return true;
+	}
+	return false;
+}
+
+static bool fs_type_of(int fd, const char *path, bool *complete)
+{
+	struct statfs sf;
+
+	if (fd >= 0 ? fstatfs(fd, &sf) != 0 : !path || statfs(path, &sf) != 0)
+		return false;
+	*complete = fs_type_complete((unsigned long)sf.f_type);
+	return true;
+}
+
+bool watch_fs_complete(int fd, dev_t dev)
+{
+	bool complete;
+	int i;
+
+	for (i = 0; i < nfs_seen; i++)
+		if (fs_seen[i].dev == dev)
+			return fs_seen[i].complete;
+	if (!fs_type_of(fd, NULL, &complete))
+		return false;
+	if (nfs_seen < FS_SEEN_MAX) {
+		fs_seen[nfs_seen].dev = dev;
+		fs_seen[nfs_seen++].complete = complete;
+	}
+	return complete;
+}
+
 static bool wnum_add(int wd, struct wdir *d)
 {
 	struct wnum *n;
@@ -140,11 +227,36 @@ static bool wnum_add(int wd, struct wdir *d)
 	return true;
 }
 
+/* Drops the record of a path that no longer names the directory its watch
+ * is on; the kernel's watch goes with the last path it stands for. */
+static void wdir_drop(struct wdir *d)
+{
+	struct wnum *n;
+	int i;
+
+	HASH_FIND_INT(by_wd, &d->wd, n);
+	for (i = 0; n && i < n->npaths; i++) {
+		if (n->paths[i] != d)
+			continue;
+		n->paths[i] = n->paths[--n->npaths];
+		break;
+	}
+	if (n && n->npaths == 0) {
+		inotify_rm_watch(ifd, n->wd);
+		HASH_DEL(by_wd, n);
+		free(n->paths);
+		free(n);
+	}
+	HASH_DEL(by_path, d);
+	free(d);
+}
+
 /* Watches one directory (dir[0..len)) with at least mask. */
 static bool watch_dir(const char *dir, size_t len, uint32_t mask)
 {
 	struct wdir *d;
 	char buf[PATH_MAX];
+	bool complete;
 	int wd;
 
 	if (len == 0) {
@@ -155,22 +267,37 @@ static bool watch_dir(const char *dir, size_t len, uint32_t mask)
 	}
 	buf[len] = 0;
 	HASH_FIND(hh, by_path, buf, len, d);
+	if (d && d->moved) {
+		wdir_drop(d);
+		d = NULL;
+	}
 	if (d && (d->mask & mask) == mask)
 		return true;
+	/* A directory of a filesystem whose changes we would not all hear
+	 * of: its names are revalidated by stat. */
+	if (!d && (!fs_type_of(-1, buf, &complete) || !complete)) {
+		STAT_INC(watch_fail);
+		return false;
+	}
 	wd = inotify_add_watch(ifd, buf, mask | IN_MASK_ADD);
 	if (wd < 0) {
 		STAT_INC(watch_fail);
 		return false;
 	}
-	if (d) {
+	if (d && d->wd == wd) {
 		d->mask |= mask;
-		return d->wd == wd || wnum_add(wd, d);
+		return true;
 	}
+	/* The path names another directory than when it was watched: a
+	 * record is in one wnum only. */
+	if (d)
+		wdir_drop(d);
 	d = malloc(sizeof(*d) + len + 1);
 	if (!d)
 		return false;
 	d->wd = wd;
 	d->mask = mask;
+	d->moved = false;
 	memcpy(d->path, buf, len + 1);
 	HASH_ADD(hh, by_path, path[0], len, d);
 	return wnum_add(wd, d);
@@ -189,6 +316,82 @@ bool watch_path(const char *abs)
 			;
 		if (!watch_dir(abs, i, MASK_WAY))
 			return false;
+	}
+	return true;
+}
+
+unsigned watch_gen(void)
+{
+	return wgen;
+}
+
+int watch_file(int fd)
+{
+	char proc[32];
+	struct wfile *f;
+	int wd;
+
+	if (ifd < 0)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	wd = inotify_add_watch(ifd, proc, MASK_FILE | IN_MASK_ADD);
+	if (wd < 0) {
+		STAT_INC(watch_fail);
+		return -1;
+	}
+	HASH_FIND_INT(files, &wd, f);
+	if (!f) {
+		if (!(f = malloc(sizeof(*f)))) {
+			inotify_rm_watch(ifd, wd);
+			return -1;
+		}
+		f->wd = wd;
+		f->refs = 0;
+		f->dev = 0;
+		f->ino = 0;
+		HASH_ADD_INT(files, wd, f);
+	}
+	f->refs++;
+	return wd;
+}
+
+void watch_file_bind(int wd, dev_t dev, ino_t ino)
+{
+	struct wfile *f;
+
+	HASH_FIND_INT(files, &wd, f);
+	if (f) {
+		f->dev = dev;
+		f->ino = ino;
+	}
+}
+
+void watch_file_put(int wd, unsigned gen)
+{
+	struct wfile *f;
+
+	if (wd < 0 || gen != wgen)
+		return;
+	HASH_FIND_INT(files, &wd, f);
+	if (!f || --f->refs > 0)
+		return;
+	inotify_rm_watch(ifd, wd);
+	HASH_DEL(files, f);
+	free(f);
+}
+
+/* An event on a file's own watch. */
+static bool dispatch_file(const struct inotify_event *ev)
+{
+	struct wfile *f;
+
+	HASH_FIND_INT(files, &ev->wd, f);
+	if (!f)
+		return false;
+	cache_file_changed(f->dev, f->ino);
+	if (ev->mask & IN_IGNORED) {
+		HASH_DEL(files, f);
+		free(f);
 	}
 	return true;
 }
@@ -219,6 +422,25 @@ static void forget_wd(struct wnum *n)
 	free(n);
 }
 
+/* The directory at path (and so everything under it) was moved, removed or
+ * replaced: each watched path from there down may name another directory
+ * now, or none. Marked, and watched anew when next used (watch_dir). A
+ * watch follows its inode, not its path: without this a directory swapped
+ * in under the old name would be taken for watched. */
+static void moved_under(const char *path)
+{
+	size_t len = strlen(path);
+	struct wdir *d, *t;
+
+	HASH_ITER(hh, by_path, d, t)
+		if (!strncmp(d->path, path, len) &&
+		    (d->path[len] == 0 || d->path[len] == '/'))
+			d->moved = true;
+}
+
+#define MASK_RENAMES (IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE)
+#define MASK_GONE (IN_MOVE_SELF | IN_DELETE_SELF)
+
 /* Reports one event against every path its wd stands for. */
 static void dispatch(const struct inotify_event *ev)
 {
@@ -226,6 +448,8 @@ static void dispatch(const struct inotify_event *ev)
 	char buf[PATH_MAX];
 	int i;
 
+	if (dispatch_file(ev))
+		return;
 	HASH_FIND_INT(by_wd, &ev->wd, n);
 	if (!n)
 		return;
@@ -238,6 +462,8 @@ static void dispatch(const struct inotify_event *ev)
 		size_t dl = strlen(dir);
 
 		if (ev->len == 0 || dl + 1 + strlen(ev->name) + 1 > sizeof(buf)) {
+			if (ev->mask & MASK_GONE)
+				moved_under(dir);
 			cache_changed(dir, true);
 			continue;
 		}
@@ -246,6 +472,8 @@ static void dispatch(const struct inotify_event *ev)
 		memcpy(buf, dir, dl);
 		buf[dl] = '/';
 		strcpy(buf + dl + 1, ev->name);
+		if ((ev->mask & MASK_RENAMES) && is_way(buf))
+			moved_under(buf);
 		cache_changed(buf, is_way(buf));
 	}
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Opens this process's inotify instance (unless config.inotify is 0).
  * Returns false when inotify is unavailable: every name is revalidated. */
@@ -22,6 +23,29 @@ bool watch_init(void);
  * false if any could not be watched (no inotify, ENOSPC, EACCES...): that
  * name must be revalidated by stat instead. */
 bool watch_path(const char *abs);
+
+/* True if inotify sees every change to files of the filesystem that holds
+ * the open file fd (device dev): a local filesystem. On FUSE, NFS, SMB, 9p,
+ * Ceph and the like a watch succeeds but reports only changes made through
+ * this mount on this host, so their files are never cached. One fstatfs
+ * per device, remembered. */
+bool watch_fs_complete(int fd, dev_t dev);
+
+/* Watches the inode of the open file fd: once watch_file_bind() has told
+ * its (dev, ino), any change to its bytes or attributes, through whatever
+ * name, calls cache_file_changed() (events are read under the cache lock:
+ * bind before unlocking). Returns the watch (>= 0) for watch_file_put(),
+ * or -1. A file watched twice shares one watch, counted. Made before the
+ * file's snapshot is taken, so no change falls between. */
+int watch_file(int fd);
+void watch_file_bind(int wd, dev_t dev, ino_t ino);
+
+/* Gives back a watch_file() made when watch_gen() was gen. */
+void watch_file_put(int wd, unsigned gen);
+
+/* Changes when every watch is forgotten (a fork, a lost instance): a
+ * watch_file() of another generation is gone. */
+unsigned watch_gen(void);
 
 /* Reads pending events if check_ms has passed since the last read (or
  * force is true), and calls cache_changed() for each. now_ms is
@@ -50,6 +74,9 @@ int watch_fd(void);
  * may be, a directory: everything below it is affected too. Defined by the
  * cache. */
 void cache_changed(const char *path, bool subtree);
+
+/* Called when the file (dev, ino) changed. Defined by the cache. */
+void cache_file_changed(dev_t dev, ino_t ino);
 
 /* Called when events were lost (queue overflow). Defined by the cache. */
 void cache_drop_all_locked(void);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# t4009-fresh-fuzz: the differential freshness fuzzer (tests/helpers/
+# freshfuzz.c) on fixed seeds. Random file-system operations (renames and
+# swaps of directories, symlinks relative and absolute, hard links, chmod,
+# truncates, rewrites that keep the mtime...) on a small tree, and after
+# each batch every path looked up the ways servers do, through the library
+# and by raw syscalls: every answer must be the kernel's. Run as nobody so
+# that permissions matter. `make fuzz-fresh` runs random seeds for longer.
+#
+# The intervals are cut to 1 ms (CLOCK_MONOTONIC_COARSE ticks every 4 ms)
+# and batches hold up to 16 operations, so that 20,000 operations fit in
+# well under a minute; the wait after a batch, 10 ms, is two ticks more
+# than the cache may lag.
+. "$(dirname "$0")/tap/tap.sh"
+seeds=(11 12 13 14)
+ops=5000
+plan $(( ${#seeds[@]} + 3 ))
+tap_require_lib
+tap_require setpriv
+fuzz=$tap_build/tests/freshfuzz
+[[ -x $fuzz ]] || bail_out "$fuzz is not built (make test builds it)"
+fuzz=$(tap_public "$fuzz") || bail_out "cannot copy $fuzz where nobody reaches it"
+preload=$(tap_public_preload) || bail_out "cannot copy the library where nobody reaches it"
+dir=$(tap_tmpdir)
+
+# run SEED OPS WAIT_MS [VAR=VALUE...]: the fuzzer as nobody in a new tree,
+# batches of up to 16;
+# its output in $dir/out, its exit status returned.
+run() {
+	local seed=$1 n=$2 wait=$3 root=$dir/root-$1
+	shift 3
+	mkdir "$root" && chown nobody "$root"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env SENDCACHE_CHECK_MS=1 SENDCACHE_REVALIDATE_MS=1 "$@" \
+		LD_PRELOAD="$preload" "$fuzz" "$root" "$seed" "$n" "$wait" 16 \
+		>"$dir/out" 2>&1
+}
+
+start=$SECONDS
+for seed in "${seeds[@]}"; do
+	if run "$seed" "$ops" 10; then
+		pass "seed $seed: $(tail -n 1 "$dir/out")"
+	else
+		fail "seed $seed: a lookup differs from the kernel's"
+		diag "$(head -n 80 "$dir/out")"
+	fi
+done
+total=$(( ${#seeds[@]} * ops ))
+secs=$(( SECONDS - start ))
+if (( secs < 60 )); then
+	pass "$total operations in $secs s (< 60)"
+else
+	fail "$total operations in $secs s (< 60)"
+fi
+
+# The fuzzer can fail: with events read only every 40 ms and no wait, the
+# cache is allowed to be behind, and the fuzzer must say so, with what it
+# takes to replay it.
+run 7 2000 0 SENDCACHE_CHECK_MS=40 SENDCACHE_REVALIDATE_MS=40
+rc=$?
+is "$rc" 1 "without the wait the fuzzer finds the cache behind the kernel (exit 1)"
+if grep -q 'differs from the kernel' "$dir/out" &&
+	grep -q 'replay: freshfuzz ROOT 7 [0-9]' "$dir/out"; then
+	pass "it names the lookup and how to replay it"
+else
+	fail "it names the lookup and how to replay it"
+	diag "$(head -n 20 "$dir/out")"
+fi
