@@ -16,6 +16,12 @@
  * and the content's hash must be equal. A difference prints the seed, the
  * probe and the operation log, and exits 1; the same arguments replay it.
  * Exits 0 when all agree, 2 on bad arguments.
+ *
+ * With FUZZ_HTTP=PORT_WITH,PORT_WITHOUT in the environment (and no
+ * LD_PRELOAD) a lookup is a request instead: GET /PATH from a server on
+ * 127.0.0.1:PORT_WITH that runs with the library and from one on
+ * PORT_WITHOUT that serves the same ROOT without it; status, ETag and
+ * the body's hash must be equal.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -424,12 +433,83 @@ static void report(int i, enum way w, const struct seen *got,
 		fprintf(stderr, "  %u %s\n", k + 1, oplog[k % LOG_LINES]);
 }
 
+/* HTTP mode: the two servers' ports, 0 when not in HTTP mode. */
+static int port_with, port_without;
+
+/* What a server answered: "STATUS ETAG HASH", or why there is none. */
+static void http_get(int port, const char *rel_path, char *out, size_t size)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port) };
+	static char buf[LARGE_SIZE + 8192];
+	char req[256], etag[64] = "-", *body, *e;
+	size_t len = 0;
+	ssize_t n;
+	int fd, status = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(out, size, "no answer");
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto out;
+	n = snprintf(req, sizeof(req), "GET /%s HTTP/1.0\r\nHost: fuzz\r\n\r\n",
+		     rel_path);
+	if (write(fd, req, (size_t)n) != n)
+		goto out;
+	while (len < sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	body = strstr(buf, "\r\n\r\n");
+	if (!body || sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+		goto out;
+	if ((e = strstr(buf, "\r\nETag: ")) && e < body)
+		sscanf(e + 8, "%63s", etag);
+	body += 4;
+	snprintf(out, size, "%d %s %016" PRIx64, status, etag,
+		 fnv(0xcbf29ce484222325ull, body, len - (size_t)(body - buf)));
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Requests every path from both servers; check: compare the answers. */
+static bool probe_http(bool check)
+{
+	char got[128], want[128];
+	unsigned k;
+	int i;
+
+	for (i = 0; i < NPATHS; i++) {
+		http_get(port_with, rel[i], got, sizeof(got));
+		if (!check)
+			continue;
+		http_get(port_without, rel[i], want, sizeof(want));
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr, "freshfuzz: seed %lu, batch %lu, operation "
+				"%u: GET /%s differs\n  with    %s\n  without %s\n",
+				seed, batch, nlog, rel[i], got, want);
+			fprintf(stderr, "operations (replay: FUZZ_HTTP=... freshfuzz "
+				"ROOT %lu %u %lu %u):\n", seed, nlog, wait_ms,
+				max_batch);
+			for (k = nlog > LOG_LINES ? nlog - LOG_LINES : 0; k < nlog; k++)
+				fprintf(stderr, "  %u %s\n", k + 1,
+					oplog[k % LOG_LINES]);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Looks up every path every way; check: compare with the kernel. */
 static bool probe(bool check)
 {
 	struct seen got, want;
 	enum way w;
 	int i;
+
+	if (port_with)
+		return probe_http(check);
 
 	for (i = 0; i < NPATHS; i++) {
 		for (w = 0; w < NWAYS; w++) {
@@ -466,6 +546,11 @@ int main(int argc, char **argv)
 		wait_ms = strtoul(argv[4], NULL, 10);
 	if (argc > 5)
 		max_batch = (unsigned)strtoul(argv[5], NULL, 10);
+	if (getenv("FUZZ_HTTP") &&
+	    sscanf(getenv("FUZZ_HTTP"), "%d,%d", &port_with, &port_without) != 2) {
+		fprintf(stderr, "freshfuzz: FUZZ_HTTP=PORT_WITH,PORT_WITHOUT\n");
+		return 2;
+	}
 	snprintf(root, sizeof(root), "%s", argv[1]);
 	seed = strtoul(argv[2], NULL, 10);
 	ops = strtoul(argv[3], NULL, 10);
