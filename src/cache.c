@@ -81,6 +81,13 @@ static size_t nmapped;         /* bytes mapped (whole pages), copied, piped */
 static char cwd[PATH_MAX];
 static bool cwd_ok;
 static int fd_base;            /* our descriptors live at or above this */
+
+/* The lowest number of our descriptors, at most. fork(2) copies the
+ * descriptor table up to the highest open number (dup_fd): at half of a
+ * soft limit of 20,000 every fork of busybox httpd copied 80 KiB of it,
+ * and at half of 1,048,576, 4 MiB. From 1024 the numbers select(2) can
+ * take (below FD_SETSIZE) stay the server's, and the table stays small. */
+#define FD_BASE_MAX 1024
 static unsigned gen;           /* bumped in a forked child, see below */
 static bool forked;            /* a child still trusting its parent's view */
 static uint64_t fork_ms;       /* age of the view a child inherited */
@@ -1397,11 +1404,13 @@ bool cache_init(void)
 	struct rlimit rl;
 
 	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
-	/* Keep our descriptors in the upper half of the soft limit. */
+	/* Keep our descriptors out of the server's way: from the upper half
+	 * of a small soft limit, or from FD_BASE_MAX. */
 	fd_base = 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur / 2 > (rlim_t)fd_base)
-		fd_base = (int)(rl.rlim_cur / 2);
+		fd_base = rl.rlim_cur / 2 < FD_BASE_MAX ? (int)(rl.rlim_cur / 2)
+							: FD_BASE_MAX;
 	if (fd_base >= fdtab_size)
 		fd_base = fdtab_size / 2;
 	watch_init();

@@ -3,7 +3,7 @@
 # syscall. strace counts the calls a process makes for 200 rounds of
 # stat + open + fstat + read + close on one file (perl, through libc).
 . "$(dirname "$0")/tap/tap.sh"
-plan 8
+plan 9
 tap_require_lib
 tap_require strace perl
 
@@ -46,3 +46,20 @@ got=$(SENDCACHE_DISABLE=1 LD_PRELOAD="$tap_preload" strace -f -qq -o "$trace.dis
 is "$got" "$want" "SENDCACHE_DISABLE=1: the same bytes"
 opens=$(grep -c "open.*f\.bin\"" "$trace.dis")
 is "$opens" 200 "and every open reaches the kernel: the library is off"
+
+# The cache's descriptors sit from 1024 up even under a huge soft limit:
+# fork copies the descriptor table up to its highest open number, so at
+# half of 1,048,576 every fork (busybox httpd forks per connection) would
+# copy 4 MiB of it.
+fds=$(ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	LD_PRELOAD="$tap_preload" perl -e 'open(my $f, "<", $ARGV[0]) or die;
+		my @b = <$f>; close $f; open($f, "<", $ARGV[0]) or die;
+		opendir(my $d, "/proc/self/fd") or die;
+		my @n = sort { $a <=> $b } grep { /^\d+$/ } readdir $d;
+		print "$n[-1] soft ", `sh -c "ulimit -n"`' "$dir/f.bin")
+max=${fds%% *}
+if (( max >= 1024 && max < 2048 )); then
+	pass "the cache's highest descriptor is $max, in 1024..2047 ($fds)"
+else
+	fail "the cache's highest descriptor is $max, in 1024..2047 ($fds)"
+fi
