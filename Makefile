@@ -215,7 +215,7 @@ fuzz-run: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
 SANITIZE_TESTS ?= tests/t0011-fuzz-corpus.t tests/t1001-early-open.t \
                   tests/t1003-bad-config.t tests/t2001-send-paths.t \
                   tests/t3001-nginx-bytes.t tests/t4001-fd-hazards.t \
-                  tests/t4008-segment-scribble.t
+                  tests/t4008-segment-scribble.t tests/t4009-fresh-fuzz.t
 SANITIZE_THREAD_TESTS ?= tests/t2001-send-paths.t
 
 sanitize:

@@ -384,15 +384,22 @@ void watch_file_put(int wd, unsigned gen)
 static bool dispatch_file(const struct inotify_event *ev)
 {
 	struct wfile *f;
+	dev_t dev;
+	ino_t ino;
 
 	HASH_FIND_INT(files, &ev->wd, f);
 	if (!f)
 		return false;
-	cache_file_changed(f->dev, f->ino);
+	dev = f->dev;
+	ino = f->ino;
+	/* The kernel dropped the watch: forget it before the entry gives it
+	 * back (watch_file_put then finds nothing to remove). */
 	if (ev->mask & IN_IGNORED) {
 		HASH_DEL(files, f);
 		free(f);
 	}
+	/* May free f: the entry's watch_file_put() of the last reference. */
+	cache_file_changed(dev, ino);
 	return true;
 }
 
