@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "admit.h"
 #include "config.h"
 #include "path.h"
 #include "real.h"
@@ -49,6 +50,7 @@ struct cache_name {
 	struct cache_inode *ino;
 	struct cache_name *next;  /* the other names of ino */
 	bool is_link;             /* the last component is a symlink */
+	uint64_t key;             /* admit_hash(path) */
 	struct fresh fresh;
 	UT_hash_handle hh;
 	char path[];
@@ -387,12 +389,37 @@ static bool evict_one(const struct cache_inode *keep)
 	return false;
 }
 
+/* Entries from the cold end of the LRU whose spare descriptors may go
+ * before any entry is evicted. */
+#define TRIM_SCAN 32
+
+/* Closes one spare descriptor of one of the TRIM_SCAN least recently used
+ * entries. A hot file keeps a spare per concurrent request, a cold one
+ * needs none: its next hit costs one dup instead of a miss. At a budget
+ * of 1024 descriptors this keeps about 1000 files instead of 600. */
+static bool trim_one(const struct cache_inode *keep)
+{
+	struct cache_inode *ino;
+	int n = 0;
+
+	for (ino = lru_tail; ino && n < TRIM_SCAN; ino = ino->prev, n++) {
+		if (ino != keep && ino->nfree) {
+			drop_fd(ino->pool[--ino->nfree]);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Makes room for nfd more descriptors and nbytes more mapped bytes. */
 static bool make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
 {
-	while (nfds + nfd > config.max_fds || nmapped + nbytes > config.max_mapped)
+	while (nfds + nfd > config.max_fds || nmapped + nbytes > config.max_mapped) {
+		if (nfds + nfd > config.max_fds && trim_one(keep))
+			continue;
 		if (!evict_one(keep))
 			return false;
+	}
 	return true;
 }
 
@@ -715,6 +742,12 @@ static int hand_out(struct cache_inode *ino, int flags)
 
 	if (ino->nfree) {
 		fd = ino->pool[--ino->nfree];
+	} else if (ino->master >= 0 && !ino->master_out) {
+		/* Our own descriptor, while the server holds no other: an
+		 * entry costs one descriptor, not two (its dups share the
+		 * open file description anyway). */
+		fd = ino->master;
+		ino->master_out = true;
 	} else {
 		if (ino->master < 0 || !make_room(1, 0, ino)) {
 			STAT_INC(open_full);
@@ -750,9 +783,11 @@ int cache_open(const char *path, int flags)
 
 	cache_lock();
 	if (make_abs(abs, path)) {
-		if ((n = lookup(abs)) != NULL)
+		if ((n = lookup(abs)) != NULL) {
 			fd = hand_out(n->ino, flags);
-		else if ((g = neg_lookup(abs)) != NULL)
+			if (!forked)
+				admit_touch(n->key);
+		} else if ((g = neg_lookup(abs)) != NULL)
 			saved = g->err;
 	}
 	cache_unlock();
@@ -812,8 +847,31 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 	return ino;
 }
 
-static void name_add(struct cache_inode *ino, const char *abs, bool watched,
-		     bool is_link)
+/* Set while SENDCACHE_PREWARM fills the cache: what it names is wanted. */
+static bool prewarming;
+
+/* Whether the file at the name of key may be cached now (admit.h): always
+ * while there is room for it without evicting; otherwise if it was asked
+ * for more often lately than the entry it would evict. Counts this
+ * request, except in a child still in its parent's view (a forked
+ * server's child writing the table would copy its pages). */
+static bool admitted(uint64_t key)
+{
+	const struct cache_inode *victim;
+	unsigned freq;
+
+	freq = forked ? admit_freq(key) + 1 : admit_touch(key);
+	if (prewarming || config.admit_all ||
+	    (nfds + 2 <= config.max_fds && nmapped < config.max_mapped))
+		return true;
+	for (victim = lru_tail; victim; victim = victim->prev)
+		if (unused(victim))
+			return admit_beats(freq, admit_freq(victim->key));
+	return true;            /* nothing to evict: make_room says no */
+}
+
+static void name_add(struct cache_inode *ino, const char *abs, uint64_t key,
+		     bool watched, bool is_link)
 {
 	size_t len = strlen(abs);
 	struct cache_name *n = malloc(sizeof(*n) + len + 1);
@@ -823,6 +881,7 @@ static void name_add(struct cache_inode *ino, const char *abs, bool watched,
 	memcpy(n->path, abs, len + 1);
 	n->ino = ino;
 	n->is_link = is_link;
+	n->key = key;
 	fresh_init(&n->fresh, watched, is_link, abs);
 	n->next = ino->names;
 	ino->names = n;
@@ -838,6 +897,7 @@ void cache_opened(const char *path, int flags, int fd)
 	bool watched;
 	int saved = errno, fwd = -1;
 	unsigned fgen = watch_gen();
+	uint64_t key;
 
 	if (fd < 0 && cacheable_flags(flags)) {
 		cache_failed(path, saved);
@@ -856,6 +916,11 @@ void cache_opened(const char *path, int flags, int fd)
 	HASH_FIND_STR(names, abs, n);
 	if (n)
 		goto out;
+	key = admit_hash(abs);
+	if (!admitted(key)) {
+		STAT_INC(open_pass_cold);
+		goto out;
+	}
 	/* Watch first, then look: a change after the watch is an event, a
 	 * change before it shows as a mismatch below. */
 	watched = watch(abs);
@@ -880,8 +945,8 @@ void cache_opened(const char *path, int flags, int fd)
 		invalidate_locked(ino);
 		ino = NULL;
 	}
-	if (!ino)
-		ino = inode_new(fd, &st);
+	if (!ino && (ino = inode_new(fd, &st)) != NULL)
+		ino->key = key;
 	if (!ino) {
 		STAT_INC(open_full);
 		goto out;
@@ -891,7 +956,7 @@ void cache_opened(const char *path, int flags, int fd)
 		ino->wgen = fgen;
 		fwd = -1;
 	}
-	name_add(ino, abs, watched && ino->wd >= 0 && ino->wgen == fgen,
+	name_add(ino, abs, key, watched && ino->wd >= 0 && ino->wgen == fgen,
 		 S_ISLNK(lst.st_mode));
 	STAT_INC(open_miss);
 	/* The server's own descriptor is one of ino's from now on: a server
@@ -956,6 +1021,16 @@ int cache_close(int fd, struct fd_slot *s)
 		set_slot(fd, FD_UNKNOWN, NULL);
 		rc = real.close(fd);
 		release(ino);
+	} else if (fd == ino->master) {
+		ino->master_out = false;
+		if (ino->stale) {
+			ino->master = -1;
+			drop_fd(fd);
+			release(ino);
+		} else {
+			set_slot(fd, FD_OURS, ino);
+			STAT_INC(close_kept);
+		}
 	} else if (!ino->stale && ino->nfree < POOL_MAX) {
 		ino->pool[ino->nfree++] = fd;
 		set_slot(fd, FD_POOL, ino);
@@ -994,11 +1069,24 @@ void cache_lost(int fd, struct fd_slot *s)
 		for (i = 0; i < ino->nfree; i++)
 			if (ino->pool[i] == fd)
 				ino->pool[i] = ino->pool[--ino->nfree];
-	} else if (fd == ino->master) {
-		ino->master = -1;
-		invalidate_locked(ino);
-	} else {
+		goto out;
+	}
+	if (kind == FD_HANDED)
 		ino->handed--;
+	if (fd == ino->master) {
+		/* Frees ino if the server holds nothing else of it. */
+		ino->master = -1;
+		ino->master_out = false;
+		if (!ino->stale)
+			invalidate_locked(ino);
+		else
+			release(ino);
+	} else if (kind == FD_OURS && ino->pipe_len && fd == ino->pipe) {
+		nmapped -= pages(ino->pipe_len);
+		STAT_SUB(mapped_bytes, pages(ino->pipe_len));
+		ino->pipe_len = 0;
+		ino->pipe_failed = true;
+	} else {
 		release(ino);
 	}
 out:
@@ -1033,6 +1121,17 @@ int cache_detach(int fd, struct fd_slot *s)
 	set_slot(fd, FD_OTHER, NULL);
 	STAT_INC(detach);
 	ino->handed--;
+	if (fd == ino->master) {
+		/* The number is the server's now: the entry has no descriptor
+		 * of its own left to dup or map from. */
+		ino->master = -1;
+		ino->master_out = false;
+		if (!ino->stale) {
+			invalidate_locked(ino);
+			rc = 0;
+			goto out;
+		}
+	}
 	release(ino);
 	rc = 0;
 out:
@@ -1323,8 +1422,9 @@ void cache_prewarm(void)
 	char path[PATH_MAX];
 	const char *p, *end;
 	size_t len;
+	bool go = true;
 
-	for (p = config.prewarm; *p; p = *end ? end + 1 : end) {
+	for (p = config.prewarm; go && *p; p = *end ? end + 1 : end) {
 		end = strchrnul(p, ':');
 		len = (size_t)(end - p);
 		while (len > 1 && p[len - 1] == '/')
@@ -1333,8 +1433,9 @@ void cache_prewarm(void)
 			continue;       /* "/" itself is not a site */
 		memcpy(path, p, len);
 		path[len] = 0;
-		if (!prewarm_dir(path, len, 0))
-			break;
+		prewarming = true;
+		go = prewarm_dir(path, len, 0);
+		prewarming = false;
 	}
 }
 

@@ -1,9 +1,11 @@
 /* cache.h - cached files: path and (dev, ino) -> persistent fd + mapping +
  * stat snapshot, and the descriptors handed out to the server.
  *
- * Handing out a descriptor costs no syscall: each entry keeps a small pool
- * of spare descriptors (F_DUPFD_CLOEXEC of its master, made on a miss). An
- * open pops one, a close pushes it back. The server's file position lives
+ * Handing out a descriptor costs no syscall: an open is given the entry's
+ * own descriptor (its master) when the server holds no other, else a
+ * spare from a small pool (F_DUPFD_CLOEXEC of the master, made when the
+ * pool is empty); a close gives it back. All share one open file
+ * description. The server's file position lives
  * in its fd slot (fdtab), so descriptors that share one open file
  * description never share a position the server can see.
  *
@@ -16,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -27,6 +30,7 @@ struct cache_inode {
 	dev_t dev;                /* key, with ino */
 	ino_t ino;
 	int master;               /* our descriptor; -1 once lost */
+	bool master_out;          /* handed to the server as one of its own */
 	bool stale;               /* invalidated: no new hits; freed at 0 handed */
 	const char *map;          /* read-only MAP_SHARED mapping, or NULL; */
 	size_t maplen;            /* this process's only if map_epoch is */
@@ -43,6 +47,7 @@ struct cache_inode {
 	struct cache_name *names; /* paths that lead here */
 	int wd;                   /* watch_file() of the inode, or -1 */
 	unsigned wgen;            /* watch_gen() when wd was made */
+	uint64_t key;             /* admit_hash() of the name that made it */
 	struct cache_inode *prev, *next;  /* LRU, most recent first */
 	UT_hash_handle hh;        /* by (dev, ino) */
 };

@@ -32,6 +32,7 @@
 const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_DISABLE", "0", "1 turns sendcache off: every call goes straight to libc" },
 	{ "SENDCACHE_MAX_FDS", "1024", "descriptors the cache may hold (also at most a quarter of RLIMIT_NOFILE)" },
+	{ "SENDCACHE_ADMIT_ALL", "0", "1 caches every file at its first open, least recently used out (no frequency admission)" },
 	{ "SENDCACHE_MAX_MAPPED", "256M", "bytes of read-only file mappings the cache may hold (suffix K, M, G)" },
 	{ "SENDCACHE_MERGE_MAX", "1M", "largest file sent as one writev(header + mapping); larger ones use sendfile" },
 	{ "SENDCACHE_CHECK_MS", "10", "interval between reads of pending inotify events, 1 to 40 ms" },
@@ -257,6 +258,7 @@ int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 	bad += get_bool(env, err, "SENDCACHE_DISABLE", &cfg->disabled);
 	bad += get_szt(env, err, "SENDCACHE_MAX_FDS", 4, 1u << 20,
 		       "a count from 4 to 1048576", &cfg->max_fds);
+	bad += get_bool(env, err, "SENDCACHE_ADMIT_ALL", &cfg->admit_all);
 	bad += get_szt(env, err, "SENDCACHE_MAX_MAPPED", 0, 1ull << 40,
 		       "a size up to 1T (suffix K, M or G)", &cfg->max_mapped);
 	bad += get_szt(env, err, "SENDCACHE_MERGE_MAX", BYTES_1G, &cfg->merge_max);

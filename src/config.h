@@ -14,6 +14,7 @@ struct sc_config {
 	bool disabled;           /* SENDCACHE_DISABLE=1: forward everything */
 	size_t max_fds;          /* descriptors the cache may hold, all kinds */
 	size_t max_mapped;       /* bytes of file mappings held */
+	bool admit_all;          /* cache at first open, no admission (admit.h) */
 	size_t merge_max;        /* largest body mapped and sent by one writev */
 	unsigned check_ms;       /* how often pending inotify events are read */
 	unsigned revalidate_ms;  /* stat revalidation interval without inotify */

@@ -10,6 +10,7 @@ SC_COUNTER(open_pass_flags,  COUNT, "opens passed through: flags other than a pl
 SC_COUNTER(open_pass_path,   COUNT, "opens passed through: path with . or .. components, // or too long")
 SC_COUNTER(open_pass_type,   COUNT, "opens passed through: not a regular file, or changed while being cached")
 SC_COUNTER(open_pass_fs,     COUNT, "opens passed through: a filesystem whose changes inotify does not all see (FUSE, NFS, SMB...)")
+SC_COUNTER(open_pass_cold,   COUNT, "opens passed through: the cache is full of files asked for more often (admit.h)")
 SC_COUNTER(open_full,        COUNT, "opens not cached because the budgets were full of busy entries")
 SC_COUNTER(fd_dup,           COUNT, "descriptors added to an entry's pool (one fcntl each)")
 SC_COUNTER(close_kept,       COUNT, "closes of handed-out descriptors kept in user space")

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cache.h"
 #include "config.h"
 #include "engine.h"
 #include "stats.h"
@@ -244,17 +245,81 @@ static void test_budget(void)
 	int i, good = 0;
 	uint64_t ev = stats_cur->evictions;
 
+	/* Every file cached at first open, so that the budget binds. */
 	config.max_fds = 8;
+	config.admit_all = true;
 	for (i = 0; i < 40; i++) {
 		snprintf(p, sizeof(p), "%s/b%d", dir, i);
 		snprintf(want, sizeof(want), "file %d", i);
 		file_put(p, want);
 		good += content_is(p, want) && content_is(p, want);
 	}
+	config.admit_all = false;
 	is_int(good, 40, "40 files through an 8-descriptor budget read right");
 	ok(stats_cur->fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
 	   (unsigned long long)stats_cur->fds_held);
 	ok(stats_cur->evictions > ev, "evictions happened");
+	config.max_fds = keep;
+}
+
+/* A full cache admits a file only if it is asked for more often than the
+ * entry it would evict (admit.h): files asked for once pass at the
+ * kernel's cost and evict nothing; a file that becomes popular gets in. */
+static void test_admission(void)
+{
+	char p[PATH_MAX], want[32];
+	size_t keep = config.max_fds;
+	int i, k, good = 0;
+	uint64_t ev, cold, miss, hit;
+
+	/* Every file written first: an event read later must not drop an
+	 * entry and make room (a slow run, under a sanitizer, reads them
+	 * late). */
+	for (i = 0; i < 20; i++) {
+		if (i < 10) {
+			snprintf(p, sizeof(p), "%s/a%d", dir, i);
+			snprintf(want, sizeof(want), "warm %d", i);
+			file_put(p, want);
+		}
+		snprintf(p, sizeof(p), "%s/once%d", dir, i);
+		snprintf(want, sizeof(want), "once %d", i);
+		file_put(p, want);
+	}
+	snprintf(p, sizeof(p), "%s/rising", dir);
+	file_put(p, "rising");
+	settle();
+	config.max_fds = 8;
+	cache_drop_all();
+	for (i = 0; i < 10; i++) {
+		snprintf(p, sizeof(p), "%s/a%d", dir, i);
+		snprintf(want, sizeof(want), "warm %d", i);
+		for (k = 0; k < 3; k++)
+			good += content_is(p, want);
+	}
+	is_int(good, 30, "ten files asked for three times each read right");
+	ev = stats_cur->evictions;
+	cold = stats_cur->open_pass_cold;
+	miss = stats_cur->open_miss;
+	for (i = 0, good = 0; i < 20; i++) {
+		snprintf(p, sizeof(p), "%s/once%d", dir, i);
+		snprintf(want, sizeof(want), "once %d", i);
+		good += content_is(p, want);
+	}
+	is_int(good, 20, "twenty files asked for once read right");
+	ok(stats_cur->evictions == ev && stats_cur->open_miss == miss,
+	   "and none of them was cached or evicted an entry (evictions %llu -> %llu)",
+	   (unsigned long long)ev, (unsigned long long)stats_cur->evictions);
+	is_int((int)(stats_cur->open_pass_cold - cold), 20, "each passed through as cold");
+	snprintf(p, sizeof(p), "%s/rising", dir);
+	for (k = 0, good = 0; k < 4; k++)
+		good += content_is(p, "rising");
+	hit = stats_cur->open_hit;
+	good += content_is(p, "rising");
+	is_int(good, 5, "a file asked for five times reads right");
+	ok(stats_cur->evictions > ev && stats_cur->open_hit == hit + 1,
+	   "it was admitted once asked for more often than the victim, and hits");
+	ok(stats_cur->fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
+	   (unsigned long long)stats_cur->fds_held);
 	config.max_fds = keep;
 }
 
@@ -379,7 +444,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(55 + EXTRA_TESTS);
+	plan(62 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -391,6 +456,7 @@ int main(void)
 	test_hot();
 #endif
 	test_budget();
+	test_admission();
 	test_negative();
 	test_fork();
 #ifdef SC_TEST_NO_INOTIFY

@@ -52,6 +52,7 @@ struct var_case {
 static const struct var_case cases[] = {
 	{ "SENDCACHE_DISABLE", numeric_bad, { "2", "maybe", "true", NULL } },
 	{ "SENDCACHE_MAX_FDS", numeric_bad, { "0", "3", "1048577", "2G" } },
+	{ "SENDCACHE_ADMIT_ALL", numeric_bad, { "2", "all", NULL, NULL } },
 	{ "SENDCACHE_MAX_MAPPED", numeric_bad, { "1025G", "17179869184G", "1T", NULL } },
 	{ "SENDCACHE_MERGE_MAX", numeric_bad, { "2G", "1073741825", NULL, NULL } },
 	{ "SENDCACHE_CHECK_MS", numeric_bad, { "0", "41", "1k", NULL } },

@@ -7,7 +7,10 @@
 # distinct small files (about 40 MiB; the descriptor budget binds), then
 # 400 of 80 to 127 KiB (about 40 MiB, all below the 128 KiB merge limit,
 # so all mapped; the mapping budget binds), twice over one keep-alive
-# connection. While
+# connection. SENDCACHE_ADMIT_ALL=1: every file is cached at its first
+# open, so that both budgets bind (by default a full cache admits only
+# files asked for more often than its least recently used entry, and a
+# walk over distinct files evicts nothing: t0004 tests that). While
 # it runs, the worker is sampled every 0.2 s from /proc, independently of
 # the library's own gauges:
 #   - file mappings of the document root (/proc/PID/maps): at most 16 MiB
@@ -133,7 +136,7 @@ one_pass() {
 name=t4002-$$
 plan 13
 
-SENDCACHE_MAX_MAPPED=16M SENDCACHE_MAX_FDS=$budget_fds SENDCACHE_STATS_NAME=$name \
+SENDCACHE_ADMIT_ALL=1 SENDCACHE_MAX_MAPPED=16M SENDCACHE_MAX_FDS=$budget_fds SENDCACHE_STATS_NAME=$name \
 	nginx_start_with "$dir"
 tap_at_exit rm -f "/dev/shm/sendcache.$name"
 

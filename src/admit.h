@@ -1,0 +1,42 @@
+/* admit.h - which files earn a place in a full cache: a frequency sketch.
+ *
+ * Caching a file costs about ten system calls (a watch, stats, our own
+ * descriptor, a mapping) and evicting one four more; a hit saves two or
+ * three. A file requested once and never again (most files of a large
+ * site under Zipf traffic, every file a crawler walks) must therefore not
+ * displace one that is requested often. As TinyLFU (Einziger, Friedman,
+ * Manes, 2017): a count-min sketch of recent request frequencies, 4 rows
+ * of 8-bit counters saturating at 15, all halved every ten times the
+ * budget of requests so that old popularity fades. While the cache has
+ * room every file is admitted; when admitting means evicting, a
+ * candidate is admitted only if it was requested at least twice lately
+ * and more often than the entry it would evict.
+ *
+ * Keys are 64-bit hashes of absolute paths (admit_hash). All functions
+ * run under the cache lock. The table (4 rows of 16 counters per budgeted
+ * descriptor: 64 KiB at the default budget) is allocated at the first
+ * request; without memory every file is admitted, as before.
+ */
+#ifndef SC_ADMIT_H
+#define SC_ADMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* FNV-1a of a path. */
+uint64_t admit_hash(const char *path);
+
+/* Counts one request for key. Returns its estimated recent frequency,
+ * this request included (1 to 15). */
+unsigned admit_touch(uint64_t key);
+
+/* The estimated recent frequency of key (0 to 15), without counting. */
+unsigned admit_freq(uint64_t key);
+
+/* A candidate of frequency cand may evict an entry of frequency victim. */
+static inline bool admit_beats(unsigned cand, unsigned victim)
+{
+	return cand >= 2 && cand > victim;
+}
+
+#endif
