@@ -3,8 +3,10 @@
 #   make check           install what is missing (as root), build, run every test,
 #                        then make sanitize (CHECK_SANITIZE=0: not)
 #   make demo            A/B run of nginx with and without the library
-#   make bench [QUICK=1] A/B runs of every server and size (bench/ab.sh);
-#                        BENCH_ARGS=... passes more options
+#   make bench [QUICK=1] A/B runs of every server and size (bench/ab.sh),
+#                        then the real-site benchmark (bench/site.sh);
+#                        BENCH_ARGS=... / SITE_ARGS=... pass more options
+#   make bench-site [QUICK=1]  the real-site benchmark alone
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address|undefined|thread ...   (built in build/sanitize-*)
 #   make sanitize        unit tests + a subset of script tests under each sanitizer
@@ -59,7 +61,7 @@ CREDCHECK   := $(BUILD)/tests/credcheck
 SPAWNER     := $(BUILD)/tests/spawner
 FRESHFUZZ   := $(BUILD)/tests/freshfuzz
 
-.PHONY: all check test deps demo bench install uninstall clean fuzz fuzz-run fuzz-fresh sanitize soak
+.PHONY: all check test deps demo bench bench-site install uninstall clean fuzz fuzz-run fuzz-fresh sanitize soak
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the engine objects each needs.
 FUZZ_TARGETS   := http-head config path
@@ -230,11 +232,19 @@ demo:
 	bench/ab.sh --servers nginx --sizes 1k,1m --rounds 2 --duration 5 --no-plots --tag demo
 
 # Every server and size: QUICK=1 is one round of 2 s (a few minutes), the
-# full run three rounds of 3 s (under 30 minutes on 2 cores).
+# full run three rounds of 3 s (under 30 minutes on 2 cores); then the
+# real site: QUICK=1 nginx on 50,000 files, one round (about 3 minutes),
+# the full run three servers, five streams, five rounds (about 35 minutes).
 bench:
 	scripts/install-deps bench
 	$(MAKE) $(LIB) $(STAT_CLI)
 	bench/ab.sh $(if $(filter 1 yes true,$(QUICK)),--quick) $(BENCH_ARGS)
+	bench/site.sh $(if $(filter 1 yes true,$(QUICK)),--quick) $(SITE_ARGS)
+
+bench-site:
+	scripts/install-deps bench
+	$(MAKE) $(LIB) $(STAT_CLI)
+	bench/site.sh $(if $(filter 1 yes true,$(QUICK)),--quick) $(SITE_ARGS)
 
 # Not part of make check: bench/soak.sh, results in bench/results/ (a
 # plot too when gnuplot is installed: scripts/install-deps bench), then

@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# site.sh - the real-site benchmark: a large generated site under request
+# streams of several shapes, each server without and with sendcache.
+#
+# The site (bench/lib/site-gen.pl): 100,000 files in 1,000 directories,
+# sizes from the SPECweb99 file set (fixed seed; 1.2 GB). The streams, over
+# one fixed shuffled rank order of the files:
+#   zipf-0.8, zipf-1.0, zipf-1.2  ranks drawn Zipf(alpha)
+#   crawl     zipf-1.0 with every tenth request a crawler's next file
+#   onehit    every file once (no file is asked for twice in a run)
+# Each request stream is a list of paths that wrk walks in order from a
+# given offset (bench/lib/site.lua): the warm-up from the start, the
+# measured run from 40% in, the counting run from 80% in; for onehit the
+# runs follow each other so that no file comes twice.
+#
+# Method as bench/ab.sh's (whose functions this sources): per server and
+# stream, rounds of A B (without, with), each run a fresh server pinned to
+# CPU 0, wrk (one thread, 16 connections) on CPU 1; the measured run with
+# nothing attached, then a separate counting run under perf stat. Per run:
+# req/s, p99, CPU seconds per 10,000 requests, system calls per request,
+# and with the library its counters over the measured run (hit ratio =
+# opens answered from the cache / cacheable opens), descriptors held,
+# mapped bytes, entries, inotify watches and RSS at its end.
+#
+# Results: bench/results/<date>-<host>-site[-TAG]/ (rounds.csv,
+# summary.csv, results.md, plot-site.png, raw/).
+
+set -uo pipefail
+SITE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/ab.sh
+. "$SITE_ROOT/bench/ab.sh"
+
+note() { printf 'site: %s\n' "$*" >&2; }
+die() { note "$*"; exit 1; }
+
+readonly SITE_SERVERS=nginx,apache-event,lighttpd
+readonly SITE_STREAMS=zipf-0.8,zipf-1.0,zipf-1.2,crawl,onehit
+readonly SITE_SEED=20261206
+readonly SITE_CONNS=16
+
+FILES=100000 DIRS=1000 STREAM_LEN=1000000
+ONEHIT_SECS=2
+
+site_usage() {
+	cat <<EOF
+Usage: bench/site.sh [options]
+
+The real-site benchmark: $FILES files, Zipf, crawler and one-hit-wonder
+streams, each server without and with LD_PRELOAD=\$SENDCACHE_LIB.
+
+Options:
+  --quick            50,000 files, 1 round of 2 s runs, nginx only
+  --servers LIST     from $SITE_SERVERS (default: all)
+  --streams LIST     from $SITE_STREAMS (default: all)
+  --rounds N         rounds of A B (default 5; quick 1)
+  --duration SEC     measured seconds per run (default 4; quick 2)
+  --warmup SEC       warm-up seconds per run (default 4; quick 2)
+  --count SEC        seconds of the counting run (default 1)
+  --files N          files in the site (default $FILES; 100 per directory)
+  --tag NAME         suffix of the results directory
+  --out DIR          results directory (default bench/results/DATE-HOST-site[-TAG])
+  -h, --help         this text
+
+Exit status: 0 all went well; 1 usage or setup failure; 2 red flags (wrong
+bytes, errors with the library, library not loaded); 3 some runs failed.
+EOF
+}
+
+site_args() {
+	local a quick=0
+	SERVERS=$SITE_SERVERS STREAMS=$SITE_STREAMS
+	while (($#)); do
+		a=$1
+		case $a in
+		--*=*) set -- "${a%%=*}" "${a#*=}" "${@:2}"; continue ;;
+		--quick) quick=1 ;;
+		-h | --help) site_usage; exit 0 ;;
+		--servers | --streams | --rounds | --duration | --warmup | --count | --files | --tag | --out)
+			(($# >= 2)) || die "$a needs a value"
+			case $a in
+			--servers) SERVERS=$2 ;;
+			--streams) STREAMS=$2 ;;
+			--rounds) ROUNDS=$2 ;;
+			--duration) DURATION=$2 ;;
+			--warmup) WARMUP=$2 ;;
+			--count) COUNT_SECS=$2 ;;
+			--files) FILES=$2 ;;
+			--tag) TAG=$2 ;;
+			--out) OUT=$2 ;;
+			esac
+			shift ;;
+		*) site_usage >&2; die "unknown argument: $a" ;;
+		esac
+		shift
+	done
+	if ((quick)); then
+		[[ $FILES == 100000 ]] && FILES=50000
+		[[ $SERVERS == "$SITE_SERVERS" ]] && SERVERS=nginx
+		: "${ROUNDS:=1}" "${DURATION:=2}" "${WARMUP:=2}" "${TAG:=quick}"
+		ONEHIT_SECS=1
+	fi
+	: "${ROUNDS:=5}" "${DURATION:=4}" "${WARMUP:=4}" "${COUNT_SECS:=1}"
+	local v s
+	for v in ROUNDS DURATION WARMUP COUNT_SECS FILES; do
+		[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "${v,,} must be a positive integer, got '${!v}'"
+	done
+	((FILES >= 1000)) || die "--files must be at least 1000"
+	DIRS=$(((FILES + 99) / 100))
+	IFS=, read -r -a SERVER_LIST <<<"$SERVERS"
+	for s in "${SERVER_LIST[@]}"; do
+		[[ ,$SITE_SERVERS, == *,$s,* ]] || die "unknown server '$s' (known: $SITE_SERVERS)"
+	done
+	IFS=, read -r -a STREAM_LIST <<<"$STREAMS"
+	for s in "${STREAM_LIST[@]}"; do
+		[[ ,$SITE_STREAMS, == *,$s,* ]] || die "unknown stream '$s' (known: $SITE_STREAMS)"
+	done
+}
+
+# The site once, under $TMP/site; each server's document root is a
+# hard-linked copy (same inodes, same page cache, real directories).
+site_make() {
+	local s
+	mkdir -p "$TMP/site" "$TMP/raw" "$TMP/srv" "$TMP/streams" || die "cannot write $TMP"
+	chmod 0755 "$TMP/site"
+	perl "$SITE_ROOT/bench/lib/site-gen.pl" site "$TMP/site" "$FILES" "$DIRS" "$SITE_SEED" \
+		>"$TMP/files.txt" || die "could not make the site"
+	for s in "${STREAM_LIST[@]}"; do
+		perl "$SITE_ROOT/bench/lib/site-gen.pl" stream "$s" "$STREAM_LEN" "$SITE_SEED" \
+			<"$TMP/files.txt" >"$TMP/streams/$s.txt" || die "could not make stream $s"
+	done
+	cp "$SITE_ROOT/bench/lib/site.lua" "$TMP/site.lua"
+}
+
+server_dir() {
+	local dir=$TMP/srv/$1
+	if [[ ! -d $dir/www/d0000 ]]; then
+		mkdir -p "$dir/www" && chmod 0755 "$dir" "$dir/www" &&
+			cp -al "$TMP/site/." "$dir/www/" || return 1
+	fi
+	echo "$dir"
+}
+
+# site_wrk SECS STREAM OFFSET URL OUT
+site_wrk() {
+	local rc
+	taskset -c "$CLIENT_CPU" timeout -k 2 $(($1 + 30)) \
+		wrk -t1 -c"$SITE_CONNS" -d"$1s" --timeout 10s --latency -s "$TMP/site.lua" "$4" \
+		-- "$TMP/streams/$2.txt" "$3" >"$5" 2>&1 </dev/null &
+	WRK_PID=$!
+	wait "$WRK_PID"
+	rc=$?
+	WRK_PID=
+	return $rc
+}
+
+# stat_values NAME: "open_hit open_miss open_pass_cold open_full
+# evictions entries fds_held mapped_bytes" of instance NAME (zeros
+# without one).
+stat_values() {
+	"$STAT_CLI" -1 -n "$1" 2>/dev/null | awk '
+		{ v[$1] = $2 }
+		END { print v["open_hit"] + 0, v["open_miss"] + 0, v["open_pass_cold"] + 0,
+		            v["open_full"] + 0, v["evictions"] + 0, v["entries"] + 0,
+		            v["fds_held"] + 0, v["mapped_bytes"] + 0 }'
+}
+
+# watches PID...: inotify watches the processes hold.
+watches() {
+	local pid fd n=0
+	for pid; do
+		for fd in /proc/"$pid"/fd/*; do
+			[[ $(readlink "$fd" 2>/dev/null) == anon_inode:inotify ]] || continue
+			n=$((n + $(grep -c '^inotify wd:' "/proc/$pid/fdinfo/${fd##*/}" 2>/dev/null)))
+		done
+	done
+	echo "$n"
+}
+
+rss_kb() {
+	local pid n=0
+	for pid; do
+		n=$((n + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)))
+	done
+	echo "$n"
+}
+
+readonly SITE_CSV='server,config,stream,round,status,requests,duration_s,req_per_s,p99_ms,errors,cpu_s_per_10k,count_requests,syscalls_per_req,hit_ratio,open_hit,open_miss,open_pass_cold,evictions,entries,fds_held,mapped_bytes,rss_kb,watches,note'
+
+site_fail() {
+	printf '%s,%s,%s,%s,%s,,,,,,,,,,,,,,,,,,,%s\n' "$1" "$2" "$3" "$4" "$5" "${6//,/;}" >>"$OUT/rounds.csv"
+	FAILURES=$((FAILURES + 1))
+	printf '  %-13s %-9s %-7s r%d FAILED (%s): %s\n' "$1" "$3" "$2" "$4" "$5" "$6"
+}
+
+# site_check PORT: three files of the site come back byte for byte.
+site_check() {
+	local path
+	for path in $(awk 'NR == 1 || NR == 777 || $2 > 500000 { print $1 }' "$TMP/files.txt" | head -3); do
+		curl -sS --max-time 30 -o "$TMP/check.body" "http://127.0.0.1:$1$path" 2>/dev/null &&
+			cmp -s "$TMP/check.body" "$TMP/site$path" || { CHECK_MSG="GET $path: other bytes"; return 1; }
+	done
+	rm -f "$TMP/check.body"
+}
+
+# site_one KIND STREAM ROUND MODE
+site_one() {
+	local kind=$1 stream=$2 round=$3 mode=$4
+	local tag=$kind-$stream-r$round-$mode raw=$TMP/raw dir port url
+	local warm_off=0 meas_off=$((STREAM_LEN * 2 / 5)) count_off=$((STREAM_LEN * 4 / 5))
+	local meas_secs=$DURATION len
+	local -a pids
+
+	RUN_NO=$((RUN_NO + 1))
+	STATS_NAME=site-$$-$RUN_NO
+	dir=$(server_dir "$kind") || { site_fail "$kind" "$mode" "$stream" "$round" setup "no directory"; return; }
+	port=$(tap_free_port) || { site_fail "$kind" "$mode" "$stream" "$round" setup "no free port"; return; }
+	bench_conf "$kind" "$dir" "$port" 2>"$raw/$tag.start.txt" ||
+		{ site_fail "$kind" "$mode" "$stream" "$round" config "$(tail -n 1 "$raw/$tag.start.txt")"; return; }
+	CUR_KIND=$kind CUR_DIR=$dir
+	if ! bench_start "$kind" "$dir" "$mode" 2>>"$raw/$tag.start.txt"; then
+		site_fail "$kind" "$mode" "$stream" "$round" start "did not start"
+		stop_current
+		return
+	fi
+	mapfile -t pids < <(bench_pids "$kind" "$dir")
+	pin_pids "$MAIN_PID" "${pids[@]}"
+	if [[ $mode == with ]] && ! has_lib "${pids[0]}"; then
+		flag "$tag: the library is not mapped in pid ${pids[0]}"
+	fi
+	if ! site_check "$port"; then
+		[[ $mode == with ]] && flag "$tag: $CHECK_MSG"
+		site_fail "$kind" "$mode" "$stream" "$round" check "$CHECK_MSG"
+		stop_current
+		return
+	fi
+	url=http://127.0.0.1:$port/
+
+	if [[ $stream == onehit ]]; then
+		meas_off=0 meas_secs=$ONEHIT_SECS
+	elif ! site_wrk "$WARMUP" "$stream" "$warm_off" "$url" "$raw/$tag.warmup.txt"; then
+		site_fail "$kind" "$mode" "$stream" "$round" wrk "warm-up failed"
+		stop_current
+		return
+	fi
+
+	local ticks_before ticks_after cpu_s s_before s_after
+	s_before=$(stat_values "$STATS_NAME")
+	ticks_before=$(cpu_ticks "${pids[@]}")
+	if ! site_wrk "$meas_secs" "$stream" "$meas_off" "$url" "$raw/$tag.wrk.txt"; then
+		site_fail "$kind" "$mode" "$stream" "$round" wrk "wrk failed"
+		stop_current
+		return
+	fi
+	sleep 0.1
+	local -a all
+	mapfile -t all < <({ printf '%s\n' "${pids[@]}"; bench_pids "$kind" "$dir"; } | sort -un)
+	ticks_after=$(cpu_ticks "${all[@]}")
+	s_after=$(stat_values "$STATS_NAME")
+	cpu_s=$(awk -v t="$(cpu_delta "$ticks_before" "$ticks_after")" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')
+	local -a f
+	read -r -a f <<<"$(wrk_fields "$raw/$tag.wrk.txt")"
+	if ((${#f[@]} != 6)); then
+		site_fail "$kind" "$mode" "$stream" "$round" wrk "cannot read wrk's output"
+		stop_current
+		return
+	fi
+	((f[5] > 0)) && [[ $mode == with ]] && flag "$tag: ${f[5]} wrk errors with the library"
+	[[ $stream == onehit ]] && count_off=$((f[0] + 64))
+
+	local gauges_w rss
+	gauges_w=$(watches "${all[@]}")
+	rss=$(rss_kb "${all[@]}")
+
+	local syscalls=NA c_req=0
+	count_start "$raw/$tag.count.txt" "$MAIN_PID" "${all[@]}"
+	if site_wrk "$COUNT_SECS" "$stream" "$count_off" "$url" "$raw/$tag.countwrk.txt"; then
+		count_stop "$raw/$tag.count.txt"
+		[[ $COUNT_RESULT =~ ^[0-9]+$ ]] && syscalls=$COUNT_RESULT
+		c_req=$(wrk_fields "$raw/$tag.countwrk.txt" | awk '{ print $1 + 0 }')
+	else
+		count_stop "$raw/$tag.count.txt"
+	fi
+	local wrapped=''
+	len=$(wc -l <"$TMP/streams/$stream.txt")
+	if [[ $stream == onehit ]] && ((count_off + c_req > len)); then
+		wrapped='the stream wrapped: some files were asked for twice'
+		flag "$tag: $wrapped ($((count_off + c_req)) requests of $len files)"
+	fi
+	if ! alive "$MAIN_PID"; then
+		flag "$tag: the server's main process died"
+		site_fail "$kind" "$mode" "$stream" "$round" died "main process died"
+		stop_current
+		return
+	fi
+	stop_current
+
+	awk -v server="$kind" -v config="$mode" -v stream="$stream" -v round="$round" \
+	    -v r="${f[0]}" -v d="${f[2]}" -v p99="${f[4]}" -v err="${f[5]}" -v cpu="$cpu_s" \
+	    -v creq="$c_req" -v sc="$syscalls" -v sb="$s_before" -v sa="$s_after" \
+	    -v w="$gauges_w" -v rss="$rss" -v note="$wrapped" 'BEGIN {
+		split(sb, b, " "); split(sa, a, " ")
+		for (i = 1; i <= 5; i++) dlt[i] = a[i] - b[i]
+		opens = dlt[1] + dlt[2] + dlt[3] + dlt[4]
+		hit = (config == "with" && opens > 0) ? sprintf("%.3f", dlt[1] / opens) : ""
+		secs = d / 1e6
+		printf "%s,%s,%s,%d,ok,%d,%.3f,%.1f,%.2f,%d,%.3f,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s\n",
+			server, config, stream, round, r, secs, r / secs, p99 / 1000, err,
+			(r > 0 ? cpu / r * 10000 : 0), creq,
+			(sc != "NA" && creq > 0) ? sprintf("%.2f", sc / creq) : "NA",
+			hit, (config == "with" ? dlt[1] : ""), (config == "with" ? dlt[2] : ""),
+			(config == "with" ? dlt[3] : ""), (config == "with" ? dlt[5] : ""),
+			(config == "with" ? a[6] : ""), (config == "with" ? a[7] : ""),
+			(config == "with" ? a[8] : ""), rss, (config == "with" ? w : ""), note
+	}' >>"$OUT/rounds.csv"
+	tail -n 1 "$OUT/rounds.csv" | awk -F, '{
+		printf "  %-13s %-9s %-7s r%d %9.0f req/s  p99 %6.2f ms  %5s calls/req  hit %s\n",
+			$1, $3, $2, $4, $8, $9, $13, ($14 == "" ? "-" : $14) }'
+}
+
+# Medians per server, stream and configuration; the ratio of medians and
+# the spread of the per-round ratios.
+site_summary() {
+	awk -F, '
+	NR == 1 || $5 != "ok" { next }
+	{
+		k = $1 SUBSEP $3
+		if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+		c = $2; m = k SUBSEP c
+		rps[m, ++nr[m]] = $8; cpu[m, nr[m]] = $11; sc[m, nr[m]] = $13; p99[m, nr[m]] = $9
+		hit[m, nr[m]] = $14; fds[m, nr[m]] = $20; map[m, nr[m]] = $21; rss[m, nr[m]] = $22
+		w[m, nr[m]] = $23
+		by_round[k, c, $4] = $8
+		if (c == "without") rounds[k] = rounds[k] " " $4
+	}
+	function med(arr, m, cnt,   i, j, t, v, x) {
+		cnt = 0
+		for (i = 1; i <= nr[m]; i++) if (arr[m, i] != "" && arr[m, i] != "NA") v[++cnt] = arr[m, i] + 0
+		if (!cnt) return ""
+		for (i = 2; i <= cnt; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+		return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
+	}
+	BEGIN { print "server,stream,rounds,rps_without,rps_with,ratio,ratio_min,ratio_max,calls_without,calls_with,cpu10k_without,cpu10k_with,p99_without,p99_with,hit_ratio,fds_held,mapped_bytes,rss_kb_without,rss_kb_with,watches" }
+	END {
+		for (i = 1; i <= n; i++) {
+			k = order[i]; split(k, kk, SUBSEP)
+			a = k SUBSEP "without"; b = k SUBSEP "with"
+			ra = med(rps, a); rb = med(rps, b)
+			lo = ""; hi = ""; cnt = split(rounds[k], rr, " ")
+			for (j = 1; j <= cnt; j++) {
+				x = by_round[k, "without", rr[j]]; y = by_round[k, "with", rr[j]]
+				if (x > 0 && y != "") { q = y / x; if (lo == "" || q < lo) lo = q; if (hi == "" || q > hi) hi = q }
+			}
+			printf "%s,%s,%d,%.0f,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", kk[1], kk[2], nr[a],
+				ra, rb, (ra > 0 ? sprintf("%.2f", rb / ra) : ""), (lo == "" ? "" : sprintf("%.2f", lo)),
+				(hi == "" ? "" : sprintf("%.2f", hi)), med(sc, a), med(sc, b), med(cpu, a), med(cpu, b),
+				med(p99, a), med(p99, b), med(hit, b), med(fds, b), med(map, b), med(rss, a), med(rss, b), med(w, b)
+		}
+	}' "$OUT/rounds.csv" >"$OUT/summary.csv"
+}
+
+site_report() {
+	{
+		echo "# Real-site benchmark: $FILES files, $ROUNDS round(s)"
+		echo
+		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs; library $LIB"
+		echo "Site: $FILES files in $DIRS directories, SPECweb99 file-set sizes (bench/lib/site-gen.pl, seed $SITE_SEED)."
+		echo "Runs: warm-up ${WARMUP}s, measured ${DURATION}s (onehit ${ONEHIT_SECS}s, no warm-up), counting ${COUNT_SECS}s; wrk -t1 -c$SITE_CONNS on CPU $CLIENT_CPU, server on CPU $SERVER_CPU."
+		echo
+		echo "| server | stream | req/s without | req/s with | ratio (min–max) | calls/req without → with | CPU s/10k without → with | p99 ms without → with | hit ratio | fds | mapped MB | RSS MB without → with | watches |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		awk -F, 'NR > 1 {
+			printf "| %s | %s | %s | %s | **%s** (%s–%s) | %s → %s | %s → %s | %s → %s | %s | %s | %.1f | %.0f → %.0f | %s |\n",
+				$1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+				$17 / 1048576, $18 / 1024, $19 / 1024, $20 }' "$OUT/summary.csv"
+		echo
+		echo "Per-run figures: rounds.csv; medians: summary.csv; raw wrk and perf outputs: raw/."
+	} >"$OUT/results.md"
+	if command -v gnuplot >/dev/null 2>&1; then
+		awk -F, 'NR > 1 { print $1, $2, $6, $7, $8 }' "$OUT/summary.csv" >"$TMP/plot.dat"
+		gnuplot -e "datafile='$TMP/plot.dat'; outfile='$OUT/plot-site.png'" \
+			"$SITE_ROOT/bench/lib/plot-site.gp" 2>"$TMP/gnuplot.err" ||
+			note "gnuplot failed: $(head -c 300 "$TMP/gnuplot.err")"
+	fi
+}
+
+site_main() {
+	trap cleanup EXIT
+	tap_at_exit() { bench_at_exit "$@"; }
+	trap 'on_signal INT' INT
+	trap 'on_signal TERM' TERM
+	site_args "$@"
+	DO_PLOTS=0 DO_STRACE=0 COUNTER=perf
+	check_prereqs
+	CLK_TCK=$(getconf CLK_TCK)
+	: "${OUT:=$SITE_ROOT/bench/results/$(date +%Y%m%d)-$(hostname)-site${TAG:+-$TAG}}"
+	mkdir -p "$OUT" || die "cannot create $OUT"
+	OUT=$(cd "$OUT" && pwd)
+	rm -rf "$OUT/raw"
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/sendcache-site.XXXXXX") || die "mktemp failed"
+	chmod 0755 "$TMP"
+	((FILES < 100000)) && STREAM_LEN=$((STREAM_LEN * FILES / 100000))
+	say "site: making $FILES files and ${#STREAM_LIST[@]} streams"
+	site_make
+	echo "$SITE_CSV" >"$OUT/rounds.csv"
+	local s z r m
+	for s in "${SERVER_LIST[@]}"; do
+		for z in "${STREAM_LIST[@]}"; do
+			for ((r = 1; r <= ROUNDS; r++)); do
+				for m in without with; do
+					site_one "$s" "$z" "$r" "$m"
+				done
+			done
+		done
+	done
+	site_summary
+	site_report
+	say ""
+	cat "$OUT/results.md"
+	say ""
+	say "results: $OUT/"
+	((${#FLAGS[@]})) && { say "RED FLAGS: ${#FLAGS[@]}"; return 2; }
+	((FAILURES)) && return 3
+	return 0
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	site_main "$@"
+	exit $?
+fi
