@@ -135,8 +135,8 @@ extern int cache_maps_out;
 bool cache_munmap(void *addr, size_t len);
 
 /* SENDCACHE_PREWARM: caches the regular files under the configured
- * directories (recursively, within the budgets, without evicting), each
- * with a spare descriptor, so that processes forked later start hot. */
+ * directories (recursively, within the budgets, without evicting, with no
+ * admission test), so that processes forked later start hot. */
 void cache_prewarm(void);
 
 /* fstat of a HANDED descriptor. Returns 0 if answered, -1 if not. */
