@@ -173,14 +173,8 @@ static struct {
 	uint64_t until_ms;
 } hot[HOT_SLOTS];
 
-static uint64_t path_hash(const char *path)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (*path)
-		h = (h ^ (unsigned char)*path++) * 1099511628211ULL;
-	return h;
-}
+/* The same FNV-1a as the admission sketch's keys. */
+#define path_hash admit_hash
 
 static void hot_mark(const char *path)
 {
