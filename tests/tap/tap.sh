@@ -23,7 +23,7 @@
 #   TAP_NO_PRELOAD=1 run the "with library" steps without LD_PRELOAD, to
 #                    develop a test against the bare server
 #   TAP_BUILD=DIR    the build directory under test (default <repo>/build;
-#                    make sets it, e.g. build/sanitize-address)
+#                    make sets it, e.g. build/sanitize-address-undefined)
 #   TAP_PRELOAD=LIST what "with the library" puts in LD_PRELOAD (default
 #                    $tap_lib); under ASan or TSan the sanitizer's runtime
 #                    must come first, and make SANITIZE=... sets it so
