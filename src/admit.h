@@ -21,10 +21,12 @@
 #define SC_ADMIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* FNV-1a of a path. */
+/* A 64-bit hash of a path, or of its first len bytes. */
 uint64_t admit_hash(const char *path);
+uint64_t admit_hash_len(const char *p, size_t len);
 
 /* Counts one request for key. Returns its estimated recent frequency,
  * this request included (1 to 15). */

@@ -28,6 +28,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The name and negative tables hash with admit_hash, folded to 32 bits: a looked-up path's hash is computed once (struct cache_key)
+ * and serves both tables, the hot-name table and the admission sketch. */
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) \
+	((hashv) = hash_fold(admit_hash_len((const char *)(keyptr), (keylen))))
+
+static inline unsigned hash_fold(uint64_t h)
+{
+	return (unsigned)(h ^ (h >> 32));
+}
+
 #define POOL_MAX ((int)(sizeof(((struct cache_inode *)0)->pool) / sizeof(int)))
 
 /* How a cached name (or a remembered absence) stays fresh: by inotify
@@ -82,6 +93,7 @@ static size_t nfds;            /* masters + pools + handed out */
 static size_t nmapped;         /* bytes mapped (whole pages), copied, piped */
 static char cwd[PATH_MAX];
 static bool cwd_ok;
+static unsigned cwd_gen;       /* bumped when cwd changes (struct cache_key) */
 static int fd_base;            /* our descriptors live at or above this */
 
 /* The lowest number of our descriptors, at most. fork(2) copies the
@@ -173,22 +185,17 @@ static struct {
 	uint64_t until_ms;
 } hot[HOT_SLOTS];
 
-/* The same FNV-1a as the admission sketch's keys. */
-#define path_hash admit_hash
-
 static void hot_mark(const char *path)
 {
-	uint64_t h = path_hash(path);
+	uint64_t h = admit_hash(path);
 
 	hot[h % HOT_SLOTS].hash = h;
 	hot[h % HOT_SLOTS].until_ms = now_ms() + HOT_MS;
 }
 
-/* Until when path is hot (0: it is not). */
-static uint64_t hot_until(const char *path)
+/* Until when the path of hash h is hot (0: it is not). */
+static uint64_t hot_until(uint64_t h)
 {
-	uint64_t h = path_hash(path);
-
 	return hot[h % HOT_SLOTS].hash == h ? hot[h % HOT_SLOTS].until_ms : 0;
 }
 
@@ -239,6 +246,46 @@ static void cache_unlock(void)
 static bool make_abs(char *out, const char *path)
 {
 	return path_make(out, PATH_MAX, cwd_ok ? cwd : NULL, path);
+}
+
+/* The last absolute path a key was made of: servers look a name up
+ * twice in a row (stat, then open: nginx's try_files, Apache), and the
+ * second key is then a copy, not checked and hashed again. */
+static struct {
+	size_t len;               /* 0: none */
+	uint64_t hash;
+	char abs[PATH_MAX];
+} last_key;
+
+/* Under the lock: fills k for path, unless it was made already (for a
+ * relative path: in the same working directory). False if path cannot
+ * be cached (not a clean path, no working directory). */
+static bool key_make(struct cache_key *k, const char *path)
+{
+	if (k->state != CACHE_KEY_UNSET &&
+	    (path[0] == '/' || k->cwd_gen == cwd_gen))
+		return k->state == CACHE_KEY_OK;
+	k->cwd_gen = cwd_gen;
+	if (path[0] == '/' && last_key.len && !strcmp(path, last_key.abs)) {
+		k->len = last_key.len;
+		k->hash = last_key.hash;
+		memcpy(k->abs, path, k->len + 1);
+		k->state = CACHE_KEY_OK;
+		return true;
+	}
+	if (!make_abs(k->abs, path)) {
+		k->state = CACHE_KEY_BAD;
+		return false;
+	}
+	k->len = strlen(k->abs);
+	k->hash = admit_hash_len(k->abs, k->len);
+	k->state = CACHE_KEY_OK;
+	if (path[0] == '/') {
+		last_key.len = k->len;
+		last_key.hash = k->hash;
+		memcpy(last_key.abs, k->abs, k->len + 1);
+	}
+	return true;
 }
 
 static void set_slot(int fd, int kind, struct cache_inode *ino)
@@ -520,13 +567,13 @@ static bool same_file(const struct stat *a, const struct stat *b)
 }
 
 static void fresh_init(struct fresh *f, bool watched, bool link,
-		       const char *path)
+		       uint64_t hash)
 {
 	f->link = link;
 	f->watched = watched && !link;
 	f->gen = gen;
 	f->checked_ms = now_ms();
-	f->hot_until_ms = hot_until(path);
+	f->hot_until_ms = hot_until(hash);
 }
 
 /* True when path must be checked by stat now (see struct fresh). ino:
@@ -571,14 +618,15 @@ static bool revalidate(struct cache_name *n)
 	return same;
 }
 
-static struct cache_name *lookup(const char *abs)
+static struct cache_name *lookup(const struct cache_key *k)
 {
 	struct cache_name *n;
 
-	HASH_FIND_STR(names, abs, n);
+	HASH_FIND_BYHASHVALUE(hh, names, k->abs, k->len, hash_fold(k->hash), n);
 	/* The events read may drop n. */
 	if (n && hot_poll(&n->fresh))
-		HASH_FIND_STR(names, abs, n);
+		HASH_FIND_BYHASHVALUE(hh, names, k->abs, k->len,
+				      hash_fold(k->hash), n);
 	if (!n || !revalidate(n))
 		return NULL;
 	if (lru_head != n->ino) {
@@ -589,16 +637,17 @@ static struct cache_name *lookup(const char *abs)
 }
 
 /* A negative for abs, checked like a name (revalidate()). */
-static struct cache_neg *neg_lookup(const char *abs)
+static struct cache_neg *neg_lookup(const struct cache_key *k)
 {
 	struct cache_neg *g;
 	struct stat st;
 	int saved = errno;
 	bool gone;
 
-	HASH_FIND_STR(negs, abs, g);
+	HASH_FIND_BYHASHVALUE(hh, negs, k->abs, k->len, hash_fold(k->hash), g);
 	if (g && hot_poll(&g->fresh))
-		HASH_FIND_STR(negs, abs, g);
+		HASH_FIND_BYHASHVALUE(hh, negs, k->abs, k->len,
+				      hash_fold(k->hash), g);
 	if (!g || !fresh_due(&g->fresh, g->path, NULL))
 		return g;
 	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;
@@ -611,14 +660,15 @@ static struct cache_neg *neg_lookup(const char *abs)
 	return g;
 }
 
-static void neg_add(const char *abs, int err)
+static void neg_add(const struct cache_key *k, int err)
 {
-	size_t len = strlen(abs);
+	const char *abs = k->abs;
+	size_t len = k->len;
 	struct cache_neg *g;
 	struct stat st;
 	bool watched, link = false;
 
-	HASH_FIND_STR(negs, abs, g);
+	HASH_FIND_BYHASHVALUE(hh, negs, abs, len, hash_fold(k->hash), g);
 	if (g)
 		return;
 	/* Watch first, then check again: a name created in between is
@@ -641,28 +691,27 @@ static void neg_add(const char *abs, int err)
 		return;
 	memcpy(g->path, abs, len + 1);
 	g->err = err;
-	fresh_init(&g->fresh, watched, link, abs);
+	fresh_init(&g->fresh, watched, link, k->hash);
 	g->newer = NULL;
 	if (neg_newest)
 		neg_newest->newer = g;
 	else
 		neg_oldest = g;
 	neg_newest = g;
-	HASH_ADD(hh, negs, path[0], len, g);
+	HASH_ADD_BYHASHVALUE(hh, negs, path[0], len, hash_fold(k->hash), g);
 	nnegs++;
 	STAT_INC(negatives);
 }
 
-void cache_failed(const char *path, int err)
+void cache_failed(struct cache_key *k, const char *path, int err)
 {
-	char abs[PATH_MAX];
 	int saved = errno;
 
 	if (err != ENOENT && err != ENOTDIR)
 		return;
 	cache_lock();
-	if (make_abs(abs, path))
-		neg_add(abs, err);
+	if (key_make(k, path))
+		neg_add(k, err);
 	cache_unlock();
 	errno = saved;
 }
@@ -765,9 +814,8 @@ static int hand_out(struct cache_inode *ino, int flags)
 	return fd;
 }
 
-int cache_open(const char *path, int flags)
+int cache_open(struct cache_key *k, const char *path, int flags)
 {
-	char abs[PATH_MAX];
 	struct cache_name *n;
 	int fd = -1, saved = errno;
 
@@ -776,12 +824,12 @@ int cache_open(const char *path, int flags)
 	struct cache_neg *g = NULL;
 
 	cache_lock();
-	if (make_abs(abs, path)) {
-		if ((n = lookup(abs)) != NULL) {
+	if (key_make(k, path)) {
+		if ((n = lookup(k)) != NULL) {
 			fd = hand_out(n->ino, flags);
 			if (!forked)
 				admit_touch(n->key);
-		} else if ((g = neg_lookup(abs)) != NULL)
+		} else if ((g = neg_lookup(k)) != NULL)
 			saved = g->err;
 	}
 	cache_unlock();
@@ -864,37 +912,35 @@ static bool admitted(uint64_t key)
 	return true;            /* nothing to evict: make_room says no */
 }
 
-static void name_add(struct cache_inode *ino, const char *abs, uint64_t key,
+static void name_add(struct cache_inode *ino, const struct cache_key *k,
 		     bool watched, bool is_link)
 {
-	size_t len = strlen(abs);
-	struct cache_name *n = malloc(sizeof(*n) + len + 1);
+	struct cache_name *n = malloc(sizeof(*n) + k->len + 1);
 
 	if (!n)
 		return;
-	memcpy(n->path, abs, len + 1);
+	memcpy(n->path, k->abs, k->len + 1);
 	n->ino = ino;
 	n->is_link = is_link;
-	n->key = key;
-	fresh_init(&n->fresh, watched, is_link, abs);
+	n->key = k->hash;
+	fresh_init(&n->fresh, watched, is_link, k->hash);
 	n->next = ino->names;
 	ino->names = n;
-	HASH_ADD(hh, names, path[0], len, n);
+	HASH_ADD_BYHASHVALUE(hh, names, path[0], k->len, hash_fold(k->hash), n);
 }
 
-void cache_opened(const char *path, int flags, int fd)
+void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 {
-	char abs[PATH_MAX];
 	struct stat st, pst, lst;
 	struct cache_inode *ino;
 	struct cache_name *n;
 	bool watched;
 	int saved = errno, fwd = -1;
 	unsigned fgen = watch_gen();
-	uint64_t key;
+	const char *abs;
 
 	if (fd < 0 && cacheable_flags(flags)) {
-		cache_failed(path, saved);
+		cache_failed(k, path, saved);
 		return;
 	}
 	if (fd < 0 || !cacheable_flags(flags)) {
@@ -903,15 +949,15 @@ void cache_opened(const char *path, int flags, int fd)
 		return;
 	}
 	cache_lock();
-	if (!make_abs(abs, path)) {
+	if (!key_make(k, path)) {
 		STAT_INC(open_pass_path);
 		goto out;
 	}
-	HASH_FIND_STR(names, abs, n);
+	abs = k->abs;
+	HASH_FIND_BYHASHVALUE(hh, names, abs, k->len, hash_fold(k->hash), n);
 	if (n)
 		goto out;
-	key = admit_hash(abs);
-	if (!admitted(key)) {
+	if (!admitted(k->hash)) {
 		STAT_INC(open_pass_cold);
 		goto out;
 	}
@@ -940,7 +986,7 @@ void cache_opened(const char *path, int flags, int fd)
 		ino = NULL;
 	}
 	if (!ino && (ino = inode_new(fd, &st)) != NULL)
-		ino->key = key;
+		ino->key = k->hash;
 	if (!ino) {
 		STAT_INC(open_full);
 		goto out;
@@ -950,7 +996,7 @@ void cache_opened(const char *path, int flags, int fd)
 		ino->wgen = fgen;
 		fwd = -1;
 	}
-	name_add(ino, abs, key, watched && ino->wd >= 0 && ino->wgen == fgen,
+	name_add(ino, k, watched && ino->wd >= 0 && ino->wgen == fgen,
 		 S_ISLNK(lst.st_mode));
 	STAT_INC(open_miss);
 	/* The server's own descriptor is one of ino's from now on: a server
@@ -963,21 +1009,21 @@ out:
 	errno = saved;
 }
 
-int cache_stat(const char *path, struct stat *st, bool nofollow)
+int cache_stat(struct cache_key *k, const char *path, struct stat *st,
+	       bool nofollow)
 {
-	char abs[PATH_MAX];
 	struct cache_name *n;
 	struct cache_neg *g;
 	int rc = -1, saved = errno;
 
 	cache_lock();
-	if (make_abs(abs, path)) {
-		if ((n = lookup(abs)) != NULL) {
+	if (key_make(k, path)) {
+		if ((n = lookup(k)) != NULL) {
 			if (!(nofollow && n->is_link)) {
 				*st = n->ino->st;
 				rc = 0;
 			}
-		} else if (!nofollow && (g = neg_lookup(abs)) != NULL) {
+		} else if (!nofollow && (g = neg_lookup(k)) != NULL) {
 			/* lstat of a dangling symlink succeeds: negatives
 			 * answer only lookups that follow links. */
 			saved = g->err;
@@ -1352,12 +1398,14 @@ bool cache_munmap(void *addr, size_t len)
  * the budgets are full (the warm-up stops: it never evicts). */
 static bool prewarm_file(const char *path)
 {
+	struct cache_key k;
 	struct stat st;
 	struct fd_slot *s;
 	size_t need;
 	bool room;
 	int fd;
 
+	k.state = CACHE_KEY_UNSET;
 	if (real.fstatat(AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
 		return true;
 	need = (size_t)st.st_size <= config.merge_max ? pages((size_t)st.st_size) : 0;
@@ -1369,13 +1417,13 @@ static bool prewarm_file(const char *path)
 	fd = real.openat(AT_FDCWD, path, PREWARM_FLAGS);
 	if (fd < 0)
 		return true;
-	cache_opened(path, PREWARM_FLAGS, fd);
+	cache_opened(&k, path, PREWARM_FLAGS, fd);
 	s = fdtab_get(fd);
 	if (s && s->kind == FD_HANDED)
 		cache_close(fd, s);
 	else
 		real.close(fd);
-	fd = cache_open(path, PREWARM_FLAGS);
+	fd = cache_open(&k, path, PREWARM_FLAGS);
 	if (fd >= 0) {
 		cache_close(fd, fdtab_get(fd));
 		STAT_INC(prewarmed);
@@ -1444,6 +1492,7 @@ void cache_chdir(void)
 {
 	pthread_mutex_lock(&lock);
 	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
+	cwd_gen++;
 	pthread_mutex_unlock(&lock);
 }
 

@@ -16,6 +16,7 @@
 #ifndef SC_CACHE_H
 #define SC_CACHE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,27 +77,45 @@ void cache_atfork_init(void);
  * call fails: errno is set to what the kernel said (ENOENT, ENOTDIR). */
 #define CACHE_FAIL (-2)
 
+/* A path as the cache looks it up: absolute, with its length and hash.
+ * A call makes it once and hands it on, so that a miss reported to
+ * cache_opened() or cache_failed() is not copied and hashed again (a file
+ * seen once costs the server's own path plus little). The caller sets
+ * state to CACHE_KEY_UNSET before the first call; the cache fills the
+ * rest. A relative path's key is made again if the working directory
+ * changed in between. */
+enum { CACHE_KEY_UNSET, CACHE_KEY_BAD, CACHE_KEY_OK };
+
+struct cache_key {
+	int state;
+	unsigned cwd_gen;         /* the working directory it was made in */
+	size_t len;               /* of abs */
+	uint64_t hash;            /* admit_hash(abs) */
+	char abs[PATH_MAX];
+};
+
 /* Serves open(path, flags) from the cache. Returns a descriptor,
  * CACHE_FAIL (errno set) for a name known not to exist, or -1 if not
  * served (errno unchanged): the caller makes the real call and then
- * reports its result to cache_opened(). */
-int cache_open(const char *path, int flags);
+ * reports its result to cache_opened() with the same k. */
+int cache_open(struct cache_key *k, const char *path, int flags);
 
 /* After a real open(path, flags) returned fd (>= 0, or -1 with errno):
  * caches the file, or the name's absence (ENOENT, ENOTDIR), if cacheable.
  * A cached file's fd is adopted: tracked as HANDED (its fstat, reads and
  * mappings answered like a hit's) and really closed at close. Leaves fd
  * and errno as they are. */
-void cache_opened(const char *path, int flags, int fd);
+void cache_opened(struct cache_key *k, const char *path, int flags, int fd);
 
 /* Answers stat (nofollow false) or lstat from a snapshot. Returns 0 if
  * answered, CACHE_FAIL (errno set) for a name known not to exist (stat
  * only), -1 if not answered (errno unchanged). */
-int cache_stat(const char *path, struct stat *st, bool nofollow);
+int cache_stat(struct cache_key *k, const char *path, struct stat *st,
+	       bool nofollow);
 
 /* A real stat of path (following links) failed with err: remembers the
  * name's absence if err is ENOENT or ENOTDIR. Leaves errno as it is. */
-void cache_failed(const char *path, int err);
+void cache_failed(struct cache_key *k, const char *path, int err);
 
 /* pread(fd, buf, n, off) of a HANDED descriptor from the entry's private
  * copy (made at the first such read, one real pread): no mapped file

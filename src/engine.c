@@ -207,12 +207,14 @@ static bool cacheable_path(int dirfd, const char *path)
 
 int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
+	struct cache_key k;
 	int fd;
 
 	if (!on())
 		return REAL.openat ? REAL.openat(dirfd, path, flags, mode) : enosys();
+	k.state = CACHE_KEY_UNSET;
 	if (cacheable_path(dirfd, path)) {
-		fd = cache_open(path, flags);
+		fd = cache_open(&k, path, flags);
 		if (fd >= 0)
 			return fd;
 		if (fd == CACHE_FAIL)
@@ -222,7 +224,7 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 	if (fd >= 0)
 		born(fd, FD_OTHER);
 	if (cacheable_path(dirfd, path))
-		cache_opened(path, flags, fd);
+		cache_opened(&k, path, flags, fd);
 	return fd;
 }
 
@@ -296,7 +298,12 @@ int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	if (on() && path && path[0] == 0 && (flags & AT_EMPTY_PATH))
 		return sc_fstat(dirfd, st);
 	if (on() && cacheable_path(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW)) {
-		int rc = cache_stat(path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
+		struct cache_key k;
+		int rc;
+
+		/* Not "= { ... }": that would clear all of k.abs. */
+		k.state = CACHE_KEY_UNSET;
+		rc = cache_stat(&k, path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
 
 		if (rc == 0)
 			return 0;
@@ -304,7 +311,7 @@ int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 			return -1;
 		rc = REAL.fstatat(dirfd, path, st, flags);
 		if (rc < 0 && flags == 0)
-			cache_failed(path, errno);
+			cache_failed(&k, path, errno);
 		return rc;
 	}
 	return REAL.fstatat(dirfd, path, st, flags);

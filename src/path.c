@@ -3,11 +3,17 @@
 
 #include <string.h>
 
-/* True if the components of p (absolute or relative) are all plain names. */
-static bool clean_components(const char *p)
+/* True if the components of p (absolute or relative, plen bytes) are all
+ * plain names. */
+static bool clean_components(const char *p, size_t plen)
 {
 	const char *c = p;
 
+	/* Most paths have no component that starts with '.': then none is
+	 * "." or "..", and only an empty one ("//", a trailing '/') is left
+	 * to find, by two scans instead of one per component. */
+	if (p[0] != '.' && !strstr(p, "/."))
+		return p[plen - 1] != '/' && !strstr(p, "//");
 	if (*c == '/')
 		c++;
 	for (;;) {
@@ -28,9 +34,11 @@ bool path_make(char *out, size_t outsz, const char *cwd, const char *path)
 {
 	size_t plen, clen;
 
-	if (!path || !*path || !clean_components(path))
+	if (!path || !*path)
 		return false;
 	plen = strlen(path);
+	if (!clean_components(path, plen))
+		return false;
 	if (path[0] == '/') {
 		if (plen + 1 > outsz || plen == 1)
 			return false;
