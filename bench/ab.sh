@@ -3,7 +3,9 @@
 # sendcache preloaded, beside two nginx anchors, for several file sizes.
 #
 # Servers: nginx (Debian's configuration, one worker; tests/tap/nginx.sh),
-# lighttpd, Apache event and prefork, busybox httpd and python3's
+# the same nginx over HTTPS (nginx-tls: HTTP/1.1, TLS 1.2/1.3, an ECDSA
+# certificate made for the run; no kTLS here, so bodies are read and
+# encrypted in user space), lighttpd, Apache event and prefork, busybox httpd and python3's
 # http.server (tests/tap/servers.sh), each as the tests configure it.
 # Anchors, always without the library: nginx returning a body of the same
 # size from memory ("mem": `return 200 "..."`, the floor unmodified nginx
@@ -61,7 +63,7 @@ bench_at_exit() { AT_EXIT+=("$(printf '%q ' "$@")"); }
 
 readonly SERVER_CPU=0
 readonly CLIENT_CPU=1
-readonly ALL_SERVERS=nginx,lighttpd,apache-event,busybox,apache-prefork,python
+readonly ALL_SERVERS=nginx,nginx-tls,lighttpd,apache-event,busybox,apache-prefork,python
 readonly ALL_SIZES=1k,16k,128k,1m,64m,mix
 readonly ALL_ANCHORS=mem,tuned
 # A `return 200` body is built from one constant chunk repeated; nginx
@@ -438,13 +440,33 @@ server_dir() {
 	echo "$dir"
 }
 
-is_nginx() { [[ $1 == nginx || $1 == nginx-mem || $1 == nginx-tuned ]]; }
+is_nginx() { [[ $1 == nginx || $1 == nginx-tls || $1 == nginx-mem || $1 == nginx-tuned ]]; }
+
+# url KIND PORT: the base URL of a server: HTTPS for nginx-tls.
+url() { [[ $1 == nginx-tls ]] && echo "https://127.0.0.1:$2" || echo "http://127.0.0.1:$2"; }
+
+# tls_conf DIR PORT: nginx's configuration in DIR made HTTPS (HTTP/1.1,
+# TLS as Debian's nginx.conf allows it) with a certificate made for this
+# run: an ECDSA P-256 key, as a server would have today.
+tls_conf() {
+	local dir=$1 port=$2
+	if [[ ! -s $TMP/tls.crt ]]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-days 2 -subj /CN=127.0.0.1 -keyout "$TMP/tls.key" -out "$TMP/tls.crt" \
+			>/dev/null 2>&1 || { echo "openssl could not make a certificate" >&2; return 1; }
+		chmod 0644 "$TMP/tls.key"
+	fi
+	sed -i "s|^\(\s*\)listen 127.0.0.1:$port;|\1listen 127.0.0.1:$port ssl;\n\1ssl_certificate $TMP/tls.crt;\n\1ssl_certificate_key $TMP/tls.key;\n\1ssl_protocols TLSv1.2 TLSv1.3;|" \
+		"$dir/nginx.conf"
+	grep -q "listen 127.0.0.1:$port ssl;" "$dir/nginx.conf"
+}
 
 # bench_conf KIND DIR PORT: write KIND's configuration.
 bench_conf() {
 	local kind=$1 dir=$2 port=$3
 	case $kind in
 	nginx) nginx_conf "$dir" "$port" ;;
+	nginx-tls) nginx_conf "$dir" "$port" && tls_conf "$dir" "$port" ;;
 	nginx-tuned) nginx_conf "$dir" "$port" "$TUNED_EXTRA" ;;
 	nginx-mem) nginx_conf "$dir" "$port" "$(mem_locations)" ;;
 	*)
@@ -689,8 +711,8 @@ content_ok() {
 	for path in "${paths[@]}"; do
 		expected=$TMP/site$path
 		[[ $kind == nginx-mem ]] && expected=$TMP/mem$path
-		got=$(curl -sS --max-time 30 -o "$TMP/check.body" \
-			-w '%{http_code} %{size_header}' "http://127.0.0.1:$port$path" 2>"$TMP/check.err")
+		got=$(curl -sSk --max-time 30 -o "$TMP/check.body" \
+			-w '%{http_code} %{size_header}' "$(url "$kind" "$port")$path" 2>"$TMP/check.err")
 		code=${got%% *}
 		if [[ $code != 200 ]]; then
 			CHECK_MSG="GET $path: HTTP ${code:-nothing} $(head -c 200 "$TMP/check.err")"
@@ -772,8 +794,8 @@ run_one() {
 	fi
 
 	conns=${WRK_CONNS[$kind]:-$DEFAULT_CONNS}
-	url=http://127.0.0.1:$port/$size.bin script=$TMP/report.lua
-	[[ $size == mix ]] && url=http://127.0.0.1:$port/ script=$TMP/mix.lua
+	url=$(url "$kind" "$port")/$size.bin script=$TMP/report.lua
+	[[ $size == mix ]] && url=$(url "$kind" "$port")/ script=$TMP/mix.lua
 
 	if ! run_wrk "$WARMUP" "$conns" "$url" "$script" "$raw/$tag.warmup.txt"; then
 		fail_row "$kind" "$mode" "$size" "$round" wrk "warm-up failed: $(tail -n 1 "$raw/$tag.warmup.txt")"
@@ -910,7 +932,7 @@ strace_one() {
 	mapfile -t pids < <(bench_pids "$kind" "$dir")
 	((${#pids[@]})) || { stop_current; return 1; }
 	pin_pids "$MAIN_PID" "${pids[@]}"
-	url=http://127.0.0.1:$port/$STRACE_SIZE.bin
+	url=$(url "$kind" "$port")/$STRACE_SIZE.bin
 	taskset -c "$CLIENT_CPU" timeout 30 ab -q "${keep[@]}" -n 200 -c "$conc" "$url" >/dev/null 2>&1
 	# The main process too: strace -f follows the children it forks
 	# during the run (Apache prefork adds workers).

@@ -13,6 +13,9 @@
 # measured run from 40% in, the counting run from 80% in; for onehit the
 # runs follow each other so that no file comes twice.
 #
+# Servers: nginx, nginx over HTTPS (nginx-tls, as in bench/ab.sh) and
+# Apache event by default; lighttpd on request.
+#
 # Method as bench/ab.sh's (whose functions this sources): per server and
 # stream, rounds of A B (without, with), each run a fresh server pinned to
 # CPU 0, wrk (one thread, 16 connections) on CPU 1; the measured run with
@@ -33,12 +36,12 @@ SITE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 note() { printf 'site: %s\n' "$*" >&2; }
 die() { note "$*"; exit 1; }
 
-readonly SITE_SERVERS=nginx,apache-event,lighttpd
+readonly SITE_SERVERS=nginx,nginx-tls,apache-event,lighttpd
 # Not lighttpd by default: Debian 12's lighttpd 1.4.69 keeps a descriptor
 # open for each file in its stat cache, and on this site runs out of them
 # without the library too (non-2xx answers, then a segfault; with
 # server.max-fds = 65536 still thousands of non-2xx answers).
-readonly SITE_DEFAULT_SERVERS=nginx,apache-event
+readonly SITE_DEFAULT_SERVERS=nginx,nginx-tls,apache-event
 readonly SITE_STREAMS=zipf-0.8,zipf-1.0,zipf-1.2,crawl,onehit
 readonly SITE_SEED=20261206
 readonly SITE_CONNS=16
@@ -198,11 +201,11 @@ site_fail() {
 	printf '  %-13s %-9s %-7s r%d FAILED (%s): %s\n' "$1" "$3" "$2" "$4" "$5" "$6"
 }
 
-# site_check PORT: three files of the site come back byte for byte.
+# site_check KIND PORT: three files of the site come back byte for byte.
 site_check() {
 	local path
 	for path in $(awk 'NR == 1 || NR == 777 || $2 > 500000 { print $1 }' "$TMP/files.txt" | head -3); do
-		curl -sS --max-time 30 -o "$TMP/check.body" "http://127.0.0.1:$1$path" 2>/dev/null &&
+		curl -sSk --max-time 30 -o "$TMP/check.body" "$(url "$1" "$2")$path" 2>/dev/null &&
 			cmp -s "$TMP/check.body" "$TMP/site$path" || { CHECK_MSG="GET $path: other bytes"; return 1; }
 	done
 	rm -f "$TMP/check.body"
@@ -233,13 +236,13 @@ site_one() {
 	if [[ $mode == with ]] && ! has_lib "${pids[0]}"; then
 		flag "$tag: the library is not mapped in pid ${pids[0]}"
 	fi
-	if ! site_check "$port"; then
+	if ! site_check "$kind" "$port"; then
 		[[ $mode == with ]] && flag "$tag: $CHECK_MSG"
 		site_fail "$kind" "$mode" "$stream" "$round" check "$CHECK_MSG"
 		stop_current
 		return
 	fi
-	url=http://127.0.0.1:$port/
+	url=$(url "$kind" "$port")/
 
 	if [[ $stream == onehit ]]; then
 		meas_off=0 meas_secs=$ONEHIT_SECS
