@@ -28,8 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The name and negative tables hash with admit_hash, folded to 32 bits: a looked-up path's hash is computed once (struct cache_key)
- * and serves both tables, the hot-name table and the admission sketch. */
+/* The name and negative tables hash with admit_hash, folded to 32 bits:
+ * a looked-up path's hash is computed once (struct cache_key) and serves
+ * both tables, the hot-name table and the admission sketch. */
 #undef HASH_FUNCTION
 #define HASH_FUNCTION(keyptr, keylen, hashv) \
 	((hashv) = hash_fold(admit_hash_len((const char *)(keyptr), (keylen))))
