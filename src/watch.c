@@ -303,21 +303,23 @@ static bool watch_dir(const char *dir, size_t len, uint32_t mask)
 	return wnum_add(wd, d);
 }
 
+/* From the root down: a directory is watched only once every directory
+ * above it is, so that a later change above it is an event that marks it
+ * moved. Walking up from the leaf, a symlink on the way stopped the walk
+ * after the directories below it were watched through the link: once the
+ * link was re-pointed, nothing marked them, and a later path through the
+ * same names was taken for watched (a remembered ENOTDIR outlived the
+ * change that ended it). */
 bool watch_path(const char *abs)
 {
 	size_t dirlen = path_dirlen(abs), i;
 
 	if (ifd < 0)
 		return false;
-	if (!watch_dir(abs, dirlen, MASK_LEAF))
-		return false;
-	for (i = dirlen; i > 0;) {
-		while (--i > 0 && abs[i] != '/')
-			;
-		if (!watch_dir(abs, i, MASK_WAY))
+	for (i = 0; i < dirlen; i++)
+		if ((i == 0 || abs[i] == '/') && !watch_dir(abs, i, MASK_WAY))
 			return false;
-	}
-	return true;
+	return watch_dir(abs, dirlen, MASK_LEAF);
 }
 
 unsigned watch_gen(void)

@@ -356,6 +356,53 @@ static void test_negative(void)
 	   "a name that appears is seen 50 ms later");
 }
 
+/* A symlink on the way (a release link), then a real directory in its
+ * place whose c is itself a symlink to a file: the directory seen through
+ * the first link must not pass for watched afterwards. The watches were
+ * made from the leaf up, and the one made through the link outlived it:
+ * the ENOTDIR below stayed after the file became a directory. */
+static void setup_failed(const char *what)
+{
+	printf("Bail out! cannot make %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void test_symlink_way(void)
+{
+	char rel[160], relc[160], cur[160], curc[160], curf[160], probe[160];
+	struct stat st;
+
+	snprintf(rel, sizeof(rel), "%s/rel", dir);
+	snprintf(relc, sizeof(relc), "%s/rel/c", dir);
+	snprintf(cur, sizeof(cur), "%s/cur", dir);
+	snprintf(curc, sizeof(curc), "%s/cur/c", dir);
+	snprintf(curf, sizeof(curf), "%s/cur/f", dir);
+	snprintf(probe, sizeof(probe), "%s/cur/c/a", dir);
+	if (mkdir(rel, 0755) || mkdir(relc, 0755) || symlink("rel", cur))
+		setup_failed(relc);
+	errno = 0;
+	ok(sc_fstatat(AT_FDCWD, probe, &st, 0) == -1 && errno == ENOENT,
+	   "through a symlinked directory: ENOENT");
+	if (unlink(cur) || mkdir(cur, 0755) || symlink("f", curc))
+		setup_failed(curc);
+	file_put(curf, "a file");
+	settle();
+	errno = 0;
+	ok(sc_fstatat(AT_FDCWD, probe, &st, 0) == -1 && errno == ENOTDIR,
+	   "the link replaced by a directory, c a symlink to a file: ENOTDIR");
+	if (unlink(curf) || mkdir(curf, 0755))
+		setup_failed(curf);
+	settle();
+	errno = 0;
+	ok(sc_fstatat(AT_FDCWD, probe, &st, 0) == -1 && errno == ENOENT,
+	   "the file behind c made a directory: ENOENT 50 ms later");
+	rmdir(curf);
+	unlink(curc);
+	rmdir(cur);
+	rmdir(relc);
+	rmdir(rel);
+}
+
 /* After fork the child has a cache of its own: it serves hits, and it
  * sees changes through an inotify instance of its own (DESIGN.md §3.7). */
 static void test_fork(void)
@@ -444,7 +491,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(62 + EXTRA_TESTS);
+	plan(65 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -458,6 +505,7 @@ int main(void)
 	test_budget();
 	test_admission();
 	test_negative();
+	test_symlink_way();
 	test_fork();
 #ifdef SC_TEST_NO_INOTIFY
 	ok(stats_cur->revalidate_stat > 0 && stats_cur->inval_revalidate > 0 && !stats_cur->inval_inotify,
