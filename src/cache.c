@@ -599,6 +599,36 @@ static bool fresh_due(struct fresh *f, const char *path,
 	return true;
 }
 
+#ifdef SENDCACHE_SELFCHECK
+#include <sys/ioctl.h>
+/* Test builds only (build/tests/libsendcache-selfcheck.so, t4009): an
+ * entry trusted by its watches must agree with the kernel whenever no
+ * event is pending. A disagreement is a freshness bug even where no probe
+ * of the fuzzer would see it: it says so and aborts. st: the snapshot of a
+ * cached name, NULL for a negative of errno err. */
+static void selfcheck(const struct fresh *f, const char *path, int err,
+		      const struct stat *st)
+{
+	struct stat now;
+	int pending = -1, saved = errno, e;
+
+	if (!f->watched || f->gen != gen || forked || watch_fd() < 0 ||
+	    ioctl(watch_fd(), FIONREAD, &pending) != 0 || pending != 0)
+		return;
+	e = real.fstatat(AT_FDCWD, path, &now, 0) == 0 ? 0 : errno;
+	if (e != err || (st && !same_file(&now, st))) {
+		fprintf(stderr, "sendcache selfcheck: %s: cached as %s, the "
+			"kernel says %s, no event pending\n", path,
+			st ? "a file" : strerror(err), e ? strerror(e) :
+			(st ? "another file" : "it exists"));
+		abort();
+	}
+	errno = saved;
+}
+#else
+#define selfcheck(f, path, err, st) ((void)0)
+#endif
+
 /* Checks a name by stat when due. Returns false if it is no longer valid
  * (the entry is dropped). */
 static bool revalidate(struct cache_name *n)
@@ -628,6 +658,8 @@ static struct cache_name *lookup(const struct cache_key *k)
 	if (n && hot_poll(&n->fresh))
 		HASH_FIND_BYHASHVALUE(hh, names, k->abs, k->len,
 				      hash_fold(k->hash), n);
+	if (n)
+		selfcheck(&n->fresh, n->path, 0, &n->ino->st);
 	if (!n || !revalidate(n))
 		return NULL;
 	if (lru_head != n->ino) {
@@ -649,6 +681,8 @@ static struct cache_neg *neg_lookup(const struct cache_key *k)
 	if (g && hot_poll(&g->fresh))
 		HASH_FIND_BYHASHVALUE(hh, negs, k->abs, k->len,
 				      hash_fold(k->hash), g);
+	if (g)
+		selfcheck(&g->fresh, g->path, g->err, NULL);
 	if (!g || !fresh_due(&g->fresh, g->path, NULL))
 		return g;
 	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;
