@@ -996,18 +996,27 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 		STAT_INC(open_pass_cold);
 		goto out;
 	}
-	/* Watch first, then look: a change after the watch is an event, a
-	 * change before it shows as a mismatch below. */
+	/* Watch first, then look at the path: a change after the watch is an
+	 * event, a change before it shows as a mismatch below. */
+	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		STAT_INC(open_pass_type);
+		goto out;
+	}
+	/* A regular file only: a directory open read-only got here too, and
+	 * its inode watch was the very watch of that directory on the way
+	 * (one wd per inode), which giving it back removed; nothing then
+	 * reported changes in the directory. The snapshot is the stat after
+	 * the watches. */
 	watched = watch(abs);
 	if (watched)
 		fwd = watch_file(fd);
-	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    real.fstatat(AT_FDCWD, abs, &pst, 0) != 0 ||
+	if (real.fstatat(AT_FDCWD, abs, &pst, 0) != 0 ||
 	    pst.st_dev != st.st_dev || pst.st_ino != st.st_ino ||
 	    real.fstatat(AT_FDCWD, abs, &lst, AT_SYMLINK_NOFOLLOW) != 0) {
 		STAT_INC(open_pass_type);
 		goto out;
 	}
+	st = pst;
 	/* Bytes we keep would go stale on such a filesystem with nothing to
 	 * tell us: the server reads them afresh, as without us. */
 	if (!watch_fs_complete(fd, st.st_dev)) {

@@ -16,16 +16,19 @@
 #include <sys/statfs.h>
 #include <uthash.h>
 
-/* A directory on the way to a cached file must report changes to its
- * entries (rename, delete, create, permission change of a subdirectory) and
- * its own removal; the parent of a cached file must also report writes to
- * the files in it. IN_DONT_FOLLOW with IN_ONLYDIR: a symlink on the way is
- * not watched (its target's own way would not be), and names through it are
+/* A directory on the way to a cached file, its parent included, must
+ * report changes to its entries (rename, delete, create, permission change
+ * of a subdirectory) and its own removal. Writes to the files in it are
+ * not asked for: a cached file's own inode reports those (MASK_FILE; a
+ * name is trusted as watched only with that watch), and the parent's
+ * IN_MODIFY made every write to any file beside a cached one an event to
+ * read and dispatch (a log, an upload, nginx's access.log beside its
+ * nginx.conf). IN_DONT_FOLLOW with IN_ONLYDIR: a symlink on the way is not
+ * watched (its target's own way would not be), and names through it are
  * revalidated by stat instead. */
 #define MASK_WAY  (IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | \
 		   IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | \
 		   IN_DONT_FOLLOW)
-#define MASK_LEAF (MASK_WAY | IN_MODIFY | IN_CLOSE_WRITE)
 /* A cached file's own inode: a write, a truncate, a chmod or a link count
  * change made through any of its names, including one in a directory we
  * do not watch (a hard link elsewhere: the kernel reports a link count
@@ -319,7 +322,7 @@ bool watch_path(const char *abs)
 	for (i = 0; i < dirlen; i++)
 		if ((i == 0 || abs[i] == '/') && !watch_dir(abs, i, MASK_WAY))
 			return false;
-	return watch_dir(abs, dirlen, MASK_LEAF);
+	return watch_dir(abs, dirlen, MASK_WAY);
 }
 
 unsigned watch_gen(void)

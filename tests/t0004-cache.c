@@ -403,6 +403,55 @@ static void test_symlink_way(void)
 	rmdir(rel);
 }
 
+/* Whether this process's inotify instance watches the inode of path
+ * (its fdinfo lists "inotify wd:N ino:HEX ..." per watch). */
+#ifndef SC_TEST_NO_INOTIFY
+static int inode_watched(const char *dirpath)
+{
+	char fdinfo[64], line[512], want[32];
+	struct stat st;
+	FILE *f;
+	int found = 0;
+
+	if (stat(dirpath, &st) != 0 || watch_fd() < 0)
+		return 0;
+	snprintf(fdinfo, sizeof(fdinfo), "/proc/self/fdinfo/%d", watch_fd());
+	snprintf(want, sizeof(want), " ino:%lx ", (unsigned long)st.st_ino);
+	if (!(f = fopen(fdinfo, "r")))
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* The server opens a directory on the way read-only (a plain open, not
+ * O_DIRECTORY): the directory stays watched. It did not: the open was
+ * taken for a file to cache, the file watch added through the descriptor
+ * was the directory's own watch (one per inode), and giving it back
+ * removed it; changes in the directory went unreported until something
+ * watched it again (t4009 found a remembered ENOENT outliving that). */
+static void test_dir_open(void)
+{
+	char p[160], f[160];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/p", dir);
+	snprintf(f, sizeof(f), "%s/p/f", dir);
+	if (mkdir(p, 0755))
+		setup_failed(p);
+	file_put(f, "in p");
+	ok(content_is(f, "in p"), "a file in p, cached");
+	ok(inode_watched(p), "p is watched");
+	fd = sc_openat(AT_FDCWD, p, O_RDONLY, 0);
+	ok(fd >= 0, "p opened read-only through the library");
+	sc_close(fd);
+	ok(inode_watched(p), "p is still watched");
+	unlink(f);
+	rmdir(p);
+}
+#endif
+
 /* After fork the child has a cache of its own: it serves hits, and it
  * sees changes through an inotify instance of its own (DESIGN.md §3.7). */
 static void test_fork(void)
@@ -486,7 +535,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 }
 #define EXTRA_TESTS 1
 #else
-#define EXTRA_TESTS 15  /* test_lost_watch, test_hot */
+#define EXTRA_TESTS 19  /* test_lost_watch, test_hot, test_dir_open */
 #endif
 
 int main(void)
@@ -506,6 +555,9 @@ int main(void)
 	test_admission();
 	test_negative();
 	test_symlink_way();
+#ifndef SC_TEST_NO_INOTIFY
+	test_dir_open();
+#endif
 	test_fork();
 #ifdef SC_TEST_NO_INOTIFY
 	ok(stats_cur->revalidate_stat > 0 && stats_cur->inval_revalidate > 0 && !stats_cur->inval_inotify,
