@@ -662,7 +662,9 @@ static struct cache_name *lookup(const struct cache_key *k)
 		selfcheck(&n->fresh, n->path, 0, &n->ino->st);
 	if (!n || !revalidate(n))
 		return NULL;
-	if (lru_head != n->ino) {
+	/* Not in a child in its parent's view: moving the entry would write
+	 * (and copy) pages for an order the child will not use. */
+	if (lru_head != n->ino && !forked) {
 		lru_unlink(n->ino);
 		lru_push(n->ino);
 	}
@@ -992,6 +994,15 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	HASH_FIND_BYHASHVALUE(hh, names, abs, k->len, hash_fold(k->hash), n);
 	if (n)
 		goto out;
+	/* A child in its first FORK_TRUST_MS (a fork-per-connection server's
+	 * child serves one request and exits) gains nothing from an entry:
+	 * making it costs an open through /proc, three stats, a hash insert
+	 * and the pages it copies, for a file read once. Its parent's
+	 * entries still serve it. */
+	if (forked) {
+		STAT_INC(open_pass_forked);
+		goto out;
+	}
 	if (!admitted(k->hash)) {
 		STAT_INC(open_pass_cold);
 		goto out;

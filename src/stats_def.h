@@ -11,6 +11,7 @@ SC_COUNTER(open_pass_path,   COUNT, "opens passed through: path with . or .. com
 SC_COUNTER(open_pass_type,   COUNT, "opens passed through: not a regular file, or changed while being cached")
 SC_COUNTER(open_pass_fs,     COUNT, "opens passed through: a filesystem whose changes inotify does not all see (FUSE, NFS, SMB...)")
 SC_COUNTER(open_pass_cold,   COUNT, "opens passed through: the cache is full of files asked for more often (admit.h)")
+SC_COUNTER(open_pass_forked, COUNT, "opens passed through: a forked child in its first 40 ms, likely to serve one request and exit")
 SC_COUNTER(open_full,        COUNT, "opens not cached because the budgets were full of busy entries")
 SC_COUNTER(fd_dup,           COUNT, "descriptors added to an entry's pool (one fcntl each)")
 SC_COUNTER(close_kept,       COUNT, "closes of handed-out descriptors kept in user space")

@@ -240,6 +240,63 @@ static void test_fork_window(void)
 	   "a child that lives past the window sees a change 50 ms later");
 }
 
+/* A child in its window caches nothing of its own: a file its parent
+ * never opened passes through, open after open (a fork-per-connection
+ * server's child would pay for an entry it never uses again); past the
+ * window it is cached as usual. */
+static void test_fork_miss(void)
+{
+	char fe[128];
+	int status = 0, tries;
+	pid_t pid;
+
+	snprintf(fe, sizeof(fe), "%s/e", dir);
+	put_bytes(fe, "child", 5);
+	settle();
+	for (tries = 0; tries < 20; tries++) {
+		/* A lookup reads the events: the window starts now. */
+		sc_close(sc_openat(AT_FDCWD, fc, O_RDONLY, 0));
+		pid = fork();
+		if (pid == 0) {
+			uint64_t t0 = watch_polled_ms();
+			uint64_t pass = stats_cur->open_pass_forked;
+			uint64_t miss = stats_cur->open_miss;
+			uint64_t hits = stats_cur->open_hit;
+			int a = sc_openat(AT_FDCWD, fe, O_RDONLY, 0), b;
+
+			sc_close(a);
+			b = sc_openat(AT_FDCWD, fe, O_RDONLY, 0);
+			sc_close(b);
+			if (coarse_ms() - t0 >= TRUST_MS - 5)
+				_exit(2);
+			_exit(a >= 0 && b >= 0 &&
+			      stats_cur->open_pass_forked == pass + 2 &&
+			      stats_cur->open_miss == miss &&
+			      stats_cur->open_hit == hits ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 2)
+			break;
+	}
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a child in its first 40 ms caches nothing of its own (try %d)", tries + 1);
+	pid = fork();
+	if (pid == 0) {
+		uint64_t miss, hits;
+
+		settle();
+		miss = stats_cur->open_miss;
+		sc_close(sc_openat(AT_FDCWD, fe, O_RDONLY, 0));
+		hits = stats_cur->open_hit;
+		sc_close(sc_openat(AT_FDCWD, fe, O_RDONLY, 0));
+		_exit(stats_cur->open_miss == miss + 1 &&
+		      stats_cur->open_hit == hits + 1 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a child 50 ms old caches a file it opens");
+}
+
 /* The cache's mappings stay out of a child (MADV_DONTFORK), except those
  * the server holds, which a child has as it would a real mapping. */
 static void test_fork_maps(void)
@@ -307,13 +364,14 @@ static void test_fork_maps(void)
 
 int main(void)
 {
-	plan(3 + 10 + 2 + 4 + 15 + 2 + 2);
+	plan(3 + 10 + 2 + 4 + 15 + 2 + 2 + 2);
 	test_prewarm();
 	test_pread();
 	test_truncated();
 	test_adopt();
 	test_mmap();
 	test_fork_window();
+	test_fork_miss();
 	test_fork_maps();
 	tmpdir_remove(dir);
 	return done_testing();
