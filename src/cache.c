@@ -607,7 +607,7 @@ static bool fresh_due(struct fresh *f, const char *path,
  * of the fuzzer would see it: it says so and aborts. st: the snapshot of a
  * cached name, NULL for a negative of errno err. */
 static void selfcheck(const struct fresh *f, const char *path, int err,
-		      const struct stat *st)
+		      const struct stat *st, int flags)
 {
 	struct stat now;
 	int pending = -1, saved = errno, e;
@@ -615,7 +615,7 @@ static void selfcheck(const struct fresh *f, const char *path, int err,
 	if (!f->watched || f->gen != gen || forked || watch_fd() < 0 ||
 	    ioctl(watch_fd(), FIONREAD, &pending) != 0 || pending != 0)
 		return;
-	e = real.fstatat(AT_FDCWD, path, &now, 0) == 0 ? 0 : errno;
+	e = real.fstatat(AT_FDCWD, path, &now, flags) == 0 ? 0 : errno;
 	if (e != err || (st && !same_file(&now, st))) {
 		fprintf(stderr, "sendcache selfcheck: %s: cached as %s, the "
 			"kernel says %s, no event pending\n", path,
@@ -626,7 +626,7 @@ static void selfcheck(const struct fresh *f, const char *path, int err,
 	errno = saved;
 }
 #else
-#define selfcheck(f, path, err, st) ((void)0)
+#define selfcheck(f, path, err, st, flags) ((void)0)
 #endif
 
 /* Checks a name by stat when due. Returns false if it is no longer valid
@@ -639,7 +639,12 @@ static bool revalidate(struct cache_name *n)
 
 	if (!fresh_due(&n->fresh, n->path, n->ino))
 		return true;
-	same = real.fstatat(AT_FDCWD, n->path, &st, 0) == 0 &&
+	/* A name that was no symlink must still be none: lstat, which for
+	 * anything else is stat. A symlink put in its place pointing to the
+	 * same file passed a stat, and lstat was then answered with the
+	 * file's stat instead of the link's. */
+	same = real.fstatat(AT_FDCWD, n->path, &st,
+			    n->is_link ? 0 : AT_SYMLINK_NOFOLLOW) == 0 &&
 	       same_file(&st, &n->ino->st);
 	errno = saved;
 	if (!same) {
@@ -659,7 +664,8 @@ static struct cache_name *lookup(const struct cache_key *k)
 		HASH_FIND_BYHASHVALUE(hh, names, k->abs, k->len,
 				      hash_fold(k->hash), n);
 	if (n)
-		selfcheck(&n->fresh, n->path, 0, &n->ino->st);
+		selfcheck(&n->fresh, n->path, 0, &n->ino->st,
+			  n->is_link ? 0 : AT_SYMLINK_NOFOLLOW);
 	if (!n || !revalidate(n))
 		return NULL;
 	/* Not in a child in its parent's view: moving the entry would write
@@ -684,7 +690,7 @@ static struct cache_neg *neg_lookup(const struct cache_key *k)
 		HASH_FIND_BYHASHVALUE(hh, negs, k->abs, k->len,
 				      hash_fold(k->hash), g);
 	if (g)
-		selfcheck(&g->fresh, g->path, g->err, NULL);
+		selfcheck(&g->fresh, g->path, g->err, NULL, 0);
 	if (!g || !fresh_due(&g->fresh, g->path, NULL))
 		return g;
 	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;

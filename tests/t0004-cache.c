@@ -452,6 +452,39 @@ static void test_dir_open(void)
 }
 #endif
 
+/* Two release directories swapped (RENAME_EXCHANGE): A/f was a hard
+ * link to F, B/f a symlink to F. After the swap A/f is the symlink to the
+ * same, untouched file: lstat says symlink 50 ms later. A stat
+ * revalidation (t0006) followed the link, found the same file and kept
+ * answering lstat with the file's stat. */
+static void test_link_in_place(void)
+{
+	char f[160], a[160], b[160], af[170], bf[170];
+	struct stat st;
+
+	snprintf(f, sizeof(f), "%s/F", dir);
+	snprintf(a, sizeof(a), "%s/A", dir);
+	snprintf(b, sizeof(b), "%s/B", dir);
+	snprintf(af, sizeof(af), "%s/f", a);
+	snprintf(bf, sizeof(bf), "%s/f", b);
+	file_put(f, "one file");
+	if (mkdir(a, 0755) || mkdir(b, 0755) || link(f, af) || symlink(f, bf))
+		setup_failed(bf);
+	ok(content_is(af, "one file") &&
+	   sc_fstatat(AT_FDCWD, af, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	   S_ISREG(st.st_mode), "A/f, a hard link, cached: a regular file");
+	if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE))
+		setup_failed(a);
+	settle();
+	ok(sc_fstatat(AT_FDCWD, af, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	   S_ISLNK(st.st_mode), "A and B swapped: lstat of A/f says symlink");
+	unlink(af);
+	unlink(bf);
+	rmdir(a);
+	rmdir(b);
+	unlink(f);
+}
+
 /* After fork the child has a cache of its own: it serves hits, and it
  * sees changes through an inotify instance of its own (DESIGN.md §3.7). */
 static void test_fork(void)
@@ -540,7 +573,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(65 + EXTRA_TESTS);
+	plan(67 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -555,6 +588,7 @@ int main(void)
 	test_admission();
 	test_negative();
 	test_symlink_way();
+	test_link_in_place();
 #ifndef SC_TEST_NO_INOTIFY
 	test_dir_open();
 #endif

@@ -18,10 +18,11 @@
 # probes. That found a remembered ENOTDIR outliving the re-pointing of a
 # symlink on its way, which the probes alone saw in 1 run of about 40.
 . "$(dirname "$0")/tap/tap.sh"
-# 17373486: a random seed of make fuzz-fresh that found a directory
-# opened read-only ending that directory's watch (cache.c cache_opened).
-seeds=(11 12 13 14 17373486)
-ops=4000
+# 17373486 and 896177004: random seeds of make fuzz-fresh that found a
+# directory opened read-only ending that directory's watch, and a name
+# replaced by a symlink to the same file passing a stat revalidation.
+seeds=(11 12 13 14 17373486 896177004)
+ops=3500
 plan $(( ${#seeds[@]} + 3 ))
 tap_require_lib
 tap_require setpriv
