@@ -1013,17 +1013,17 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 		STAT_INC(open_pass_cold);
 		goto out;
 	}
-	/* Watch first, then look at the path: a change after the watch is an
-	 * event, a change before it shows as a mismatch below. */
+	/* A regular file only, before any watch: a directory open read-only
+	 * got here too, and its inode watch was the very watch of that
+	 * directory on the way (one wd per inode), which giving it back
+	 * removed; nothing then reported changes in the directory. */
 	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		STAT_INC(open_pass_type);
 		goto out;
 	}
-	/* A regular file only: a directory open read-only got here too, and
-	 * its inode watch was the very watch of that directory on the way
-	 * (one wd per inode), which giving it back removed; nothing then
-	 * reported changes in the directory. The snapshot is the stat after
-	 * the watches. */
+	/* Watch first, then look at the path: a change after the watch is an
+	 * event, a change before it shows as a mismatch below. The snapshot
+	 * is the stat of the path taken after the watches. */
 	watched = watch(abs);
 	if (watched)
 		fwd = watch_file(fd);
