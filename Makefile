@@ -71,7 +71,7 @@ SELFCHECK_LIB := $(BUILD)/tests/libsendcache-selfcheck.so
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the engine objects each needs.
 FUZZ_TARGETS   := http-head config path
 FUZZ_OBJS_path := path
-FUZZ_OBJS_config := config
+FUZZ_OBJS_config := config real
 FUZZ_OBJS_http-head := $(filter-out engine,$(ENGINE_SRCS:src/%.c=%))
 # Each target's corpus replayed by the plain compiler in make test.
 FUZZ_DRIVERS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz-%)

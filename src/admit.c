@@ -48,23 +48,32 @@ uint64_t admit_hash(const char *path)
 	return admit_hash_len(path, strlen(path));
 }
 
+/* The table for the budget in force: made at the first request, and made
+ * anew (counts lost) when the budget grew past what it was sized for (a
+ * server that raised its descriptor limit: config_refresh_fds). */
 static bool table_ready(void)
 {
+	static size_t sized_for;
 	uint32_t width = WIDTH_MIN;
 
-	if (table || no_table)
+	if (no_table || (table && config.max_fds <= sized_for))
 		return table != NULL;
 	while (width < WIDTH_MAX && width < 16 * config.max_fds)
 		width <<= 1;
+	sized_for = config.max_fds;
+	period = 10 * (uint64_t)config.max_fds;
+	if (period < WIDTH_MIN)
+		period = WIDTH_MIN;
+	if (table && width == mask + 1)
+		return true;
+	free(table);
+	touches = 0;
 	table = calloc(ROWS, width);
 	if (!table) {
 		no_table = true;
 		return false;
 	}
 	mask = width - 1;
-	period = 10 * (uint64_t)config.max_fds;
-	if (period < WIDTH_MIN)
-		period = WIDTH_MIN;
 	return true;
 }
 

@@ -14,8 +14,8 @@
  *
  * Keys are 64-bit hashes of absolute paths (admit_hash). All functions
  * run under the cache lock. The table (4 rows of 16 counters per budgeted
- * descriptor: 64 KiB at the default budget) is allocated at the first
- * request; without memory every file is admitted, as before.
+ * descriptor, at most 1 MiB) is allocated at the first request, and anew
+ * when the budget grows; without memory every file is admitted.
  */
 #ifndef SC_ADMIT_H
 #define SC_ADMIT_H

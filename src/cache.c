@@ -932,6 +932,31 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 	return ino;
 }
 
+/* Whether nfd more descriptors and nbytes more mapped bytes fit. */
+static bool room(size_t nfd, size_t nbytes)
+{
+	return nfds + nfd <= config.max_fds && nmapped + nbytes <= config.max_mapped;
+}
+
+/* When the descriptor budget is met: whether it grew since last read, as
+ * a server that raises its RLIMIT_NOFILE after we start does (nginx's
+ * worker_rlimit_nofile, in each worker). One getrlimit a second at most,
+ * and only while the cache is full. */
+static bool budget_grew(void)
+{
+	static uint64_t next_ms;
+	uint64_t now = now_ms();
+	size_t was = config.max_fds;
+
+	if (now < next_ms)
+		return false;
+	next_ms = now + 1000;
+	if (!config_refresh_fds())
+		return false;
+	STAT_ADD(fds_budget, config.max_fds - was);
+	return config.max_fds > was;
+}
+
 /* Set while SENDCACHE_PREWARM fills the cache: what it names is wanted. */
 static bool prewarming;
 
@@ -946,9 +971,10 @@ static bool admitted(uint64_t key)
 	unsigned freq;
 
 	freq = forked ? admit_freq(key) + 1 : admit_touch(key);
-	if (prewarming || config.admit_all ||
-	    (nfds + 2 <= config.max_fds && nmapped < config.max_mapped))
+	if (prewarming || config.admit_all || room(2, 1))
 		return true;
+	if (budget_grew())
+		return room(2, 1);
 	for (victim = lru_tail; victim; victim = victim->prev)
 		if (unused(victim))
 			return admit_beats(freq, admit_freq(victim->key));
@@ -1463,7 +1489,7 @@ static bool prewarm_file(const char *path)
 	struct stat st;
 	struct fd_slot *s;
 	size_t need;
-	bool room;
+	bool fits;
 	int fd;
 
 	k.state = CACHE_KEY_UNSET;
@@ -1471,9 +1497,9 @@ static bool prewarm_file(const char *path)
 		return true;
 	need = (size_t)st.st_size <= config.merge_max ? pages((size_t)st.st_size) : 0;
 	pthread_mutex_lock(&lock);
-	room = nfds + 2 <= config.max_fds && nmapped + need <= config.max_mapped;
+	fits = room(2, need);
 	pthread_mutex_unlock(&lock);
-	if (!room)
+	if (!fits)
 		return false;
 	fd = real.openat(AT_FDCWD, path, PREWARM_FLAGS);
 	if (fd < 0)
@@ -1618,6 +1644,7 @@ bool cache_init(void)
 							: FD_BASE_MAX;
 	if (fd_base >= fdtab_size)
 		fd_base = fdtab_size / 2;
+	STAT_ADD(fds_budget, config.max_fds);
 	watch_init();
 	return true;
 }

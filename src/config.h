@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct sc_config {
@@ -48,7 +49,20 @@ int config_parse(struct sc_config *cfg, const char *(*getenv_fn)(const char *),
 		 FILE *err);
 
 /* config_parse() from the process environment into `config`, with
- * max_fds also bounded by a quarter of RLIMIT_NOFILE. */
+ * max_fds also bounded by a quarter of RLIMIT_NOFILE (config_refresh_fds)
+ * and, when not set, by a quarter of the user's inotify watches. */
 void config_load(void);
+
+/* The descriptor budget: wanted, at most a quarter of the soft limit. */
+size_t config_fd_budget(size_t wanted, uint64_t soft_limit);
+
+/* Reads RLIMIT_NOFILE again and sets config.max_fds from it; true if the
+ * budget changed. A syscall: call it when the budget is met, not per
+ * request. */
+bool config_refresh_fds(void);
+
+/* Sets the descriptors wanted (as SENDCACHE_MAX_FDS would) and the budget
+ * from it; returns what was wanted before. */
+size_t config_want_fds(size_t n);
 
 #endif

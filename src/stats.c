@@ -169,6 +169,7 @@ static void use_slot(struct sc_shm_slot *s, uint64_t ticks)
 	s->start_ticks = ticks;
 	s->c.entries = stats_cur->entries;
 	s->c.fds_held = stats_cur->fds_held;
+	s->c.fds_budget = stats_cur->fds_budget;
 	s->c.mapped_bytes = stats_cur->mapped_bytes;
 	s->c.negatives = stats_cur->negatives;
 	__atomic_store_n(&s->pid, my_pid, __ATOMIC_RELEASE);
@@ -208,6 +209,7 @@ static void atfork_child(void)
 	memset(&stats_local, 0, sizeof(stats_local));
 	stats_local.entries = at_fork.entries;
 	stats_local.fds_held = at_fork.fds_held;
+	stats_local.fds_budget = at_fork.fds_budget;
 	stats_local.mapped_bytes = at_fork.mapped_bytes;
 	stats_local.negatives = at_fork.negatives;
 	stats_cur = &stats_local;

@@ -43,5 +43,6 @@ SC_COUNTER(fd_lost,          COUNT, "descriptors of ours closed behind our back 
 SC_COUNTER(detach,           COUNT, "handed-out descriptors turned into independent ones")
 SC_COUNTER(entries,          GAUGE, "cached files")
 SC_COUNTER(fds_held,         GAUGE, "descriptors held by the cache, handed out or not")
+SC_COUNTER(fds_budget,       GAUGE, "descriptors the cache may hold (SENDCACHE_MAX_FDS, a quarter of RLIMIT_NOFILE)")
 SC_COUNTER(mapped_bytes,     GAUGE, "bytes of file mappings held")
 SC_COUNTER(negatives,        GAUGE, "names remembered as missing")

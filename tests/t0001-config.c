@@ -40,11 +40,15 @@ int main(void)
 	struct sc_config def = config, c;
 	int lines;
 
-	plan(32);
+	plan(36);
 
 	is_int(parse((const char *[]){ NULL }, &c, &lines), 0, "no variables: nothing rejected");
 	is_int(c.max_fds, def.max_fds, "default max_fds");
 	is_int(c.merge_max, 1 << 20, "default merge_max is 1M");
+	is_int(config_fd_budget(16384, 1024), 256, "soft limit 1024: a budget of 256");
+	is_int(config_fd_budget(16384, 20000), 5000, "soft limit 20000: 5000");
+	is_int(config_fd_budget(16384, UINT64_MAX), 16384, "no limit: the ceiling");
+	is_int(config_fd_budget(100, 8), 4, "never under 4");
 	ok(!c.disabled && c.inotify && c.hold_heads, "default switches");
 
 	is_int(parse((const char *[]){ "SENDCACHE_MAX_MAPPED=64M", "SENDCACHE_MERGE_MAX=16k",

@@ -241,12 +241,11 @@ static void test_lost_watch(void)
 static void test_budget(void)
 {
 	char p[PATH_MAX], want[32];
-	size_t keep = config.max_fds;
+	size_t keep = config_want_fds(8);
 	int i, good = 0;
 	uint64_t ev = stats_cur->evictions;
 
 	/* Every file cached at first open, so that the budget binds. */
-	config.max_fds = 8;
 	config.admit_all = true;
 	for (i = 0; i < 40; i++) {
 		snprintf(p, sizeof(p), "%s/b%d", dir, i);
@@ -259,7 +258,7 @@ static void test_budget(void)
 	ok(stats_cur->fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
 	   (unsigned long long)stats_cur->fds_held);
 	ok(stats_cur->evictions > ev, "evictions happened");
-	config.max_fds = keep;
+	config_want_fds(keep);
 }
 
 /* A full cache admits a file only if it is asked for more often than the
@@ -268,7 +267,7 @@ static void test_budget(void)
 static void test_admission(void)
 {
 	char p[PATH_MAX], want[32];
-	size_t keep = config.max_fds;
+	size_t keep = config_want_fds(8);
 	int i, k, good = 0;
 	uint64_t ev, cold, miss, hit;
 
@@ -288,7 +287,6 @@ static void test_admission(void)
 	snprintf(p, sizeof(p), "%s/rising", dir);
 	file_put(p, "rising");
 	settle();
-	config.max_fds = 8;
 	cache_drop_all();
 	for (i = 0; i < 10; i++) {
 		snprintf(p, sizeof(p), "%s/a%d", dir, i);
@@ -320,7 +318,7 @@ static void test_admission(void)
 	   "it was admitted once asked for more often than the victim, and hits");
 	ok(stats_cur->fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
 	   (unsigned long long)stats_cur->fds_held);
-	config.max_fds = keep;
+	config_want_fds(keep);
 }
 
 /* Names that do not exist are answered without a syscall until they
