@@ -22,11 +22,10 @@ enum fd_kind {
 
 /* fd_slot.corked: the server's TCP_CORK, kept in user space; CORK_MORE:
  * bytes went out with MSG_MORE under it, which its uncork must push;
- * CORK_SENT: bytes went out under it; CORK_NODELAY: TCP_NODELAY is set on
- * the socket by us (send.c corked_sent), NODELAY_SERVER: by the server. */
+ * CORK_NODELAY: TCP_NODELAY is set on the socket by us (send.c
+ * corked_sent), NODELAY_SERVER: by the server. */
 #define CORK_SERVER 1
 #define CORK_MORE 2
-#define CORK_SENT 4
 #define CORK_NODELAY 8
 #define NODELAY_SERVER 16
 

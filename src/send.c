@@ -194,12 +194,15 @@ static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
 }
 
 /* Bytes of the server's went to the kernel while it corks, where the
- * kernel socket is not corked. A second send in one cork period (nginx
- * answering pipelined requests: one cork, several responses) would wait
- * behind Nagle for the ACK of the first, up to the peer's delayed ACK
- * (40 ms a batch), where the real cork sends them together at the uncork.
- * From the second on, the socket gets TCP_NODELAY, once per connection;
- * a single response per cork period costs nothing. Keeps errno. */
+ * kernel socket is not corked. The real uncork would push every byte the
+ * cork held; here the last segment of a send is subject to Nagle, and
+ * when a small segment is still unacknowledged (a send that filled the
+ * socket ends with one) it waits for the peer's ACK, which the peer
+ * delays up to 40 ms: on a site of 100,000 files one request in fifty
+ * waited so, and nginx's p99 went from 2.5 to 25 ms. A second send in one
+ * cork period (pipelined requests) waited the same way. So at the first
+ * send under a cork the socket gets TCP_NODELAY, once per connection
+ * (getsockopt still reports the server's own setting). Keeps errno. */
 static void corked_sent(int fd, struct fd_slot *s)
 {
 	int e;
@@ -207,10 +210,6 @@ static void corked_sent(int fd, struct fd_slot *s)
 	if ((s->corked & (CORK_SERVER | CORK_NODELAY | NODELAY_SERVER)) !=
 	    CORK_SERVER)
 		return;
-	if (!(s->corked & CORK_SENT)) {
-		s->corked |= CORK_SENT;
-		return;
-	}
 	e = errno;
 	if (real.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 			    sizeof(int)) == 0) {

@@ -31,7 +31,7 @@ SC_COUNTER(sendfile_eof,     COUNT, "sendfile calls at the end of a cached file 
 SC_COUNTER(sendfile_bytes,   COUNT, "bytes sent by sendfile calls passed to the kernel")
 SC_COUNTER(flush_blocking,   COUNT, "held-back bytes flushed at a blocking point")
 SC_COUNTER(efault_fallback,  COUNT, "merged sends that met a truncated mapping and fell back")
-SC_COUNTER(nodelay_set,      COUNT, "sockets given TCP_NODELAY: several sends in one cork period (pipelined requests)")
+SC_COUNTER(nodelay_set,      COUNT, "sockets given TCP_NODELAY at their first send under TCP_CORK (the uncork that would push the last segment is ours)")
 SC_COUNTER(inval_inotify,    COUNT, "entries dropped by an inotify event")
 SC_COUNTER(inval_revalidate, COUNT, "entries dropped by stat revalidation")
 SC_COUNTER(inval_all,        COUNT, "whole-cache drops (credentials changed, event queue overflow)")
