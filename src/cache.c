@@ -960,21 +960,28 @@ static bool budget_grew(void)
 /* Set while SENDCACHE_PREWARM fills the cache: what it names is wanted. */
 static bool prewarming;
 
-/* Whether the file at the name of key may be cached now (admit.h): always
- * while there is room for it without evicting; otherwise if it was asked
+/* The bytes map_file() maps for a file of size bytes, whole pages. */
+static size_t map_need(off_t size)
+{
+	return size > 0 && (size_t)size <= config.merge_max ? pages((size_t)size) : 0;
+}
+
+/* Whether the file at the name of key, which maps need bytes, may be
+ * cached now (admit.h): always while there is room for it without
+ * evicting; otherwise if it was asked
  * for more often lately than the entry it would evict. Counts this
  * request, except in a child still in its parent's view (a forked
  * server's child writing the table would copy its pages). */
-static bool admitted(uint64_t key)
+static bool admitted(uint64_t key, size_t need)
 {
 	const struct cache_inode *victim;
 	unsigned freq;
 
 	freq = forked ? admit_freq(key) + 1 : admit_touch(key);
-	if (prewarming || config.admit_all || room(2, 1))
+	if (prewarming || config.admit_all || room(2, need))
 		return true;
-	if (budget_grew())
-		return room(2, 1);
+	if (budget_grew() && room(2, need))
+		return true;
 	for (victim = lru_tail; victim; victim = victim->prev)
 		if (unused(victim))
 			return admit_beats(freq, admit_freq(victim->key));
@@ -1003,7 +1010,8 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	struct stat st, pst, lst;
 	struct cache_inode *ino;
 	struct cache_name *n;
-	bool watched;
+	bool watched, have_st = false;
+	size_t need;
 	int saved = errno, fwd = -1;
 	unsigned fgen = watch_gen();
 	const char *abs;
@@ -1035,7 +1043,21 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 		STAT_INC(open_pass_forked);
 		goto out;
 	}
-	if (!admitted(k->hash)) {
+	/* Near the end of the mapping budget the file's size decides whether
+	 * it fits without evicting: admitted at any size there, files larger
+	 * than the room left evicted the lot in turn (a walk over 315 MB of
+	 * 70 to 140 KB files through 256 MB: 3.4 times slower than nginx
+	 * alone). Elsewhere a file that passes costs no fstat. */
+	need = 1;
+	if (!room(0, config.merge_max)) {
+		if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			STAT_INC(open_pass_type);
+			goto out;
+		}
+		have_st = true;
+		need = map_need(st.st_size);
+	}
+	if (!admitted(k->hash, need)) {
 		STAT_INC(open_pass_cold);
 		goto out;
 	}
@@ -1043,7 +1065,7 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	 * got here too, and its inode watch was the very watch of that
 	 * directory on the way (one wd per inode), which giving it back
 	 * removed; nothing then reported changes in the directory. */
-	if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (!have_st && (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
 		STAT_INC(open_pass_type);
 		goto out;
 	}
