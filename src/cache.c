@@ -453,9 +453,13 @@ static bool trim_one(const struct cache_inode *keep)
 	return false;
 }
 
-/* Makes room for nfd more descriptors and nbytes more mapped bytes. */
+/* Makes room for nfd more descriptors and nbytes more mapped bytes; at
+ * once false for what could never fit (evicting every entry first, as
+ * it did, gained nothing: SENDCACHE_MAX_MAPPED=0 and a private copy). */
 static bool make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
 {
+	if (nfd > config.max_fds || nbytes > config.max_mapped)
+		return false;
 	while (nfds + nfd > config.max_fds || nmapped + nbytes > config.max_mapped) {
 		if (nfds + nfd > config.max_fds && trim_one(keep))
 			continue;
@@ -776,13 +780,23 @@ static bool cacheable_flags(int flags)
  * a third more CPU per request. A child maps again what it uses
  * (hand_out). With libc's mmap: the cache's own mappings are not the
  * server's (fmaps.h). */
+/* The bytes map_file() maps for a file of size bytes, whole pages: none
+ * for a file too large to send from a mapping or to fit the budget at all
+ * (SENDCACHE_MAX_MAPPED=0: trying to make room evicted every entry). */
+static size_t map_need(off_t size)
+{
+	if (size <= 0 || (size_t)size > config.merge_max ||
+	    pages((size_t)size) > config.max_mapped)
+		return 0;
+	return pages((size_t)size);
+}
+
 static void map_file(struct cache_inode *ino)
 {
-	size_t size = (size_t)ino->st.st_size;
+	size_t size = (size_t)ino->st.st_size, need = map_need(ino->st.st_size);
 	void *map;
 
-	if (size == 0 || size > config.merge_max || ino->master < 0 ||
-	    !make_room(0, pages(size), ino))
+	if (!need || ino->master < 0 || !make_room(0, need, ino))
 		return;
 	map = real.mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
 	if (map == MAP_FAILED)
@@ -960,11 +974,6 @@ static bool budget_grew(void)
 /* Set while SENDCACHE_PREWARM fills the cache: what it names is wanted. */
 static bool prewarming;
 
-/* The bytes map_file() maps for a file of size bytes, whole pages. */
-static size_t map_need(off_t size)
-{
-	return size > 0 && (size_t)size <= config.merge_max ? pages((size_t)size) : 0;
-}
 
 /* Whether the file at the name of key, which maps need bytes, may be
  * cached now (admit.h): always while there is room for it without

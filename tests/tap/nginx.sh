@@ -87,9 +87,10 @@ nginx_www_perms() {
 		find "$1/www" -type f -exec chmod 0644 {} +
 }
 
-# nginx_port DIR: print the port DIR/nginx.conf listens on.
+# nginx_port DIR: print the port DIR/nginx.conf listens on (plain or "ssl";
+# the real-site benchmark's nginx-tls did not start when only plain was read).
 nginx_port() {
-	sed -n 's/^[[:space:]]*listen 127\.0\.0\.1:\([0-9][0-9]*\);.*/\1/p' \
+	sed -n 's/^[[:space:]]*listen 127\.0\.0\.1:\([0-9][0-9]*\)[ ;].*/\1/p' \
 		"$1/nginx.conf" | head -n 1
 }
 
