@@ -12,7 +12,8 @@
 # a cork, once per connection, as the real uncork would push the tail.
 #
 # nginx with the library serves 1,500 distinct files of each size to wrk
-# (one thread, 16 connections, 3 s, a path list walked in order); p99 must
+# (one thread, 16 connections, 3 s, a path list walked in order by the
+# real-site benchmark's bench/lib/site.lua); p99 must
 # stay under 15 ms, every answer must be 200, and nodelay_set must count
 # at most one per connection.
 
@@ -43,20 +44,6 @@ for ((i = 1; i <= 1500; i++)); do
 	echo "/s70000/f$i"
 	echo "/s140000/f$i"
 done >"$dir/paths"
-cat >"$dir/walk.lua" <<'EOF'
-local paths, n, i = {}, 0, 0
-init = function(args)
-	for line in io.lines(args[1]) do n = n + 1; paths[n] = line end
-end
-request = function()
-	i = i % n + 1
-	return wrk.format("GET", paths[i])
-end
-done = function(summary, latency, requests)
-	io.write(string.format("RESULT requests=%d p99_us=%d status=%d\n",
-		summary.requests, latency:percentile(99), summary.errors.status))
-end
-EOF
 
 plan 5
 
@@ -70,9 +57,9 @@ if ((cpus >= 2)); then taskset -p -c 0 $$ >/dev/null; fi
 SENDCACHE_STATS_NAME=$name nginx_start_with "$dir"
 if ((cpus >= 2)); then taskset -p -c 0-$((cpus - 1)) $$ >/dev/null; fi
 tap_at_exit rm -f "/dev/shm/sendcache.$name"
-out=$(timeout 30 "${pin_client[@]}" wrk -t1 -c16 -d3s --timeout 5s -s "$dir/walk.lua" \
-	"http://127.0.0.1:$port" -- "$dir/paths" 2>&1)
-val() { grep -o "$1=[0-9]*" <<<"$out" | head -1 | cut -d= -f2; }
+out=$(timeout 30 "${pin_client[@]}" wrk -t1 -c16 -d3s --timeout 5s -s "$tap_top/bench/lib/site.lua" \
+	"http://127.0.0.1:$port" -- "$dir/paths" 0 2>&1)
+val() { grep '^AB-RESULT' <<<"$out" | grep -o " $1=[0-9]*" | head -1 | cut -d= -f2; }
 requests=$(val requests) p99=$(val p99_us) bad=$(val status)
 note "wrk: ${requests:-?} requests, p99 ${p99:-?} us, ${bad:-?} non-2xx"
 ok "wrk ran (${requests:-0} requests), every answer 200" \

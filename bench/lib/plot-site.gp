@@ -5,7 +5,7 @@
 # datafile columns: server, stream, ratio, ratio_min, ratio_max.
 set terminal pngcairo size 900,480 font ",10"
 set output outfile
-set title "real site: requests/s with / without sendcache (5-round medians)"
+set title "real site: requests/s with / without sendcache (medians of the rounds, range of per-round ratios)"
 set ylabel "ratio (1 = no change)"
 set grid ytics
 set yrange [0:*]
