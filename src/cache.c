@@ -991,16 +991,21 @@ static bool prewarming;
  * for more often lately than the entry it would evict. Counts this
  * request, except in a child still in its parent's view (a forked
  * server's child writing the table would copy its pages). */
+/* Room without evicting, and a file seen often enough for it. */
+static bool fits_now(unsigned freq, size_t need)
+{
+	return room(2, need) && (nfds < FIRST_USE_FDS || freq >= 2);
+}
+
 static bool admitted(uint64_t key, size_t need)
 {
 	const struct cache_inode *victim;
 	unsigned freq;
 
 	freq = forked ? admit_freq(key) + 1 : admit_touch(key);
-	if (prewarming || config.admit_all ||
-	    (room(2, need) && (nfds < FIRST_USE_FDS || freq >= 2)))
+	if (prewarming || config.admit_all || fits_now(freq, need))
 		return true;
-	if (budget_grew() && room(2, need) && freq >= 2)
+	if (budget_grew() && fits_now(freq, need))
 		return true;
 	for (victim = lru_tail; victim; victim = victim->prev)
 		if (unused(victim))
