@@ -34,7 +34,7 @@ secs=${SCRIBBLE_SECONDS:-1}
 [[ $secs =~ ^[0-9]+$ ]] || bail_out "SCRIBBLE_SECONDS=$secs: a whole number of seconds"
 limit=$((3 * secs + 60))
 kinds=(nginx apache-prefork)
-plan $(( ${#kinds[@]} * 10 ))
+plan $(( ${#kinds[@]} * 11 ))
 
 dir=$(tap_tmpdir)
 
@@ -112,6 +112,28 @@ cli_loop() {
 	done
 }
 
+# wait_reloaded KIND DIR OLD...: until the reload (HUP) is over, 10 s at
+# most: none of the workers OLD runs and a new one does; Apache has also
+# logged its restart. Apache prefork's HUP ends its children at once, a
+# connection accepted in that moment included: the request after the
+# reload must not race it.
+wait_reloaded() {
+	local kind=$1 dir=$2 i w new
+	shift 2
+	for ((i = 0; i < 200; i++)); do
+		new=" $(workers_of "$kind" "$dir" | tr '\n' ' ')"
+		for w in "$@"; do
+			[[ $new == *" $w "* ]] && new=
+		done
+		if [[ -n ${new// /} ]] && { [[ $kind == nginx ]] ||
+			(( $(grep -c 'resuming normal operations' "$dir/error.log") >= 2 )); }; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
 # The kind's master pid, workers and log problems.
 master_of() { if [[ $1 == nginx ]]; then echo "$NGINX_MASTER_PID"; else echo "$SRV_PID"; fi; }
 workers_of() {
@@ -186,8 +208,10 @@ for kind in "${kinds[@]}"; do
 	bytes=$((bytes + $(scribble "$shm" "$secs")))
 	setpriv --reuid=www-data --regid=www-data --clear-groups -- \
 		sh -c 'ln -s "$1" "$2.new" && mv -T "$2.new" "$2"' - "$d/secret" "$d/counts/all"
+	old=$(workers_of "$kind" "$d")
 	kill -HUP "$master"
-	sleep 0.5
+	wait_reloaded "$kind" "$d" $old
+	reloaded=$?
 	bytes=$((bytes + $(scribble "$shm" "$secs")))
 	got=$(curl -s --max-time 5 "http://127.0.0.1:$port/s3.bin" | cmp - "$d/www/s3.bin" && echo same)
 	: >"$d/stop"
@@ -215,6 +239,7 @@ for kind in "${kinds[@]}"; do
 	ok "$kind: the client got right answers throughout ($n_ok)" test "$n_ok" -gt 0
 	is "$alive" 1 "$kind: the root master lived through the scribbling, the kill and the reload"
 	is "$respawned" 0 "$kind: a worker was respawned for the killed one"
+	is "$reloaded" 0 "$kind: the reload ended (old workers gone, new ones running)"
 	is "$got" same "$kind: after the reload it serves the right bytes"
 	is "$(problems_of "$kind" "$d")" "" "$kind: no process died of a signal but our SIGKILL"
 	ok "$kind: the master exited $ms ms after TERM (at most 1000)" \
