@@ -414,6 +414,61 @@ static void test_negative(void)
 	   "a name that appears is seen 50 ms later");
 }
 
+/* Churn through both tables: 12,000 missing names (the oldest
+ * negatives go past 4,096) and 200 files through an 8-descriptor budget.
+ * Lookups first ask a count per slice of the hash whether the tables may
+ * hold the name (cache.c: maybe); a count dropped for the wrong slice, or
+ * twice, would hide live entries from then on. Every live negative and
+ * every file still cached must then be answered from the cache. */
+static void test_churn(void)
+{
+	char p[PATH_MAX], want[32];
+	size_t keep = config_want_fds(8);
+	struct stat st;
+	int i, n = 12000, live = 4096, good = 0;
+	uint64_t neg, hit;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/gone-%d", dir, i);
+		sc_fstatat(AT_FDCWD, p, &st, 0);
+	}
+	neg = stats_cur->neg_hit;
+	for (i = n - live; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/gone-%d", dir, i);
+		errno = 0;
+		good += sc_fstatat(AT_FDCWD, p, &st, 0) == -1 && errno == ENOENT;
+	}
+	is_int(good, live, "the last %d of %d missing names: ENOENT", live, n);
+	is_int(stats_cur->neg_hit - neg, live, "each answered from the cache");
+
+	/* Written first: the events of a write read after the file was
+	 * cached would drop it. */
+	for (i = 0; i < 200; i++) {
+		snprintf(p, sizeof(p), "%s/churn%d", dir, i);
+		snprintf(want, sizeof(want), "churn %d", i);
+		file_put(p, want);
+	}
+	settle();
+	config.admit_all = true;
+	for (i = 0; i < 200; i++) {
+		snprintf(p, sizeof(p), "%s/churn%d", dir, i);
+		snprintf(want, sizeof(want), "churn %d", i);
+		content_is(p, want);
+	}
+	config.admit_all = false;
+	hit = stats_cur->open_hit;
+	good = 0;
+	for (i = 200 - 6; i < 200; i++) {
+		snprintf(p, sizeof(p), "%s/churn%d", dir, i);
+		snprintf(want, sizeof(want), "churn %d", i);
+		good += content_is(p, want);
+	}
+	is_int(good, 6, "the last files of the churn read right");
+	is_int(stats_cur->open_hit - hit, 6, "and each was a hit");
+	config_want_fds(keep);
+	cache_drop_all();
+}
+
 /* A symlink on the way (a release link), then a real directory in its
  * place whose c is itself a symlink to a file: the directory seen through
  * the first link must not pass for watched afterwards. The watches were
@@ -631,7 +686,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(72 + EXTRA_TESTS);
+	plan(76 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -646,6 +701,7 @@ int main(void)
 	test_admission();
 	test_loop();
 	test_negative();
+	test_churn();
 	test_symlink_way();
 	test_link_in_place();
 #ifndef SC_TEST_NO_INOTIFY
