@@ -25,6 +25,14 @@
 # opens answered from the cache / cacheable opens), descriptors held,
 # mapped bytes, entries, inotify watches and RSS at its end.
 #
+# --cold: the page cache dropped (echo 1 >/proc/sys/vm/drop_caches, as
+# root) just before each measured run, after the warm-up: the files come
+# from the disk again, except pages a process keeps mapped (the library's
+# mappings of its cached files), which the kernel does not drop. Per run
+# also: major page faults and bytes read from the disk (/proc/PID/io
+# read_bytes) per request. A read or sendfile of a page not in memory waits
+# for the disk without a fault; a mapping's page faults: compare the bytes.
+#
 # Results: bench/results/<date>-<host>-site[-TAG]/ (rounds.csv,
 # summary.csv, results.md, plot-site.png, raw/).
 
@@ -46,7 +54,7 @@ readonly SITE_STREAMS=zipf-0.8,zipf-1.0,zipf-1.2,crawl,onehit
 readonly SITE_SEED=20261206
 readonly SITE_CONNS=16
 
-FILES=100000 DIRS=1000 STREAM_LEN=1000000
+FILES=100000 DIRS=1000 STREAM_LEN=1000000 COLD=0
 ONEHIT_SECS=2
 
 site_usage() {
@@ -65,6 +73,7 @@ Options:
   --duration SEC     measured seconds per run (default 4; quick 2)
   --warmup SEC       warm-up seconds per run (default 4; quick 2)
   --count SEC        seconds of the counting run (default 1)
+  --cold             drop the page cache before each measured run (root)
   --files N          files in the site (default $FILES; 100 per directory)
   --tag NAME         suffix of the results directory
   --out DIR          results directory (default bench/results/DATE-HOST-site[-TAG])
@@ -83,6 +92,7 @@ site_args() {
 		case $a in
 		--*=*) set -- "${a%%=*}" "${a#*=}" "${@:2}"; continue ;;
 		--quick) quick=1 ;;
+		--cold) COLD=1 ;;
 		-h | --help) site_usage; exit 0 ;;
 		--servers | --streams | --rounds | --duration | --warmup | --count | --files | --tag | --out)
 			(($# >= 2)) || die "$a needs a value"
@@ -114,6 +124,8 @@ site_args() {
 		[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "${v,,} must be a positive integer, got '${!v}'"
 	done
 	((FILES >= 1000)) || die "--files must be at least 1000"
+	((COLD)) && [[ ! -w /proc/sys/vm/drop_caches ]] &&
+		die "--cold needs root: /proc/sys/vm/drop_caches is not writable"
 	DIRS=$(((FILES + 99) / 100))
 	IFS=, read -r -a SERVER_LIST <<<"$SERVERS"
 	for s in "${SERVER_LIST[@]}"; do
@@ -194,10 +206,27 @@ rss_kb() {
 	echo "$n"
 }
 
-readonly SITE_CSV='server,config,stream,round,status,requests,duration_s,req_per_s,p99_ms,errors,cpu_s_per_10k,count_requests,syscalls_per_req,hit_ratio,open_hit,open_miss,open_pass_cold,evictions,entries,fds_held,mapped_bytes,rss_kb,watches,note'
+# io_counts PID...: "major-faults disk-bytes-read" summed over the PIDs.
+io_counts() {
+	local pid st f=0 b=0
+	for pid; do
+		st=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		f=$((f + $(awk '{ print $10 + $11 }' <<<"$st")))
+		b=$((b + $(awk '/^read_bytes:/ { print $2 }' "/proc/$pid/io" 2>/dev/null || echo 0)))
+	done
+	echo "$f $b"
+}
+
+# drop_pages: every clean page of the page cache not mapped by a process.
+drop_pages() {
+	sync && echo 1 >/proc/sys/vm/drop_caches
+}
+
+readonly SITE_CSV='server,config,stream,round,status,requests,duration_s,req_per_s,p99_ms,errors,cpu_s_per_10k,count_requests,syscalls_per_req,hit_ratio,open_hit,open_miss,open_pass_cold,evictions,entries,fds_held,mapped_bytes,rss_kb,watches,majflt_per_req,disk_kb_per_req,note'
 
 site_fail() {
-	printf '%s,%s,%s,%s,%s,,,,,,,,,,,,,,,,,,,%s\n' "$1" "$2" "$3" "$4" "$5" "${6//,/;}" >>"$OUT/rounds.csv"
+	printf '%s,%s,%s,%s,%s,,,,,,,,,,,,,,,,,,,,,%s\n' "$1" "$2" "$3" "$4" "$5" "${6//,/;}" >>"$OUT/rounds.csv"
 	FAILURES=$((FAILURES + 1))
 	printf '  %-13s %-9s %-7s r%d FAILED (%s): %s\n' "$1" "$3" "$2" "$4" "$5" "$6"
 }
@@ -253,9 +282,11 @@ site_one() {
 		return
 	fi
 
-	local ticks_before ticks_after cpu_s s_before s_after
+	local ticks_before ticks_after cpu_s s_before s_after io_before io_after
+	((COLD)) && drop_pages
 	s_before=$(stat_values "$STATS_NAME")
 	ticks_before=$(cpu_ticks "${pids[@]}")
+	io_before=$(io_counts "${pids[@]}")
 	if ! site_wrk "$meas_secs" "$stream" "$meas_off" "$url" "$raw/$tag.wrk.txt"; then
 		site_fail "$kind" "$mode" "$stream" "$round" wrk "wrk failed"
 		stop_current
@@ -265,6 +296,7 @@ site_one() {
 	local -a all
 	mapfile -t all < <({ printf '%s\n' "${pids[@]}"; bench_pids "$kind" "$dir"; } | sort -un)
 	ticks_after=$(cpu_ticks "${all[@]}")
+	io_after=$(io_counts "${all[@]}")
 	s_after=$(stat_values "$STATS_NAME")
 	cpu_s=$(awk -v t="$(cpu_delta "$ticks_before" "$ticks_after")" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')
 	local -a f
@@ -307,20 +339,22 @@ site_one() {
 	awk -v server="$kind" -v config="$mode" -v stream="$stream" -v round="$round" \
 	    -v r="${f[0]}" -v d="${f[2]}" -v p99="${f[4]}" -v err="${f[5]}" -v cpu="$cpu_s" \
 	    -v creq="$c_req" -v sc="$syscalls" -v sb="$s_before" -v sa="$s_after" \
-	    -v w="$gauges_w" -v rss="$rss" -v note="$wrapped" 'BEGIN {
-		split(sb, b, " "); split(sa, a, " ")
+	    -v w="$gauges_w" -v rss="$rss" -v note="$wrapped" \
+	    -v iob="$io_before" -v ioa="$io_after" 'BEGIN {
+		split(sb, b, " "); split(sa, a, " "); split(iob, ib, " "); split(ioa, ia, " ")
 		for (i = 1; i <= 5; i++) dlt[i] = a[i] - b[i]
 		opens = dlt[1] + dlt[2] + dlt[3] + dlt[4]
 		hit = (config == "with" && opens > 0) ? sprintf("%.3f", dlt[1] / opens) : ""
 		secs = d / 1e6
-		printf "%s,%s,%s,%d,ok,%d,%.3f,%.1f,%.2f,%d,%.3f,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s\n",
+		printf "%s,%s,%s,%d,ok,%d,%.3f,%.1f,%.2f,%d,%.3f,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%.3f,%.2f,%s\n",
 			server, config, stream, round, r, secs, r / secs, p99 / 1000, err,
 			(r > 0 ? cpu / r * 10000 : 0), creq,
 			(sc != "NA" && creq > 0) ? sprintf("%.2f", sc / creq) : "NA",
 			hit, (config == "with" ? dlt[1] : ""), (config == "with" ? dlt[2] : ""),
 			(config == "with" ? dlt[3] : ""), (config == "with" ? dlt[5] : ""),
 			(config == "with" ? a[6] : ""), (config == "with" ? a[7] : ""),
-			(config == "with" ? a[8] : ""), rss, (config == "with" ? w : ""), note
+			(config == "with" ? a[8] : ""), rss, (config == "with" ? w : ""),
+			(r > 0 ? (ia[1] - ib[1]) / r : 0), (r > 0 ? (ia[2] - ib[2]) / 1024 / r : 0), note
 	}' >>"$OUT/rounds.csv"
 	tail -n 1 "$OUT/rounds.csv" | awk -F, '{
 		printf "  %-13s %-9s %-7s r%d %9.0f req/s  p99 %6.2f ms  %5s calls/req  hit %s\n",
@@ -338,7 +372,7 @@ site_summary() {
 		c = $2; m = k SUBSEP c
 		rps[m, ++nr[m]] = $8; cpu[m, nr[m]] = $11; sc[m, nr[m]] = $13; p99[m, nr[m]] = $9
 		hit[m, nr[m]] = $14; fds[m, nr[m]] = $20; map[m, nr[m]] = $21; rss[m, nr[m]] = $22
-		w[m, nr[m]] = $23
+		w[m, nr[m]] = $23; mf[m, nr[m]] = $24; dk[m, nr[m]] = $25
 		by_round[k, c, $4] = $8
 		if (c == "without") rounds[k] = rounds[k] " " $4
 	}
@@ -349,7 +383,7 @@ site_summary() {
 		for (i = 2; i <= cnt; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
 		return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
 	}
-	BEGIN { print "server,stream,rounds,rps_without,rps_with,ratio,ratio_min,ratio_max,calls_without,calls_with,cpu10k_without,cpu10k_with,p99_without,p99_with,hit_ratio,fds_held,mapped_bytes,rss_kb_without,rss_kb_with,watches" }
+	BEGIN { print "server,stream,rounds,rps_without,rps_with,ratio,ratio_min,ratio_max,calls_without,calls_with,cpu10k_without,cpu10k_with,p99_without,p99_with,hit_ratio,fds_held,mapped_bytes,rss_kb_without,rss_kb_with,watches,majflt_without,majflt_with,disk_kb_without,disk_kb_with" }
 	END {
 		for (i = 1; i <= n; i++) {
 			k = order[i]; split(k, kk, SUBSEP)
@@ -360,10 +394,11 @@ site_summary() {
 				x = by_round[k, "without", rr[j]]; y = by_round[k, "with", rr[j]]
 				if (x > 0 && y != "") { q = y / x; if (lo == "" || q < lo) lo = q; if (hi == "" || q > hi) hi = q }
 			}
-			printf "%s,%s,%d,%.0f,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", kk[1], kk[2], nr[a],
+			printf "%s,%s,%d,%.0f,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", kk[1], kk[2], nr[a],
 				ra, rb, (ra > 0 ? sprintf("%.2f", rb / ra) : ""), (lo == "" ? "" : sprintf("%.2f", lo)),
 				(hi == "" ? "" : sprintf("%.2f", hi)), med(sc, a), med(sc, b), med(cpu, a), med(cpu, b),
-				med(p99, a), med(p99, b), med(hit, b), med(fds, b), med(map, b), med(rss, a), med(rss, b), med(w, b)
+				med(p99, a), med(p99, b), med(hit, b), med(fds, b), med(map, b), med(rss, a), med(rss, b), med(w, b),
+				med(mf, a), med(mf, b), med(dk, a), med(dk, b)
 		}
 	}' "$OUT/rounds.csv" >"$OUT/summary.csv"
 }
@@ -375,13 +410,14 @@ site_report() {
 		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs; library $LIB"
 		echo "Site: $FILES files in $DIRS directories, SPECweb99 file-set sizes (bench/lib/site-gen.pl, seed $SITE_SEED)."
 		echo "Runs: warm-up ${WARMUP}s, measured ${DURATION}s (onehit ${ONEHIT_SECS}s, no warm-up), counting ${COUNT_SECS}s; wrk -t1 -c$SITE_CONNS on CPU $CLIENT_CPU, server on CPU $SERVER_CPU."
+		((COLD)) && echo "Cold: the page cache was dropped before each measured run (pages mapped by a process stay)."
 		echo
-		echo "| server | stream | req/s without | req/s with | ratio (min–max) | calls/req without → with | CPU s/10k without → with | p99 ms without → with | hit ratio | fds | mapped MB | RSS MB without → with | watches |"
-		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		echo "| server | stream | req/s without | req/s with | ratio (min–max) | calls/req without → with | CPU s/10k without → with | p99 ms without → with | hit ratio | fds | mapped MB | RSS MB without → with | watches | major faults/req without → with | disk KB/req without → with |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		awk -F, 'NR > 1 {
-			printf "| %s | %s | %s | %s | **%s** (%s–%s) | %s → %s | %s → %s | %s → %s | %s | %s | %.1f | %.0f → %.0f | %s |\n",
+			printf "| %s | %s | %s | %s | **%s** (%s–%s) | %s → %s | %s → %s | %s → %s | %s | %s | %.1f | %.0f → %.0f | %s | %s → %s | %s → %s |\n",
 				$1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-				$17 / 1048576, $18 / 1024, $19 / 1024, $20 }' "$OUT/summary.csv"
+				$17 / 1048576, $18 / 1024, $19 / 1024, $20, $21, $22, $23, $24 }' "$OUT/summary.csv"
 		echo
 		echo "Per-run figures: rounds.csv; medians: summary.csv; raw wrk and perf outputs: raw/."
 	} >"$OUT/results.md"
