@@ -754,18 +754,27 @@ static void neg_add(const struct cache_key *k, int err)
 	HASH_FIND_BYHASHVALUE(hh, negs, abs, len, hash_fold(k->hash), g);
 	if (g)
 		return;
-	/* Watch first, then check again: a name created in between is
-	 * either seen here or reported by an event. */
-	watched = watch(abs);
-	/* lstat first: a dangling symlink is a name whose target may appear
-	 * where no watch of ours sees it. */
-	if (real.fstatat(AT_FDCWD, abs, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		link = S_ISLNK(st.st_mode);
-		if (!link || real.fstatat(AT_FDCWD, abs, &st, 0) == 0 ||
-		    errno != err)
+	/* ENOTDIR: a name on the way is not a directory, as in Apache's
+	 * probe of FILE/.htaccess at every request with AllowOverride. There
+	 * is no directory to watch: trying cost a statfs, a failing
+	 * inotify_add_watch and a stat per request (3 system calls where
+	 * the server made 1). Such a negative is revalidated by stat. */
+	if (err == ENOTDIR) {
+		watched = false;
+	} else {
+		/* Watch first, then check again: a name created in between
+		 * is either seen here or reported by an event. */
+		watched = watch(abs);
+		/* lstat first: a dangling symlink is a name whose target may
+		 * appear where no watch of ours sees it. */
+		if (real.fstatat(AT_FDCWD, abs, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			link = S_ISLNK(st.st_mode);
+			if (!link || real.fstatat(AT_FDCWD, abs, &st, 0) == 0 ||
+			    errno != err)
+				return;
+		} else if (errno != err) {
 			return;
-	} else if (errno != err) {
-		return;
+		}
 	}
 	if (nnegs >= NEG_MAX)
 		neg_del(neg_oldest);

@@ -70,7 +70,7 @@ int main(void)
 {
 	char small[8], longp[PATH_MAX + 10];
 
-	plan(21);
+	plan(22);
 	all_short_paths();
 	yes("/srv", "/var/www/a.html", "/var/www/a.html");
 	yes("/srv/www", "a.html", "/srv/www/a.html");
@@ -79,6 +79,7 @@ int main(void)
 	yes(NULL, "/abs", "/abs");
 	yes("/w", ".hidden", "/w/.hidden");
 	yes("/w", "..x", "/w/..x");
+	yes(NULL, "/srv/www/d1/.htaccess", "/srv/www/d1/.htaccess");
 	no("/srv", "");
 	no("/srv", NULL);
 	no("/srv", "/");

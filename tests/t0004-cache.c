@@ -387,7 +387,7 @@ static void test_negative(void)
 {
 	char missing[160], notdir[160];
 	struct stat st;
-	uint64_t neg;
+	uint64_t neg, wfail;
 
 	snprintf(missing, sizeof(missing), "%s/not-yet", dir);
 	snprintf(notdir, sizeof(notdir), "%s/f.txt/x", dir);
@@ -402,9 +402,13 @@ static void test_negative(void)
 	   "asked again by stat and open: ENOENT");
 	is_int(stats_cur->neg_hit, neg + 2, "both answered from the cache");
 	errno = 0;
+	wfail = stats_cur->watch_fail;
 	ok(sc_fstatat(AT_FDCWD, notdir, &st, 0) == -1 && errno == ENOTDIR &&
 	   sc_fstatat(AT_FDCWD, notdir, &st, 0) == -1 && errno == ENOTDIR &&
 	   stats_cur->neg_hit == neg + 3, "ENOTDIR is remembered too");
+	/* Apache probes FILE/.htaccess at every request: a watch of FILE as
+	 * a directory cost a statfs and a failing inotify_add_watch. */
+	is_int(stats_cur->watch_fail, wfail, "and no watch of the file is tried for it");
 	neg = stats_cur->neg_hit;
 	ok(sc_fstatat(AT_FDCWD, missing, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
 	   stats_cur->neg_hit == neg, "lstat is not answered from a stat's negative");
@@ -686,7 +690,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(76 + EXTRA_TESTS);
+	plan(77 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
