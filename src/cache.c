@@ -743,7 +743,10 @@ static struct cache_neg *neg_lookup(const struct cache_key *k)
 	return g;
 }
 
-static void neg_add(const struct cache_key *k, int err)
+/* A negative for k's path, which failed with err just now. absolute: the
+ * failed call's path was absolute (a relative one, looked up again here,
+ * may name another file if another thread changed directory since). */
+static void neg_add(const struct cache_key *k, int err, bool absolute)
 {
 	const char *abs = k->abs;
 	size_t len = k->len;
@@ -758,9 +761,12 @@ static void neg_add(const struct cache_key *k, int err)
 	 * probe of FILE/.htaccess at every request with AllowOverride. There
 	 * is no directory to watch: trying cost a statfs, a failing
 	 * inotify_add_watch and a stat per request (3 system calls where
-	 * the server made 1). Such a negative is revalidated by stat. */
-	if (err == ENOTDIR) {
+	 * the server made 1). Such a negative is revalidated by stat, and
+	 * never watched, as a link is not (fresh_due after a fork): the name
+	 * may be a symlink whose target's way no watch of ours sees. */
+	if (err == ENOTDIR && absolute) {
 		watched = false;
+		link = true;
 	} else {
 		/* Watch first, then check again: a name created in between
 		 * is either seen here or reported by an event. */
@@ -804,7 +810,7 @@ void cache_failed(struct cache_key *k, const char *path, int err)
 		return;
 	cache_lock();
 	if (key_make(k, path))
-		neg_add(k, err);
+		neg_add(k, err, path[0] == '/');
 	cache_unlock();
 	errno = saved;
 }

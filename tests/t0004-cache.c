@@ -629,6 +629,49 @@ static void test_fork(void)
 	ok(content_is(path, "changed in the child"), "and so does the parent");
 }
 
+/* A symlink whose target's way passes through a file: stat says ENOTDIR.
+ * In a forked child past its trust of the parent's view, the negative is
+ * checked again; watching the link's own directory there made it a
+ * watched negative that no event could end (the change is on the
+ * target's way), and the child kept saying ENOTDIR after the way became
+ * a directory. */
+static void test_notdir_link_fork(void)
+{
+	char way[128], file[160], target[200], wdir[160], link[200];
+	struct stat st;
+	int status = -1, err;
+	pid_t pid;
+
+	snprintf(way, sizeof(way), "%s/nd-way", dir);
+	snprintf(file, sizeof(file), "%s/FILE", way);
+	snprintf(target, sizeof(target), "%s/FILE/x", way);
+	snprintf(wdir, sizeof(wdir), "%s/nd-links", dir);
+	snprintf(link, sizeof(link), "%s/l", wdir);
+	if (mkdir(way, 0755) || mkdir(wdir, 0755) || symlink(target, link))
+		setup_failed("the ENOTDIR link");
+	file_put(file, "a file");
+	settle();
+	errno = 0;
+	err = sc_fstatat(AT_FDCWD, link, &st, 0) == -1 ? errno : 0;
+	is_int(err, ENOTDIR, "a link through a file: ENOTDIR");
+	pid = fork();
+	if (pid == 0) {
+		struct timespec trust = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&trust, NULL);        /* past the fork's trust */
+		sc_fstatat(AT_FDCWD, link, &st, 0);
+		settle();
+		if (unlink(file) || mkdir(file, 0755))
+			_exit(2);
+		file_put(target, "now here");
+		settle();
+		_exit(sc_fstatat(AT_FDCWD, link, &st, 0) == 0 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "in a forked child, the link resolves 50 ms after its way became a directory");
+}
+
 #ifndef SC_TEST_NO_INOTIFY
 /* A name that changed in the last second is checked against the pending
  * events at each lookup: a change right before a stat, an open or a
@@ -690,7 +733,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(77 + EXTRA_TESTS);
+	plan(79 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -712,6 +755,7 @@ int main(void)
 	test_dir_open();
 #endif
 	test_fork();
+	test_notdir_link_fork();
 #ifdef SC_TEST_NO_INOTIFY
 	ok(stats_cur->revalidate_stat > 0 && stats_cur->inval_revalidate > 0 && !stats_cur->inval_inotify,
 	   "freshness came from stat revalidation (%llu stats, %llu drops)",
