@@ -31,6 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source-path=SCRIPTDIR
 . "$here/tap/tap.sh"
 . "$here/tap/nginx.sh"
+. "$here/tap/procs.sh"
 
 tap_require "$nginx_bin" curl perl cmp
 tap_require_lib
@@ -92,37 +93,11 @@ nginx_www_perms "$dir"
 	done
 } | xargs cat >"$work/expected"
 
-fd_count() { local f=(/proc/"$1"/fd/*); echo "${#f[@]}"; }
-rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-# mapped_bytes PID: bytes of mappings of files under the document root.
-# /proc/PID/maps is read in pieces, not as one snapshot: while the worker
-# unmaps an evicted file and maps the next, one read can list both (seen
-# once in CI: two pages over). The smaller of two reads in a row.
-mapped_bytes() {
-	local a b
-	a=$(_mapped_once "$1")
-	b=$(_mapped_once "$1")
-	echo $(( a < b ? a : b ))
-}
-_mapped_once() {
-	perl -ne 'BEGIN { $w = shift } $s += hex($2) - hex($1)
-		if /^([0-9a-f]+)-([0-9a-f]+) (?:\S+ ){4}\s*(\S.*)$/ && index($3, $w) == 0;
-		END { print $s + 0, "\n" }' "$www/" "/proc/$1/maps"
-}
-
-# sampler PID OUT: one "fds rss_kib mapped" line every 0.2 s until killed.
-sampler() {
-	while [[ -d /proc/$1 ]]; do
-		echo "$(fd_count "$1") $(rss_kib "$1") $(mapped_bytes "$1")" >>"$2"
-		sleep 0.2
-	done
-}
-
 # settle_fds: give the worker up to 2 s to close the finished connection.
 settle_fds() {
 	local steps
 	for ((steps = 40; steps > 0; steps--)); do
-		(( $(fd_count "$worker") <= fds0 + budget_fds )) && return
+		(( $(proc_fds "$worker") <= fds0 + budget_fds )) && return
 		sleep 0.05
 	done
 }
@@ -142,16 +117,16 @@ tap_at_exit rm -f "/dev/shm/sendcache.$name"
 
 # Warm nginx itself (its first request allocates), then take the baseline.
 curl -s -o /dev/null "http://127.0.0.1:$port/d000/f0.bin"
-fds0=$(fd_count "$worker")
-rss0=$(rss_kib "$worker")
+fds0=$(proc_fds "$worker")
+rss0=$(proc_rss_kib "$worker")
 
-sampler "$worker" "$work/samples" &
+proc_sampler "$worker" "$www" "$work/samples" &
 sampler_pid=$!
 tap_at_exit kill "$sampler_pid"
 ok "pass 1: $((nfiles + nbig)) distinct files, every byte right" one_pass 1
-settle_fds; fds1=$(fd_count "$worker")
+settle_fds; fds1=$(proc_fds "$worker")
 ok "pass 2: the same files again, every byte right" one_pass 2
-settle_fds; fds2=$(fd_count "$worker")
+settle_fds; fds2=$(proc_fds "$worker")
 kill "$sampler_pid" 2>/dev/null
 wait "$sampler_pid" 2>/dev/null
 

@@ -20,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 . "$here/tap/tap.sh"
 . "$here/tap/nginx.sh"
 . "$here/tap/servers.sh"
+. "$here/tap/procs.sh"
 
 tap_require "$nginx_bin" curl perl
 srv_require apache-event
@@ -48,28 +49,6 @@ make_site() {
 			close $f;
 		}' "$1" "$nfiles"
 	chmod -R a+rX "$1"
-}
-
-fd_count() { local f=(/proc/"$1"/fd/*); echo "${#f[@]}"; }
-# mapped_bytes PID WWW: bytes of mappings of files under WWW; the smaller
-# of two reads in a row (one read of /proc/PID/maps is not a snapshot).
-mapped_bytes() {
-	local a b
-	a=$(_mapped_once "$1" "$2")
-	b=$(_mapped_once "$1" "$2")
-	echo $(( a < b ? a : b ))
-}
-_mapped_once() {
-	perl -ne 'BEGIN { $w = shift } $s += hex($2) - hex($1)
-		if /^([0-9a-f]+)-([0-9a-f]+) (?:\S+ ){4}\s*(\S.*)$/ && index($3, $w) == 0;
-		END { print $s + 0, "\n" }' "$2/" "/proc/$1/maps"
-}
-# sampler PID WWW OUT: "fds mapped" every 0.2 s until killed.
-sampler() {
-	while [[ -d /proc/$1 ]]; do
-		echo "$(fd_count "$1") $(mapped_bytes "$1" "$2")" >>"$3"
-		sleep 0.2
-	done
 }
 
 # one_pass PORT WWW WORK N: every file once, par at a time, a connection
@@ -145,8 +124,8 @@ for kind in "${kinds[@]}"; do
 	spids=()
 	declare -A fds0=()
 	for p in "${procs[@]}"; do
-		fds0[$p]=$(fd_count "$p")
-		sampler "$p" "$d/www" "$work/samples.$p" &
+		fds0[$p]=$(proc_fds "$p")
+		proc_sampler "$p" "$d/www" "$work/samples.$p" &
 		spids+=($!)
 		tap_at_exit kill "$!"
 	done
@@ -165,7 +144,7 @@ for kind in "${kinds[@]}"; do
 		sum_hit=$((sum_hit + h)) sum_miss=$((sum_miss + m)) sum_ev=$((sum_ev + e))
 		[[ $p == "$main" ]] && continue
 		((h + m > 0)) && served=$((served + 1))
-		read -r pf pm < <(awk '$1 > f { f = $1 } $2 > m { m = $2 } END { print f + 0, m + 0 }' \
+		read -r pf pm < <(awk '$1 > f { f = $1 } $3 > m { m = $3 } END { print f + 0, m + 0 }' \
 			"$work/samples.$p")
 		note "$kind pid $p: $h hits, $m misses, $e evictions; peaks $pf fds" \
 			"(baseline ${fds0[$p]}), $pm bytes mapped, $(wc -l <"$work/samples.$p") samples"
