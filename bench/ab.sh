@@ -108,6 +108,7 @@ COUNTER=auto
 DO_STRACE=1
 DO_PLOTS=1
 A_STATS_OFF=0
+PREWARM=1
 SHOW_STATS=1
 
 # What the cleanup needs: everything started is tracked by pid.
@@ -146,6 +147,8 @@ Options:
   --no-stats         do not print sendcache-stat's table at the end
   --a-stats-off      "without" is the library with SENDCACHE_STATS=0, so the
                      ratio is the cost of the shared-memory counters
+  --no-prewarm       busybox "with" is plain LD_PRELOAD, without
+                     SENDCACHE_PREWARM of its document root
   --tag NAME         suffix of the results directory (quick: "quick")
   --out DIR          results directory (default bench/results/DATE-HOST[-TAG])
   -h, --help         this text
@@ -177,6 +180,7 @@ parse_args() {
 		--no-plots) DO_PLOTS=0 ;;
 		--no-stats) SHOW_STATS=0 ;;
 		--a-stats-off) A_STATS_OFF=1 ;;
+		--no-prewarm) PREWARM=0 ;;
 		-h | --help) usage; exit 0 ;;
 		--servers | --sizes | --anchors | --rounds | --duration | --warmup | --count | \
 			--time-limit | --counter | --tag | --out | --pipeline)
@@ -487,7 +491,7 @@ bench_start() {
 		[[ $mode == without ]] && export SENDCACHE_STATS=0
 		# busybox forks a child per connection; a cache built in a child
 		# dies with it, so the parent fills it before it forks.
-		[[ $kind == busybox ]] && export SENDCACHE_PREWARM=$dir/www
+		[[ $kind == busybox ]] && ((PREWARM)) && export SENDCACHE_PREWARM=$dir/www
 		mode=with
 	fi
 	taskset -p -c "$SERVER_CPU" $$ >/dev/null
