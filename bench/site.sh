@@ -206,16 +206,24 @@ rss_kb() {
 	echo "$n"
 }
 
-# io_counts PID...: "major-faults disk-bytes-read" summed over the PIDs.
+# io_counts PID...: a line "PID major-faults disk-bytes-read" per PID.
 io_counts() {
-	local pid st f=0 b=0
+	local pid st
 	for pid; do
 		st=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
 		st=${st##*) }
-		f=$((f + $(awk '{ print $10 + $11 }' <<<"$st")))
-		b=$((b + $(awk '/^read_bytes:/ { print $2 }' "/proc/$pid/io" 2>/dev/null || echo 0)))
+		echo "$pid $(awk '{ print $10 + $11 }' <<<"$st")" \
+			"$(awk '/^read_bytes:/ { print $2 }' "/proc/$pid/io" 2>/dev/null || echo 0)"
 	done
-	echo "$f $b"
+}
+
+# io_delta BEFORE AFTER: "major-faults disk-bytes" between two io_counts
+# outputs, per pid as cpu_delta (a pid that appeared counts from zero, one
+# that exited is left out).
+io_delta() {
+	awk 'NR == FNR { f[$1] = $2; b[$1] = $3; next }
+		{ sf += $2 - f[$1]; sb += $3 - b[$1] } END { print sf + 0, sb + 0 }' \
+		<(echo "$1") <(echo "$2")
 }
 
 # drop_pages: every clean page of the page cache not mapped by a process.
@@ -340,8 +348,8 @@ site_one() {
 	    -v r="${f[0]}" -v d="${f[2]}" -v p99="${f[4]}" -v err="${f[5]}" -v cpu="$cpu_s" \
 	    -v creq="$c_req" -v sc="$syscalls" -v sb="$s_before" -v sa="$s_after" \
 	    -v w="$gauges_w" -v rss="$rss" -v note="$wrapped" \
-	    -v iob="$io_before" -v ioa="$io_after" 'BEGIN {
-		split(sb, b, " "); split(sa, a, " "); split(iob, ib, " "); split(ioa, ia, " ")
+	    -v io="$(io_delta "$io_before" "$io_after")" 'BEGIN {
+		split(sb, b, " "); split(sa, a, " "); split(io, id, " ")
 		for (i = 1; i <= 5; i++) dlt[i] = a[i] - b[i]
 		opens = dlt[1] + dlt[2] + dlt[3] + dlt[4]
 		hit = (config == "with" && opens > 0) ? sprintf("%.3f", dlt[1] / opens) : ""
@@ -354,7 +362,7 @@ site_one() {
 			(config == "with" ? dlt[3] : ""), (config == "with" ? dlt[5] : ""),
 			(config == "with" ? a[6] : ""), (config == "with" ? a[7] : ""),
 			(config == "with" ? a[8] : ""), rss, (config == "with" ? w : ""),
-			(r > 0 ? (ia[1] - ib[1]) / r : 0), (r > 0 ? (ia[2] - ib[2]) / 1024 / r : 0), note
+			(r > 0 ? id[1] / r : 0), (r > 0 ? id[2] / 1024 / r : 0), note
 	}' >>"$OUT/rounds.csv"
 	tail -n 1 "$OUT/rounds.csv" | awk -F, '{
 		printf "  %-13s %-9s %-7s r%d %9.0f req/s  p99 %6.2f ms  %5s calls/req  hit %s\n",
