@@ -63,6 +63,7 @@ SENDPATHS   := $(BUILD)/tests/sendpaths
 FDSERVER    := $(BUILD)/tests/fdserver
 CREDCHECK   := $(BUILD)/tests/credcheck
 SPAWNER     := $(BUILD)/tests/spawner
+FORKPAGES   := $(BUILD)/tests/forkpages
 FRESHFUZZ   := $(BUILD)/tests/freshfuzz
 SELFCHECK_LIB := $(BUILD)/tests/libsendcache-selfcheck.so
 
@@ -112,6 +113,10 @@ $(CREDCHECK): tests/helpers/credcheck.c | $(BUILD)/tests
 # posix_spawn, vfork and fork beside threads from a cached process (t4007).
 $(SPAWNER): tests/helpers/spawner.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+
+# The pages a fork-per-connection server's fork costs (t4012).
+$(FORKPAGES): tests/helpers/forkpages.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS)
 
 # The differential freshness fuzzer (t4009, make fuzz-fresh).
 $(FRESHFUZZ): tests/helpers/freshfuzz.c | $(BUILD)/tests
@@ -166,7 +171,7 @@ TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(FRESHFUZZ) $(SELFCHECK_LIB) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(FORKPAGES) $(FRESHFUZZ) $(SELFCHECK_LIB) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
 # make check also runs make sanitize (about 3 of its 14 minutes on 2

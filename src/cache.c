@@ -27,6 +27,10 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__GLIBC__) && __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define HAVE_SINGLE_THREADED 1
+#endif
 
 /* The name and negative tables hash with admit_hash, folded to 32 bits:
  * a looked-up path's hash is computed once (struct cache_key) and serves
@@ -1684,14 +1688,36 @@ void cache_chdir(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* fork: take the lock so no other thread is inside the cache when the
- * child's copy of memory is made; the child forgets the parent's inotify
- * instance at its first lock (watch_after_fork). */
-static void atfork_prepare(void)
+/* The process whose view of the cache this is: a forked child's stays its
+ * parent's until it wakes (cache_wake). */
+static pid_t awake_pid;
+/* Set by a parent that took the lock to fork (it has other threads). */
+static bool fork_locked;
+
+/* True if no other thread can be inside the cache. Asked at each fork:
+ * a parent with one thread neither takes the lock nor writes it, so that
+ * neither it nor its child copies the lock's page (fork_child). */
+static bool alone(void)
+{
+#ifdef HAVE_SINGLE_THREADED
+	return __libc_single_threaded;
+#else
+	return false;
+#endif
+}
+
+/* fork: no other thread may be inside the cache while the child's copy of
+ * memory is made. Only what changed is written here: every page the
+ * parent writes is copied again at its next fork (a server forking per
+ * connection forks at every request). */
+void cache_fork_prepare(void)
 {
 	struct cache_mref *m, *tmp;
 
-	pthread_mutex_lock(&lock);
+	if (!alone()) {
+		pthread_mutex_lock(&lock);
+		fork_locked = true;
+	}
 	if (!forked)
 		watch_poll(now_ms(), false);
 	/* Mappings the server holds (cache_mmap) must be in the child as a
@@ -1700,20 +1726,50 @@ static void atfork_prepare(void)
 		madvise((void *)m->addr, m->ino->maplen, MADV_DOFORK);
 }
 
-static void atfork_parent(void)
+void cache_fork_parent(void)
 {
 	struct cache_mref *m, *tmp;
 
 	HASH_ITER(hh, mrefs, m, tmp)
 		madvise((void *)m->addr, m->ino->maplen, MADV_DONTFORK);
-	pthread_mutex_unlock(&lock);
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_unlock(&lock);
+	}
 }
 
-static void atfork_child(void)
+void cache_fork_child(void)
+{
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_init(&lock, NULL);
+	}
+}
+
+bool cache_awake(void)
+{
+	return awake_pid == getpid();
+}
+
+/* The child's share of a fork, when it wakes: its mappings, counters,
+ * descriptor kinds, working directory (it may have moved asleep), and a
+ * view of files it trusts a while (refresh_locked) before it reads events
+ * of its own. */
+void cache_wake(void)
 {
 	struct cache_mref *m, *tmp;
+	pid_t me = getpid();
 	size_t held = 0;
 
+	pthread_mutex_lock(&lock);
+	if (awake_pid == me) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	stats_after_fork(me);
+	fdtab_after_fork();
+	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
+	cwd_gen++;
 	/* The mappings the server did not hold were not inherited. */
 	cache_map_epoch++;
 	HASH_ITER(hh, mrefs, m, tmp) {
@@ -1723,12 +1779,13 @@ static void atfork_child(void)
 	nmapped -= map_bytes - held;
 	STAT_SUB(mapped_bytes, map_bytes - held);
 	map_bytes = held;
-	pthread_mutex_init(&lock, NULL);
 	/* A grandchild forked inside its parent's window inherits that
 	 * window: the view it trusts is as old as the first fork. */
 	if (!forked)
 		fork_ms = watch_polled_ms();
 	forked = true;
+	awake_pid = me;
+	pthread_mutex_unlock(&lock);
 }
 
 bool cache_init(void)
@@ -1747,10 +1804,6 @@ bool cache_init(void)
 		fd_base = fdtab_size / 2;
 	STAT_ADD(fds_budget, config.max_fds);
 	watch_init();
+	awake_pid = getpid();
 	return true;
-}
-
-void cache_atfork_init(void)
-{
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }

@@ -69,9 +69,20 @@ static inline const char *cache_map(const struct cache_inode *ino)
  * run; then nothing is ever served. */
 bool cache_init(void);
 
-/* Registers the fork handlers; after stats_init(), so that a child's
- * gauges are reset before the cache adjusts them. */
-void cache_atfork_init(void);
+/* fork(2), from the engine's handlers when this thread is awake: the
+ * parent's before and after, the child's right after. */
+void cache_fork_prepare(void);
+void cache_fork_parent(void);
+void cache_fork_child(void);
+
+/* A forked child wakes (engine.c): it takes its own counters, forgets
+ * what its parent knew of descriptors other than the cache's, and trusts
+ * its parent's view of files a while. Once per process; any thread. */
+void cache_wake(void);
+
+/* True once this process is awake: the first process, or a child after
+ * cache_wake(). One getpid(). */
+bool cache_awake(void);
 
 /* Returned by cache_open() and cache_stat() when the cache answers that the
  * call fails: errno is set to what the kernel said (ENOENT, ENOTDIR). */

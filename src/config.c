@@ -51,7 +51,7 @@ const struct sc_config_var config_vars[] = {
 	{ "SENDCACHE_STATS_SLOTS", "256", "processes the segment has room for, 4 to 65536" },
 	{ "SENDCACHE_COPY_MAX", "64K", "largest file whose read/pread is answered from a private copy (0: never)" },
 	{ "SENDCACHE_PIPE_MAX", "0", "largest file sent from a cached pipe by tee + splice (0: never; see bench/results strategies)" },
-	{ "SENDCACHE_PREWARM", "", "absolute directories (colon-separated) whose files are cached at start, before a server forks" },
+	{ "SENDCACHE_PREWARM", "", "absolute directories (colon-separated) whose files are cached at start, before a server forks its workers" },
 	{ NULL, NULL, NULL },
 };
 

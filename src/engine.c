@@ -36,15 +36,28 @@ enum { SC_UNINIT, SC_ON, SC_OFF };
 static int state = SC_UNINIT;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void init_flush_before_fork(void)
-{
-	send_flush_thread();
-}
-
 /* Set while this thread runs do_init(): a call that init itself makes
  * through an interposed name (a library function calling close, say) goes
  * straight to libc instead of waiting on the init it is part of. */
 static __thread bool in_init;
+
+/* A forked child is asleep: its calls go to libc as if sendcache were off
+ * and nothing of ours is written in it, until it acts as a server process
+ * does: it waits (a blocking point), forks, runs a new thread, changes
+ * credentials, maps a file, or calls on a descriptor of the cache's or a
+ * socket we hold bytes or a cork for. A child that serves one
+ * connection and exits (busybox httpd) never wakes: each page of ours it
+ * wrote would be copied from its parent at every fork, 13 us a page on a
+ * small VM, more than anything the cache could save it (README: "Fork").
+ * Kept per thread, in memory a fork writes anyway: after fork the child
+ * runs only the forking thread, and any other thread wakes the process at
+ * its first call. */
+enum { T_NEW, T_AWAKE, T_ASLEEP };
+static __thread uint8_t thread_state;
+
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
 
 static void do_init(void)
 {
@@ -59,10 +72,10 @@ static void do_init(void)
 		return;
 	}
 	stats_init();
-	cache_atfork_init();
 	if (config.prewarm[0])
 		cache_prewarm();
-	pthread_atfork(init_flush_before_fork, NULL, pipe_after_fork);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	thread_state = T_AWAKE;
 	state = SC_ON;
 	in_init = false;
 }
@@ -72,14 +85,92 @@ void sc_init(void)
 	pthread_once(&init_once, do_init);
 }
 
-static inline bool on(void)
+/* A call on fd wakes a sleeping child: the descriptor is the cache's, or
+ * a socket whose bytes or cork we keep. */
+static bool wakes(int fd)
 {
-	if (__builtin_expect(state == SC_UNINIT, 0)) {
+	struct fd_slot *s = fdtab_get(fd);
+
+	return s && (s->kind >= FD_HANDED || s->hold || s->corked);
+}
+
+/* This thread's first call, or one of a sleeping child's that must wake
+ * it: the forking thread's own leftovers go (its pipe, its held sends are
+ * its parent's), then the process's (cache_wake, once). */
+static void wake(void)
+{
+	if (thread_state == T_ASLEEP) {
+		pipe_after_fork();
+		send_after_fork();
+	}
+	cache_wake();
+	thread_state = T_AWAKE;
+}
+
+/* on() and kin when this thread is not awake: starts sendcache, wakes
+ * (always if force, else if fd1 or fd2 wakes), or says to pass. */
+static bool on_slow(bool force, int fd1, int fd2)
+{
+	if (state == SC_UNINIT) {
 		if (in_init)
 			return false;
 		sc_init();
 	}
-	return state == SC_ON;
+	if (state != SC_ON)
+		return false;
+	if (thread_state == T_ASLEEP && !force && !wakes(fd1) && !wakes(fd2))
+		return false;
+	wake();
+	return true;
+}
+
+/* Whether this call goes through the engine: sendcache is on and this
+ * thread is awake. A sleeping thread's calls pass. */
+static inline bool on(void)
+{
+	return __builtin_expect(thread_state == T_AWAKE, 1) ||
+	       on_slow(false, -1, -1);
+}
+
+/* on() for a call on descriptors fd1 and fd2, which may wake a sleeper. */
+static inline bool on_fd(int fd1, int fd2)
+{
+	return __builtin_expect(thread_state == T_AWAKE, 1) ||
+	       on_slow(false, fd1, fd2);
+}
+
+/* on() for a call that wakes a sleeper. */
+static inline bool on_wake(void)
+{
+	return __builtin_expect(thread_state == T_AWAKE, 1) ||
+	       on_slow(true, -1, -1);
+}
+
+/* fork(2): the parent lets no bytes of this thread wait in user space
+ * and readies the cache; the child goes to sleep. A sleeping child that
+ * forks wakes first: it is a server's parent (nginx's master after it
+ * daemonized), not a child serving one connection. */
+static void fork_prepare(void)
+{
+	if (!on_wake())
+		return;
+	send_flush_thread();
+	cache_fork_prepare();
+	stats_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	if (thread_state == T_AWAKE)
+		cache_fork_parent();
+}
+
+static void fork_child(void)
+{
+	if (thread_state != T_AWAKE)
+		return;
+	cache_fork_child();
+	thread_state = T_ASLEEP;
 }
 
 /* SENDCACHE_STATS_FILE: append this process's counters there at exit.
@@ -103,7 +194,9 @@ static void dump_stats_file(void);
 
 __attribute__((destructor)) static void sc_dtor(void)
 {
-	if (state != SC_ON)
+	/* A child that slept through its life has nothing of ours to end. */
+	if (state != SC_ON ||
+	    (thread_state != T_AWAKE && !cache_awake()))
 		return;
 	send_flush_thread();
 	if (stats_file[0])
@@ -247,7 +340,7 @@ int sc_close(int fd)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
-	if (!on() || !s)
+	if (!s || !on_fd(fd, -1))
 		return REAL.close ? REAL.close(fd) : enosys();
 	switch (s->kind) {
 	case FD_HANDED:
@@ -278,14 +371,14 @@ int sc_close_range(unsigned lo, unsigned hi, int flags)
 {
 	if (!REAL.close_range)
 		return enosys();
-	if (on() && !(flags & CLOSE_RANGE_CLOEXEC))
+	if (on_wake() && !(flags & CLOSE_RANGE_CLOEXEC))
 		closing_range(lo, hi);
 	return REAL.close_range(lo, hi, flags);
 }
 
 void sc_closefrom(int lo)
 {
-	if (on() && lo >= 0)
+	if (on_wake() && lo >= 0)
 		closing_range((unsigned)lo, UINT_MAX);
 	if (REAL.closefrom)
 		REAL.closefrom(lo);
@@ -295,7 +388,7 @@ int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	if (!REAL.fstatat)
 		return enosys();
-	if (on() && path && path[0] == 0 && (flags & AT_EMPTY_PATH))
+	if (path && path[0] == 0 && (flags & AT_EMPTY_PATH) && on_fd(dirfd, -1))
 		return sc_fstat(dirfd, st);
 	if (on() && cacheable_path(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW)) {
 		struct cache_key k;
@@ -323,9 +416,11 @@ int sc_fstat(int fd, struct stat *st)
 
 	if (!REAL.fstat)
 		return enosys();
-	if (on() && s && s->kind == FD_HANDED && cache_fstat(s, st) == 0)
+	if (!s || !on_fd(fd, -1))
+		return REAL.fstat(fd, st);
+	if (s->kind == FD_HANDED && cache_fstat(s, st) == 0)
 		return 0;
-	if (on() && s && (s->kind == FD_POOL || s->kind == FD_OURS)) {
+	if (s->kind == FD_POOL || s->kind == FD_OURS) {
 		errno = EBADF;
 		return -1;
 	}
@@ -347,7 +442,7 @@ ssize_t sc_sendfile(int out, int in, off_t *off, size_t count)
 
 	if (!REAL.sendfile)
 		return enosys();
-	if (!on())
+	if (!on_fd(out, in))
 		return REAL.sendfile(out, in, off, count);
 	/* The call that tells a server looping until 0 (busybox httpd) that
 	 * the file is done: the kernel would send nothing and say 0. */
@@ -369,7 +464,7 @@ static struct fd_slot *offerable(int fd, int flags, bool plain)
 {
 	struct fd_slot *s;
 
-	if (!on() || !(s = send_tcp_slot(fd)))
+	if (!on_fd(fd, -1) || !(s = send_tcp_slot(fd)))
 		return NULL;
 	if (plain && !(flags & ~PLAIN_FLAGS))
 		return s;
@@ -442,7 +537,9 @@ ssize_t sc_read(int fd, void *buf, size_t n)
 
 	if (!REAL.read)
 		return enosys();
-	if (on() && s && s->kind == FD_HANDED) {
+	if (!on_fd(fd, -1))
+		return REAL.read(fd, buf, n);
+	if (s && s->kind == FD_HANDED) {
 		r = cache_pread(s, buf, n, s->pos);
 		if (r < 0)
 			r = REAL.pread(fd, buf, n, s->pos);
@@ -450,7 +547,7 @@ ssize_t sc_read(int fd, void *buf, size_t n)
 			s->pos += r;
 		return r;
 	}
-	if (on() && before_read(fd))
+	if (before_read(fd))
 		return -1;
 	return REAL.read(fd, buf, n);
 }
@@ -462,13 +559,15 @@ ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!REAL.readv)
 		return enosys();
-	if (on() && s && s->kind == FD_HANDED && REAL.preadv) {
+	if (!on_fd(fd, -1))
+		return REAL.readv(fd, iov, iovcnt);
+	if (s && s->kind == FD_HANDED && REAL.preadv) {
 		r = REAL.preadv(fd, iov, iovcnt, s->pos);
 		if (r > 0)
 			s->pos += r;
 		return r;
 	}
-	if (on() && before_read(fd))
+	if (before_read(fd))
 		return -1;
 	return REAL.readv(fd, iov, iovcnt);
 }
@@ -476,14 +575,14 @@ ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
 ssize_t sc_recvfrom(int fd, void *buf, size_t n, int flags,
 		    struct sockaddr *from, socklen_t *fromlen)
 {
-	if (on() && before_read(fd))
+	if (on_fd(fd, -1) && before_read(fd))
 		return -1;
 	return REAL.recvfrom(fd, buf, n, flags, from, fromlen);
 }
 
 ssize_t sc_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	if (on() && before_read(fd))
+	if (on_fd(fd, -1) && before_read(fd))
 		return -1;
 	return REAL.recvmsg(fd, msg, flags);
 }
@@ -495,7 +594,7 @@ ssize_t sc_pread(int fd, void *buf, size_t n, off_t off)
 
 	if (!REAL.pread)
 		return enosys();
-	if (on() && s && s->kind == FD_HANDED &&
+	if (s && on_fd(fd, -1) && s->kind == FD_HANDED &&
 	    (r = cache_pread(s, buf, n, off)) >= 0)
 		return r;
 	return REAL.pread(fd, buf, n, off);
@@ -516,9 +615,14 @@ static void *mmap_fwd(void *addr, size_t len, int prot, int flags, int fd,
 
 void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+	bool file = fd >= 0 && !(flags & MAP_ANONYMOUS);
 	struct fd_slot *s;
 	void *p = NULL;
 
+	/* A sleeping child that maps a file wakes: its mapping must be
+	 * recorded (fmaps.h) before any send of ours may look at it. */
+	if (file && state == SC_ON)
+		on_wake();
 	/* What a server does to map a file it sends (Apache): the whole
 	 * file, read-only, anywhere. Anything else is the kernel's. */
 	if (fd >= 0 && state == SC_ON && !addr && prot == PROT_READ &&
@@ -529,8 +633,7 @@ void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		p = mmap_fwd(addr, len, prot, flags, fd, off);
 	/* A mapping of a file, the cache's or the kernel's: its bytes are
 	 * for the kernel to read (fmaps.h). */
-	if (p != MAP_FAILED && fd >= 0 && !(flags & MAP_ANONYMOUS) &&
-	    state != SC_OFF)
+	if (p != MAP_FAILED && file && state != SC_OFF)
 		fmaps_add(p, len);
 	return p;
 }
@@ -540,7 +643,7 @@ int sc_munmap(void *addr, size_t len)
 	/* Records go before the mapping does: once it is gone, a new
 	 * mapping may take its addresses and must keep its own record. */
 	if (__atomic_load_n(&cache_maps_out, __ATOMIC_RELAXED) > 0 &&
-	    state == SC_ON) {
+	    state == SC_ON && on_wake()) {
 		fmaps_remove(addr, len);
 		if (cache_munmap(addr, len))
 			return 0;
@@ -560,7 +663,7 @@ off_t sc_lseek(int fd, off_t off, int whence)
 
 	if (!REAL.lseek)
 		return enosys();
-	if (!on() || !s || s->kind != FD_HANDED)
+	if (!s || !on_fd(fd, -1) || s->kind != FD_HANDED)
 		return REAL.lseek(fd, off, whence);
 	switch (whence) {
 	case SEEK_SET:
@@ -596,7 +699,12 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 
 	if (!REAL.setsockopt)
 		return enosys();
-	if (on() && level == IPPROTO_TCP && (opt == TCP_CORK || opt == TCP_ULP) &&
+	/* A cork a sleeping child set in the kernel would outlive its
+	 * waking, when corks are ours to keep: it wakes first. */
+	if (level != IPPROTO_TCP || (opt != TCP_CORK && opt != TCP_ULP &&
+				     opt != TCP_NODELAY) || !on_wake())
+		return REAL.setsockopt(fd, level, opt, val, len);
+	if ((opt == TCP_CORK || opt == TCP_ULP) &&
 	    val && (s = send_tcp_slot(fd)) != NULL) {
 		if (opt == TCP_CORK && len >= (socklen_t)sizeof(int)) {
 			send_cork(fd, s, *(const int *)val != 0);
@@ -607,7 +715,7 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 		if (opt == TCP_ULP)
 			s->kind = FD_OTHER;
 	}
-	if (on() && level == IPPROTO_TCP && opt == TCP_NODELAY && val &&
+	if (opt == TCP_NODELAY && val &&
 	    len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL)
 		send_nodelay(s, *(const int *)val != 0);
 	return REAL.setsockopt(fd, level, opt, val, len);
@@ -619,8 +727,8 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 
 	if (!REAL.getsockopt)
 		return enosys();
-	if (on() && level == IPPROTO_TCP && val && len &&
-	    (opt == TCP_CORK || opt == TCP_NODELAY) &&
+	if (level == IPPROTO_TCP && val && len &&
+	    (opt == TCP_CORK || opt == TCP_NODELAY) && on_fd(fd, -1) &&
 	    (s = send_tcp_slot(fd)) != NULL &&
 	    (opt == TCP_CORK || (s->corked & CORK_NODELAY))) {
 		/* As the kernel does (do_tcp_getsockopt): the first
@@ -641,7 +749,7 @@ int sc_shutdown(int fd, int how)
 	struct fd_slot *s = fdtab_get(fd);
 
 	/* Flushes first; an error it meets stays for the next call. */
-	if (on() && s && s->hold)
+	if (s && on_fd(fd, -1) && s->hold)
 		send_flush_fd(fd, s);
 	return REAL.shutdown ? REAL.shutdown(fd, how) : enosys();
 }
@@ -649,7 +757,7 @@ int sc_shutdown(int fd, int how)
 /* Blocking points: the thread's held bytes go out first (DESIGN.md §4). */
 static void blocking(void)
 {
-	if (state == SC_ON)
+	if (state == SC_ON && on_wake())
 		send_flush_thread();
 }
 
@@ -664,7 +772,7 @@ int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 	if (!REAL.epoll_ctl)
 		return enosys();
-	if (on() && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
+	if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && on_fd(fd, -1) &&
 	    (s = fdtab_get(fd)) != NULL && s->hold)
 		send_flush_fd(fd, s);
 	return REAL.epoll_ctl(epfd, op, fd, ev);
@@ -795,7 +903,7 @@ int sc_dup(int fd)
 {
 	int nfd;
 
-	if (on() && own_description(fd) < 0)
+	if (on_fd(fd, -1) && own_description(fd) < 0)
 		return -1;
 	nfd = REAL.dup(fd);
 	if (nfd >= 0 && on())
@@ -808,7 +916,7 @@ int sc_dup3(int old, int new, int flags, int use_dup3)
 	struct fd_slot *s = fdtab_get(new);
 	int rc;
 
-	if (on()) {
+	if (on_fd(old, new)) {
 		if (own_description(old) < 0)
 			return -1;
 		/* The kernel will close whatever is at new: if it is ours,
@@ -829,7 +937,7 @@ int sc_fcntl(int fd, int cmd, void *arg)
 
 	if (!REAL.fcntl)
 		return enosys();
-	if (on() && s && s->kind == FD_HANDED) {
+	if (s && on_fd(fd, -1) && s->kind == FD_HANDED) {
 		switch (cmd) {
 		case F_GETFD:
 			return s->cloexec ? FD_CLOEXEC : 0;
@@ -845,7 +953,7 @@ int sc_fcntl(int fd, int cmd, void *arg)
 				return -1;
 			break;
 		}
-	} else if (on() && s && (s->kind == FD_POOL || s->kind == FD_OURS)) {
+	} else if (s && on() && (s->kind == FD_POOL || s->kind == FD_OURS)) {
 		errno = EBADF;
 		return -1;
 	}
@@ -877,7 +985,7 @@ FILE *sc_fdopen(int fd, const char *mode)
 {
 	/* stdio reads through libc's internal read(), which we never see:
 	 * the descriptor needs its own position in the kernel. */
-	if (on() && own_description(fd) < 0)
+	if (on_fd(fd, -1) && own_description(fd) < 0)
 		return NULL;
 	return REAL.fdopen(fd, mode);
 }
@@ -902,7 +1010,7 @@ int sc_fchdir(int fd)
 
 static int creds_changed(int rc)
 {
-	if (rc == 0 && state == SC_ON)
+	if (rc == 0 && state == SC_ON && on_wake())
 		cache_drop_all();
 	return rc;
 }
@@ -948,7 +1056,7 @@ static bool single_threaded(void)
  * set before the drop, so no open that starts after it caches again). */
 static void creds_split(void)
 {
-	if (state != SC_ON)
+	if (state != SC_ON || !on_wake())
 		return;
 	if (!single_threaded() &&
 	    !__atomic_exchange_n(&creds_per_thread, true, __ATOMIC_ACQ_REL))

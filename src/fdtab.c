@@ -4,7 +4,10 @@
 #include "real.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -54,4 +57,42 @@ int fdtab_classify(int fd, struct fd_slot *s)
 	}
 	errno = saved;
 	return s->kind;
+}
+
+/* The size of this process's table of descriptors in the kernel, which
+ * only grows: every number it ever held is below it. fdtab_size if it
+ * cannot be read. */
+static int kernel_table_size(void)
+{
+	char buf[2048], *p;
+	ssize_t n;
+	int fd, size = 0;
+
+	fd = real.openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fdtab_size;
+	n = real.read(fd, buf, sizeof(buf) - 1);
+	real.close(fd);
+	if (n <= 0)
+		return fdtab_size;
+	buf[n] = 0;
+	if (!(p = strstr(buf, "\nFDSize:")) || sscanf(p + 8, "%d", &size) != 1 ||
+	    size <= 0 || size > fdtab_size)
+		return fdtab_size;
+	return size;
+}
+
+void fdtab_after_fork(void)
+{
+	int i, n = kernel_table_size();
+
+	for (i = 0; i < n; i++) {
+		struct fd_slot *s = &fdtab[i];
+
+		/* Held bytes are the parent's to send: forgotten, not freed
+		 * (a hold may be shared by duplicates), once per child. */
+		if (s->kind < FD_HANDED &&
+		    (s->kind || s->corked || s->hlock || s->hold))
+			memset(s, 0, sizeof(*s));
+	}
 }

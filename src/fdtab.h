@@ -58,6 +58,10 @@ static inline struct fd_slot *fdtab_get(int fd)
 	return &fdtab[fd];
 }
 
+/* A forked child wakes: what it did while asleep went by us, so every
+ * slot but the cache's (HANDED, POOL, OURS) starts over, UNKNOWN. */
+void fdtab_after_fork(void);
+
 /* Classifies an UNKNOWN slot as FD_TCP or FD_OTHER (one or two getsockopt
  * calls, once per fd lifetime). Returns the kind. */
 int fdtab_classify(int fd, struct fd_slot *s);

@@ -562,6 +562,9 @@ void send_flush_thread(void)
 {
 	int i;
 
+	/* Nothing written when nothing is held: called at every fork. */
+	if (!nheld)
+		return;
 	for (i = 0; i < nheld; i++) {
 		struct fd_slot *s = fdtab_get(held_fds[i]);
 
@@ -574,6 +577,11 @@ void send_flush_thread(void)
 		}
 		hold_unlock(s);
 	}
+	nheld = 0;
+}
+
+void send_after_fork(void)
+{
 	nheld = 0;
 }
 

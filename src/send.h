@@ -41,6 +41,11 @@ void send_flush_fd(int fd, struct fd_slot *s);
 /* The thread is about to block: flush everything it holds. */
 void send_flush_thread(void);
 
+/* In a forked child that wakes, the forking thread's list of sockets
+ * holding bytes is its parent's: forgotten (fdtab_after_fork clears the
+ * slots). */
+void send_after_fork(void);
+
 /* TCP_CORK set by the server (kept in user space); uncorking flushes. */
 void send_cork(int fd, struct fd_slot *s, bool on);
 

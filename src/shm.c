@@ -179,21 +179,6 @@ bool shm_mapped(dev_t dev, ino_t ino)
 	return found;
 }
 
-/* Ticks a child stamped from its clock may run ahead of /proc's value:
- * the tick it was forked in, plus one crossed before it read the clock. */
-#define FORK_TICKS_SLACK 2
-
-uint64_t shm_fork_ticks(void)
-{
-	struct timespec ts;
-	long hz = sysconf(_SC_CLK_TCK);
-
-	if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
-		return shm_start_ticks(getpid());
-	return (uint64_t)ts.tv_sec * (uint64_t)hz +
-	       (uint64_t)ts.tv_nsec / (1000000000ull / (uint64_t)hz);
-}
-
 bool shm_slot_alive(const struct sc_shm_slot *s)
 {
 	int32_t pid = __atomic_load_n(&s->pid, __ATOMIC_ACQUIRE);
@@ -207,7 +192,7 @@ bool shm_slot_alive(const struct sc_shm_slot *s)
 	 * owner fills in, before it publishes its pid). */
 	want = __atomic_load_n(&s->start_ticks, __ATOMIC_RELAXED);
 	t = want ? shm_start_ticks(pid) : 0;
-	return t != 0 && t <= want && want - t <= FORK_TICKS_SLACK;
+	return t != 0 && t == want;
 }
 
 static void add(struct sc_counters *out, const struct sc_counters *in,

@@ -121,12 +121,6 @@ bool shm_pid_exists(int32_t pid);
  * slot being claimed or folded is alive while its claimer is. */
 bool shm_slot_alive(const struct sc_shm_slot *s);
 
-/* The start time /proc shows for a process forked just now, from
- * CLOCK_BOOTTIME (the clock the kernel stamps a new task with), in
- * clock ticks: no /proc read in every child of a forking server. It may
- * be a tick or two later than /proc's, which shm_slot_alive() allows. */
-uint64_t shm_fork_ticks(void);
-
 /* True if some process other than this one may map the file (dev, ino):
  * its /proc/PID/maps names that inode, or (for a caller other than
  * root) cannot be read although the process runs as this user. The last word before a segment is removed:

@@ -194,14 +194,24 @@ static void leave_slot(struct sc_shm_header *h, struct sc_shm_slot *s,
 
 /* The parent does nothing in the segment at fork: a privileged master
  * (nginx's, Apache's) touches memory its workers can write as little as
- * it can. Each child claims its own slot. */
-static void atfork_prepare(void)
+ * it can. Each child claims its own slot when it wakes. Only what changed
+ * is written: each page written here is copied at the next fork. */
+void stats_fork_prepare(void)
 {
-	at_fork = *stats_cur;
-	has_forked = true;
+	if (!has_forked)
+		has_forked = true;
+#define GAUGE_AT_FORK(name)                                                   \
+	if (at_fork.name != stats_cur->name)                                  \
+		at_fork.name = stats_cur->name;
+	GAUGE_AT_FORK(entries)
+	GAUGE_AT_FORK(fds_held)
+	GAUGE_AT_FORK(fds_budget)
+	GAUGE_AT_FORK(mapped_bytes)
+	GAUGE_AT_FORK(negatives)
+#undef GAUGE_AT_FORK
 }
 
-static void atfork_child(void)
+void stats_after_fork(pid_t me)
 {
 	struct sc_shm_slot *s;
 
@@ -215,9 +225,9 @@ static void atfork_child(void)
 	stats_cur = &stats_local;
 	my_slot = NULL;
 	has_forked = false;
-	my_pid = getpid();
+	my_pid = me;
 	if (seg && (s = claim_slot()) != NULL)
-		use_slot(s, shm_fork_ticks());
+		use_slot(s, shm_start_ticks(me));
 }
 
 /* True if this thread has a child that is still running (or not yet
@@ -396,8 +406,6 @@ void stats_init(void)
 	int fd;
 
 	my_pid = getpid();
-
-	pthread_atfork(atfork_prepare, NULL, atfork_child);
 	if (!config.stats)
 		return;
 	if (config.stats_name[0])

@@ -34,8 +34,15 @@ size_t stats_format(char *buf, size_t size);
 
 /* Creates or joins the instance's segment (config.stats_*) and takes a
  * slot. On any failure prints one line on stderr and keeps counting in
- * private memory. Registers the fork handlers that give each child a slot. */
+ * private memory. */
 void stats_init(void);
+
+/* fork(2): the parent keeps the gauges its child starts from. */
+void stats_fork_prepare(void);
+
+/* A forked child, pid me, wakes (cache_wake): it counts from zero, from
+ * its parent's gauges, in a slot of its own. */
+void stats_after_fork(pid_t me);
 
 /* At exit: folds this process's counts into the totals and frees its slot;
  * the last process of the instance removes the segment. */

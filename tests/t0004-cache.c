@@ -614,9 +614,12 @@ static void test_fork(void)
 	ok(content_is(path, "before fork") && content_is(path, "before fork"), "cached in the parent");
 	pid = fork();
 	if (pid == 0) {
-		uint64_t hits = stats_cur->open_hit;
-		int good = content_is(path, "before fork") && stats_cur->open_hit == hits + 1;
+		uint64_t hits;
+		int good;
 
+		sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
+		hits = stats_cur->open_hit;
+		good = content_is(path, "before fork") && stats_cur->open_hit == hits + 1;
 		file_put(path, "changed in the child");
 		settle();
 		good = good && content_is(path, "changed in the child");
@@ -627,6 +630,56 @@ static void test_fork(void)
 	   "the forked child hits its inherited cache and sees a change 50 ms later");
 	settle();
 	ok(content_is(path, "changed in the child"), "and so does the parent");
+}
+
+/* A forked child sleeps until it waits (engine.c): its calls pass to
+ * the kernel and count nowhere; one that moved to another directory
+ * asleep opens relative names there once awake; a call on one of the
+ * cache's descriptors wakes it. */
+static void test_fork_sleep(void)
+{
+	char sub[128], there[160];
+	int status = -1, fd;
+	pid_t pid;
+
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	snprintf(there, sizeof(there), "%s/f.txt", sub);
+	mkdir(sub, 0755);
+	file_put(path, "here");
+	file_put(there, "there");
+	settle();
+	if (sc_chdir(dir) != 0)
+		diag("chdir %s: %s", dir, strerror(errno));
+	ok(content_is("f.txt", "here") && content_is("f.txt", "here"),
+	   "a relative name cached in the parent");
+	fd = sc_openat(AT_FDCWD, "f.txt", O_RDONLY, 0);
+	pid = fork();
+	if (pid == 0) {
+		struct sc_counters *parent = stats_cur;
+		uint64_t hits = stats_cur->open_hit;
+		int good;
+
+		/* Asleep: the kernel's answer, counted nowhere. */
+		if (!content_is("f.txt", "here") || stats_cur != parent ||
+		    stats_cur->open_hit != hits)
+			_exit(1);
+		if (sc_chdir(sub) != 0)
+			_exit(2);
+		/* A descriptor the cache handed out wakes it. */
+		if (sc_pread(fd, (char[8]){0}, 4, 0) != 4 || stats_cur == parent)
+			_exit(3);
+		/* Awake, a relative name is looked up where it is now. */
+		good = content_is("f.txt", "there") && content_is("f.txt", "there");
+		_exit(good ? 0 : 4);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a child asleep passes to the kernel, wakes on the cache's descriptor, "
+	   "and opens relative names where it moved (%d)", WEXITSTATUS(status));
+	sc_close(fd);
+	sc_chdir("/");
+	unlink(there);
+	rmdir(sub);
 }
 
 /* A symlink whose target's way passes through a file: stat says ENOTDIR.
@@ -658,6 +711,7 @@ static void test_notdir_link_fork(void)
 	if (pid == 0) {
 		struct timespec trust = { 0, 100 * 1000 * 1000 };
 
+		sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
 		nanosleep(&trust, NULL);        /* past the fork's trust */
 		sc_fstatat(AT_FDCWD, link, &st, 0);
 		settle();
@@ -733,7 +787,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(79 + EXTRA_TESTS);
+	plan(81 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -755,6 +809,7 @@ int main(void)
 	test_dir_open();
 #endif
 	test_fork();
+	test_fork_sleep();
 	test_notdir_link_fork();
 #ifdef SC_TEST_NO_INOTIFY
 	ok(stats_cur->revalidate_stat > 0 && stats_cur->inval_revalidate > 0 && !stats_cur->inval_inotify,

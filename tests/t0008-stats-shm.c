@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "shm.h"
 #include "stats.h"
 
@@ -67,6 +68,7 @@ int main(void)
 		if (fork() == 0) {
 			int k;
 
+			sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
 			for (k = 0; k < MINC; k++)
 				STAT_INC(open_hit);
 			exit(0);
@@ -82,6 +84,7 @@ int main(void)
 	gauges = SUM(entries);
 	killed = pid = fork();
 	if (pid == 0) {
+		sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
 		STAT_ADD(open_hit, 777);
 		STAT_ADD(entries, 5);
 		raise(SIGKILL);
@@ -90,9 +93,11 @@ int main(void)
 	ok(WIFSIGNALED(status), "a child killed by SIGKILL");
 	is_int(SUM(open_hit), before + 777, "its counts are still summed");
 	is_int(SUM(entries), gauges, "its gauges are not");
-	/* The next fork reclaims its slot: the total must not move. */
-	if ((pid = fork()) == 0)
+	/* The next child to wake reclaims its slot: the total must not move. */
+	if ((pid = fork()) == 0) {
+		sc_poll(NULL, 0, 0);
 		exit(0);
+	}
 	waitpid(pid, NULL, 0);
 	is_int(SUM(open_hit), before + 777, "after its slot is reclaimed the total is unchanged");
 	{

@@ -212,8 +212,11 @@ static void test_fork_window(void)
 		sc_close(fd);
 		pid = fork();
 		if (pid == 0) {
-			uint64_t hits = stats_cur->open_hit, t0 = watch_polled_ms();
+			uint64_t hits, t0;
 
+			sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
+			hits = stats_cur->open_hit;
+			t0 = watch_polled_ms();
 			reval = stats_cur->revalidate_stat;
 			fd = sc_openat(AT_FDCWD, fc, O_RDONLY, 0);
 			if (coarse_ms() - t0 >= TRUST_MS - 5)
@@ -229,6 +232,7 @@ static void test_fork_window(void)
 	   "a child forked just now hits without a revalidating stat (try %d)", tries + 1);
 	pid = fork();
 	if (pid == 0) {
+		sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
 		settle();
 		put_bytes(fc, "changed", 7);
 		settle();
@@ -258,12 +262,15 @@ static void test_fork_miss(void)
 		sc_close(sc_openat(AT_FDCWD, fc, O_RDONLY, 0));
 		pid = fork();
 		if (pid == 0) {
-			uint64_t t0 = watch_polled_ms();
-			uint64_t pass = stats_cur->open_pass_forked;
-			uint64_t miss = stats_cur->open_miss;
-			uint64_t hits = stats_cur->open_hit;
-			int a = sc_openat(AT_FDCWD, fe, O_RDONLY, 0), b;
+			uint64_t t0, pass, miss, hits;
+			int a, b;
 
+			sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
+			t0 = watch_polled_ms();
+			pass = stats_cur->open_pass_forked;
+			miss = stats_cur->open_miss;
+			hits = stats_cur->open_hit;
+			a = sc_openat(AT_FDCWD, fe, O_RDONLY, 0);
 			sc_close(a);
 			b = sc_openat(AT_FDCWD, fe, O_RDONLY, 0);
 			sc_close(b);
@@ -284,6 +291,7 @@ static void test_fork_miss(void)
 	if (pid == 0) {
 		uint64_t miss, hits;
 
+		sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
 		settle();
 		miss = stats_cur->open_miss;
 		sc_close(sc_openat(AT_FDCWD, fe, O_RDONLY, 0));
@@ -318,11 +326,14 @@ static void test_fork_maps(void)
 		pid = fork();
 		if (pid == 0) {
 			int good = held != MAP_FAILED && !memcmp(held, body, sizeof(body));
-			uint64_t t0 = watch_polled_ms();
-			int fb2 = sc_openat(AT_FDCWD, fbig, O_RDONLY, 0);
-			uint64_t maps = stats_cur->mmap_hit;
+			uint64_t t0, maps;
+			int fb2;
 			char *p;
 
+			sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
+			t0 = watch_polled_ms();
+			fb2 = sc_openat(AT_FDCWD, fbig, O_RDONLY, 0);
+			maps = stats_cur->mmap_hit;
 			/* big is cached and not held: a child that may serve
 			 * one request and exit (busybox httpd) does not map it
 			 * in its first 40 ms; its mmap is the kernel's. */
@@ -348,6 +359,7 @@ static void test_fork_maps(void)
 		int fb2;
 		char *p;
 
+		sc_poll(NULL, 0, 0);  /* it waits, as a worker does: awake */
 		/* A child that lives on (Apache prefork) maps again. */
 		settle();
 		fb2 = sc_openat(AT_FDCWD, fbig, O_RDONLY, 0);

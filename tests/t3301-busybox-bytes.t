@@ -8,10 +8,11 @@
 # requested with GET, HEAD, byte ranges and a 404 (busybox has no suffix
 # ranges, If-Modified-Since, gzip, keep-alive or pipelining), first from
 # plain busybox, each answer checked against the file, then from busybox
-# with the library (a cache built in a child dies with it: every round is
-# a first touch), then with SENDCACHE_PREWARM=DIR/www, which fills the
-# parent's cache before it forks, so that the children start warm. Every
-# status line, header but Date, and body must equal the plain answer.
+# with the library (its children sleep: they run as without it), then
+# with SENDCACHE_PREWARM=DIR/www, which fills the parent's cache before it
+# forks (its children inherit the cache's descriptors and do not use
+# them). Every status line, header but Date, and body must equal the
+# plain answer.
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source-path=SCRIPTDIR
