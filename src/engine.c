@@ -96,15 +96,19 @@ static bool wakes(int fd)
 
 /* This thread's first call, or one of a sleeping child's that must wake
  * it: the forking thread's own leftovers go (its pipe, its held sends are
- * its parent's), then the process's (cache_wake, once). */
+ * its parent's), then the process's (cache_wake, once). The call it comes
+ * from is forwarded next and must find errno as the caller left it. */
 static void wake(void)
 {
+	int saved = errno;
+
 	if (thread_state == T_ASLEEP) {
 		pipe_after_fork();
 		send_after_fork();
 	}
 	cache_wake();
 	thread_state = T_AWAKE;
+	errno = saved;
 }
 
 /* on() and kin when this thread is not awake: starts sendcache, wakes

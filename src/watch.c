@@ -500,7 +500,8 @@ void watch_poll(uint64_t now_ms, bool force)
 	/* Not on the stack: a frame of 16 KiB puts this call's locals five
 	 * pages down the stack, a page a forking parent would copy at each
 	 * fork that polls. Its callers hold the cache's lock (or are alone). */
-	static char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	static char buf[16384]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 	int reads = 0;
 

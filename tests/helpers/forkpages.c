@@ -17,9 +17,11 @@
  * the fork, which the kernel copied (a page written by either side is no
  * longer shared, so each one counts once, in the child's view). S: the
  * same for the stack, whose depth moves a page either way with the
- * environment's size. M: the bytes the client got. Run with and without LD_PRELOAD, the difference in N is what the
- * library adds to every fork. Pages are read from /proc/self/pagemap
- * through syscall(), which the library passes straight to the kernel.
+ * environment's size. M: the bytes the client got. Run with and without
+ * LD_PRELOAD, the difference in N is what the library adds to every fork.
+ * Pages are read from /proc/self/pagemap through syscall(), which the
+ * library passes straight to the kernel. FORKPAGES_DEBUG=1 lists each
+ * page counted on stderr, with its mapping.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
