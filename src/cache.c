@@ -1684,11 +1684,17 @@ void cache_invalidate(struct cache_inode *ino)
 	cache_unlock();
 }
 
+/* Under the lock: the working directory relative names resolve in. */
+static void cwd_read_locked(void)
+{
+	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
+	cwd_gen++;
+}
+
 void cache_chdir(void)
 {
 	pthread_mutex_lock(&lock);
-	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
-	cwd_gen++;
+	cwd_read_locked();
 	pthread_mutex_unlock(&lock);
 }
 
@@ -1772,8 +1778,7 @@ void cache_wake(void)
 	}
 	stats_after_fork(me);
 	fdtab_after_fork();
-	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
-	cwd_gen++;
+	cwd_read_locked();
 	/* The mappings the server did not hold were not inherited. */
 	cache_map_epoch++;
 	HASH_ITER(hh, mrefs, m, tmp) {

@@ -161,17 +161,25 @@ static struct sc_shm_slot *claim_slot(void)
 	return NULL;
 }
 
+/* Copies the gauges (stats_def.h: kind GAUGE) of from into to, writing
+ * only those that differ: a page written at fork is copied again at the
+ * next one. */
+static void copy_gauges(struct sc_counters *to, const struct sc_counters *from)
+{
+#define SC_COUNTER(name, kind, desc)                                          \
+	if (SC_##kind == SC_GAUGE && to->name != from->name)                  \
+		to->name = from->name;
+#include "stats_def.h"
+#undef SC_COUNTER
+}
+
 /* Counts from now on in slot s (grabbed by this process, which started at
  * ticks), carrying over the gauges of what this process already holds. */
 static void use_slot(struct sc_shm_slot *s, uint64_t ticks)
 {
 	memset(&s->c, 0, sizeof(s->c));
 	s->start_ticks = ticks;
-	s->c.entries = stats_cur->entries;
-	s->c.fds_held = stats_cur->fds_held;
-	s->c.fds_budget = stats_cur->fds_budget;
-	s->c.mapped_bytes = stats_cur->mapped_bytes;
-	s->c.negatives = stats_cur->negatives;
+	copy_gauges(&s->c, stats_cur);
 	__atomic_store_n(&s->pid, my_pid, __ATOMIC_RELEASE);
 	my_slot = s;
 	stats_cur = &s->c;
@@ -200,15 +208,7 @@ void stats_fork_prepare(void)
 {
 	if (!has_forked)
 		has_forked = true;
-#define GAUGE_AT_FORK(name)                                                   \
-	if (at_fork.name != stats_cur->name)                                  \
-		at_fork.name = stats_cur->name;
-	GAUGE_AT_FORK(entries)
-	GAUGE_AT_FORK(fds_held)
-	GAUGE_AT_FORK(fds_budget)
-	GAUGE_AT_FORK(mapped_bytes)
-	GAUGE_AT_FORK(negatives)
-#undef GAUGE_AT_FORK
+	copy_gauges(&at_fork, stats_cur);
 }
 
 void stats_after_fork(pid_t me)
@@ -217,11 +217,7 @@ void stats_after_fork(pid_t me)
 
 	/* The child starts from the parent's gauges, not its counts. */
 	memset(&stats_local, 0, sizeof(stats_local));
-	stats_local.entries = at_fork.entries;
-	stats_local.fds_held = at_fork.fds_held;
-	stats_local.fds_budget = at_fork.fds_budget;
-	stats_local.mapped_bytes = at_fork.mapped_bytes;
-	stats_local.negatives = at_fork.negatives;
+	copy_gauges(&stats_local, &at_fork);
 	stats_cur = &stats_local;
 	my_slot = NULL;
 	has_forked = false;
