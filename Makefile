@@ -56,6 +56,7 @@ UNIT_SRCS   := $(wildcard tests/t0*.c tests/t1*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.t)
 TEST_LIBS   := $(patsubst tests/%.c,$(BUILD)/tests/%.so,$(wildcard tests/lib*.c))
 STAT_CLI    := $(BUILD)/sendcache-stat
+GEN_DOCS    := $(BUILD)/gen-docs
 STAT_OBJS   := $(BUILD)/obj/shm.o $(BUILD)/obj/stats.o $(BUILD)/obj/config.o \
                $(BUILD)/obj/real.o
 MKSEG       := $(BUILD)/tests/mkseg
@@ -93,6 +94,10 @@ $(LIB): $(ENGINE_OBJS) $(BUILD)/obj/preload.o preload/sendcache.map
 # sendcache-stat reads the segment with the library's own layout code.
 $(STAT_CLI): src/cli/sendcache-stat.c $(STAT_OBJS) $(wildcard src/*.h)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
+
+# Prints the tables made from src/config_def.h for scripts/gen-docs.
+$(GEN_DOCS): src/cli/gen-docs.c src/config_def.h
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LDFLAGS)
 
 $(MKSEG): tests/helpers/mkseg.c $(STAT_OBJS) $(wildcard src/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
@@ -171,7 +176,7 @@ TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
-test: $(LIB) $(STAT_CLI) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(FORKPAGES) $(FRESHFUZZ) $(SELFCHECK_LIB) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+test: $(LIB) $(STAT_CLI) $(GEN_DOCS) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(FORKPAGES) $(FRESHFUZZ) $(SELFCHECK_LIB) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
 
 # make check also runs make sanitize (about 3 of its 14 minutes on 2

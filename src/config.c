@@ -11,62 +11,26 @@
 #include <string.h>
 #include <sys/resource.h>
 
-/* Defaults. Each is a budget or a bound with a reason:
- * - fds: a quarter of the soft RLIMIT_NOFILE (the rest is the server's:
- *   nginx's default worker_connections is 768), at most 16384 and at most
- *   a quarter of the user's inotify watches (an entry holds one; several
- *   workers share the limit). On a site larger than the budget the hit
- *   ratio follows it: 100,000 files under Zipf 1.0 hit 0.60 with 1024
- *   descriptors and 0.73 with 5000 (bench/site.sh).
- * - 256 MiB mapped: address space only; pages are the page cache's.
- * - 1 MiB merge: one writev of header + mapping beat header + sendfile
- *   and the pipe strategy at every size measured, 4 KiB to 1 MiB
- *   (bench/strategies.sh, bench/results/20261122-vm-strategies*).
- * - 10 ms inotify check: well inside the 50 ms freshness bound, and one
- *   read() per 10 ms costs nothing against thousands of requests.
- * - 20 ms revalidation: the fallback must also meet the 50 ms bound.
- * - 64 KiB copies: a private copy costs memory per process, so only files
- *   a server reads into memory itself (lighttpd reads small files with
- *   pread; larger ones go by sendfile) are worth one. */
-#define DEF_MAX_FDS       16384
-#define DEF_MAX_MAPPED    (256u << 20)
-#define DEF_MERGE_MAX     (1u << 20)
-#define DEF_CHECK_MS      10
-#define DEF_REVALIDATE_MS 20
-#define DEF_COPY_MAX      (64u << 10)
-
 const struct sc_config_var config_vars[] = {
-	{ "SENDCACHE_DISABLE", "0", "1 turns sendcache off: every call goes straight to libc" },
-	{ "SENDCACHE_MAX_FDS", "16384", "descriptors the cache may hold; also at most a quarter of the soft RLIMIT_NOFILE, read again when the cache is full" },
-	{ "SENDCACHE_ADMIT_ALL", "0", "1 caches every file at its first open, least recently used out (no frequency admission)" },
-	{ "SENDCACHE_MAX_MAPPED", "256M", "bytes of read-only file mappings the cache may hold (suffix K, M, G)" },
-	{ "SENDCACHE_MERGE_MAX", "1M", "largest file sent as one writev(header + mapping); larger ones use sendfile" },
-	{ "SENDCACHE_CHECK_MS", "10", "interval between reads of pending inotify events, 1 to 40 ms" },
-	{ "SENDCACHE_REVALIDATE_MS", "20", "stat revalidation interval when inotify is unavailable, 1 to 40 ms" },
-	{ "SENDCACHE_INOTIFY", "1", "0 uses stat revalidation instead of inotify" },
-	{ "SENDCACHE_HOLD_HEADS", "1", "0 holds back headers only when corked or sent with MSG_MORE" },
-	{ "SENDCACHE_STATS", "1", "0 keeps the counters private: no shared-memory segment" },
-	{ "SENDCACHE_STATS_NAME", "PROGRAM-PID", "instance name: the segment is /dev/shm/sendcache.NAME" },
-	{ "SENDCACHE_STATS_GROUP", "", "group allowed to read the segment (mode 0640 instead of 0600)" },
-	{ "SENDCACHE_STATS_SLOTS", "256", "processes the segment has room for, 4 to 65536" },
-	{ "SENDCACHE_COPY_MAX", "64K", "largest file whose read/pread is answered from a private copy (0: never)" },
-	{ "SENDCACHE_PIPE_MAX", "0", "largest file sent from a cached pipe by tee + splice (0: never; see bench/results strategies)" },
-	{ "SENDCACHE_PREWARM", "", "absolute directories (colon-separated) whose files are cached at start, before a server forks its workers" },
-	{ NULL, NULL, NULL },
+#define SC_VAR(N, f, K, val, lo_, hi_, shown_, opt, brief_, meaning_)	\
+	{ .name = "SENDCACHE_" #N, .kind = CK_##K,			\
+	  .offset = offsetof(struct sc_config, f),			\
+	  .size = sizeof(((struct sc_config *)0)->f), .shown = shown_,	\
+	  .option = opt, .brief = brief_, .meaning = meaning_,		\
+	  .lo = lo_, .hi = hi_ },
+#include "config_def.h"
+#undef SC_VAR
+	{ .name = NULL },
 };
 
-struct sc_config config = {
-	.max_fds = DEF_MAX_FDS,
-	.max_mapped = DEF_MAX_MAPPED,
-	.merge_max = DEF_MERGE_MAX,
-	.check_ms = DEF_CHECK_MS,
-	.revalidate_ms = DEF_REVALIDATE_MS,
-	.inotify = true,
-	.hold_heads = true,
-	.stats = true,
-	.stats_slots = 256,
-	.copy_max = DEF_COPY_MAX,
+#define SC_VAR(N, f, K, val, ...) .f = val,
+const struct sc_config config_defaults = {
+#include "config_def.h"
 };
+struct sc_config config = {
+#include "config_def.h"
+};
+#undef SC_VAR
 
 /* Parses a decimal count with an optional K/M/G suffix (powers of 1024).
  * Returns false on anything else, on overflow and outside [lo, hi]. */
@@ -138,47 +102,73 @@ static void quote_value(char *out, const char *val)
 	*out = 0;
 }
 
-static int reject(FILE *err, const char *name, const char *val,
-		  const char *want)
+/* "1G" for 1 << 30: a power-of-1024 multiple with its suffix. */
+static void format_size(char *buf, size_t size, uint64_t v)
 {
-	char quoted[4 * QUOTE_MAX + 4];
+	static const char suffix[] = "KMGT";
+	int i = -1;
+
+	while (i < 3 && v && v % 1024 == 0) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, "%" PRIu64 "%.*s", v, i >= 0, i >= 0 ? &suffix[i] : "");
+}
+
+void config_want(const struct sc_config_var *v, char *buf, size_t size)
+{
+	char hi[32];
+
+	switch (v->kind) {
+	case CK_BOOL:
+		snprintf(buf, size, "0 or 1");
+		break;
+	case CK_COUNT:
+		snprintf(buf, size, "a count from %" PRIu64 " to %" PRIu64,
+			 v->lo, v->hi);
+		break;
+	case CK_SIZE:
+		format_size(hi, sizeof(hi), v->hi);
+		snprintf(buf, size, "a size up to %s (suffix K, M or G)", hi);
+		break;
+	case CK_MS:
+		snprintf(buf, size, "a number of milliseconds from %" PRIu64
+			 " to %" PRIu64, v->lo, v->hi);
+		break;
+	case CK_NAME:
+		snprintf(buf, size, "a name of letters, digits, '.', '_', '-' "
+			 "(at most %zu)", v->size - 1);
+		break;
+	case CK_DIRS:
+		snprintf(buf, size, "a list of absolute directories separated "
+			 "by ':' (at most %zu bytes)", v->size - 1);
+		break;
+	case CK_PATH:
+		snprintf(buf, size, "an absolute path (at most %zu bytes)",
+			 v->size - 1);
+		break;
+	}
+}
+
+static int reject(FILE *err, const struct sc_config_var *v, const char *val)
+{
+	char quoted[4 * QUOTE_MAX + 4], want[128];
 
 	if (err) {
 		quote_value(quoted, val);
+		config_want(v, want, sizeof(want));
 		fprintf(err, "sendcache: %s='%s' is not %s; using the default\n",
-			name, quoted, want);
+			v->name, quoted, want);
 	}
 	return 1;
 }
 
-static int get_size(const char *(*env)(const char *), FILE *err,
-		    const char *name, uint64_t lo, uint64_t hi,
-		    const char *want, uint64_t *out)
-{
-	const char *s = env(name);
-
-	if (!s || parse_size(s, lo, hi, out))
-		return 0;
-	return reject(err, name, s, want);
-}
-
-static int get_bool(const char *(*env)(const char *), FILE *err,
-		    const char *name, bool *out)
-{
-	const char *s = env(name);
-
-	if (!s || parse_bool(s, out))
-		return 0;
-	return reject(err, name, s, "0 or 1");
-}
-
-/* A name usable in a file name: [A-Za-z0-9._-], 1 to 63 characters, not
- * starting with a dot. */
+/* A name usable in a file name: [A-Za-z0-9._-], not starting with a dot. */
 static bool valid_name(const char *s)
 {
 	size_t i;
 
-	if (!*s || *s == '.' || strlen(s) > 63)
+	if (!*s || *s == '.')
 		return false;
 	for (i = 0; s[i]; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -187,26 +177,13 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static int get_name(const char *(*env)(const char *), FILE *err,
-		    const char *name, char *out, size_t size)
-{
-	const char *s = env(name);
-
-	if (!s)
-		return 0;
-	if (!valid_name(s) || strlen(s) >= size)
-		return reject(err, name, s, "a name of letters, digits, '.', '_', '-' (at most 63)");
-	strcpy(out, s);
-	return 0;
-}
-
 /* A list of absolute directories separated by ':', each at most
- * PATH_MAX - 1 long, the whole shorter than size. */
-static bool valid_dirs(const char *s, size_t size)
+ * PATH_MAX - 1 long. */
+static bool valid_dirs(const char *s)
 {
 	const char *p = s, *end;
 
-	if (!*s || strlen(s) >= size)
+	if (!*s)
 		return false;
 	for (; *p; p = *end ? end + 1 : end) {
 		end = strchrnul(p, ':');
@@ -216,74 +193,64 @@ static bool valid_dirs(const char *s, size_t size)
 	return s[strlen(s) - 1] != ':';
 }
 
-static int get_dirs(const char *(*env)(const char *), FILE *err,
-		    const char *name, char *out, size_t size)
+/* An absolute path without control characters. */
+static bool valid_path(const char *s)
 {
-	const char *s = env(name);
-
-	if (!s)
-		return 0;
-	if (!valid_dirs(s, size))
-		return reject(err, name, s, "a list of absolute directories separated by ':' (at most 1023 bytes)");
-	strcpy(out, s);
-	return 0;
+	if (*s != '/')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
 }
 
-/* get_size() into a size_t or unsigned field, which keeps its value
- * unless the variable is set and valid. */
-static int get_szt(const char *(*env)(const char *), FILE *err,
-		   const char *name, uint64_t lo, uint64_t hi, const char *want,
-		   size_t *field)
+/* Parses s into the member v describes; false, the member untouched, if
+ * s is not a value of v's kind within its bounds. */
+static bool parse_var(const struct sc_config_var *v, const char *s,
+		      void *field)
 {
-	uint64_t v = *field;
-	int bad = get_size(env, err, name, lo, hi, want, &v);
+	uint64_t n;
+	bool b;
 
-	*field = (size_t)v;
-	return bad;
+	switch (v->kind) {
+	case CK_BOOL:
+		if (!parse_bool(s, &b))
+			return false;
+		*(bool *)field = b;
+		return true;
+	case CK_COUNT:
+	case CK_SIZE:
+	case CK_MS:
+		if (!parse_size(s, v->lo, v->hi, &n))
+			return false;
+		if (v->kind == CK_MS)
+			*(unsigned *)field = (unsigned)n;
+		else
+			*(size_t *)field = (size_t)n;
+		return true;
+	case CK_NAME:
+	case CK_DIRS:
+	case CK_PATH:
+		if (strlen(s) >= v->size ||
+		    !(v->kind == CK_NAME ? valid_name(s) :
+		      v->kind == CK_DIRS ? valid_dirs(s) : valid_path(s)))
+			return false;
+		strcpy(field, s);
+		return true;
+	}
+	return false;
 }
-
-static int get_uint(const char *(*env)(const char *), FILE *err,
-		    const char *name, uint64_t lo, uint64_t hi, const char *want,
-		    unsigned *field)
-{
-	uint64_t v = *field;
-	int bad = get_size(env, err, name, lo, hi, want, &v);
-
-	*field = (unsigned)v;
-	return bad;
-}
-
-#define BYTES_1G 0, 1u << 30, "a size up to 1G (suffix K, M or G)"
-#define MS_1_40  1, 40, "a number of milliseconds from 1 to 40"
 
 int config_parse(struct sc_config *cfg, const char *(*env)(const char *),
 		 FILE *err)
 {
+	const struct sc_config_var *v;
+	const char *s;
 	int bad = 0;
 
-	bad += get_bool(env, err, "SENDCACHE_DISABLE", &cfg->disabled);
-	bad += get_szt(env, err, "SENDCACHE_MAX_FDS", 4, 1u << 20,
-		       "a count from 4 to 1048576", &cfg->max_fds);
-	bad += get_bool(env, err, "SENDCACHE_ADMIT_ALL", &cfg->admit_all);
-	bad += get_szt(env, err, "SENDCACHE_MAX_MAPPED", 0, 1ull << 40,
-		       "a size up to 1T (suffix K, M or G)", &cfg->max_mapped);
-	bad += get_szt(env, err, "SENDCACHE_MERGE_MAX", BYTES_1G, &cfg->merge_max);
-	bad += get_uint(env, err, "SENDCACHE_CHECK_MS", MS_1_40, &cfg->check_ms);
-	bad += get_uint(env, err, "SENDCACHE_REVALIDATE_MS", MS_1_40,
-			&cfg->revalidate_ms);
-	bad += get_bool(env, err, "SENDCACHE_INOTIFY", &cfg->inotify);
-	bad += get_bool(env, err, "SENDCACHE_HOLD_HEADS", &cfg->hold_heads);
-	bad += get_bool(env, err, "SENDCACHE_STATS", &cfg->stats);
-	bad += get_name(env, err, "SENDCACHE_STATS_NAME", cfg->stats_name,
-			sizeof(cfg->stats_name));
-	bad += get_name(env, err, "SENDCACHE_STATS_GROUP", cfg->stats_group,
-			sizeof(cfg->stats_group));
-	bad += get_uint(env, err, "SENDCACHE_STATS_SLOTS", 4, 65536,
-			"a count from 4 to 65536", &cfg->stats_slots);
-	bad += get_szt(env, err, "SENDCACHE_COPY_MAX", BYTES_1G, &cfg->copy_max);
-	bad += get_szt(env, err, "SENDCACHE_PIPE_MAX", BYTES_1G, &cfg->pipe_max);
-	bad += get_dirs(env, err, "SENDCACHE_PREWARM", cfg->prewarm,
-			sizeof(cfg->prewarm));
+	for (v = config_vars; v->name; v++)
+		if ((s = env(v->name)) && !parse_var(v, s, (char *)cfg + v->offset))
+			bad += reject(err, v, s);
 	return bad;
 }
 
@@ -293,8 +260,9 @@ static const char *process_getenv(const char *name)
 }
 
 /* What SENDCACHE_MAX_FDS asked for, or the default's ceiling (and then
- * at most a quarter of the user's inotify watches). */
-static size_t fds_wanted = DEF_MAX_FDS;
+ * at most a quarter of the user's inotify watches); 0 until config_load()
+ * or config_want_fds(): the default then. */
+static size_t fds_wanted;
 
 size_t config_fd_budget(size_t wanted, uint64_t soft)
 {
@@ -335,6 +303,8 @@ bool config_refresh_fds(void)
 	 * worker_rlimit_nofile in each worker). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return false;
+	if (!fds_wanted)
+		fds_wanted = config.max_fds;
 	config.max_fds = config_fd_budget(fds_wanted,
 		rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur);
 	return config.max_fds != was;

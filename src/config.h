@@ -11,35 +11,45 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The C type of each kind of variable (config_def.h). */
+#define SC_CTYPE_BOOL(f)  bool f
+#define SC_CTYPE_COUNT(f) size_t f
+#define SC_CTYPE_SIZE(f)  size_t f
+#define SC_CTYPE_MS(f)    unsigned f
+#define SC_CTYPE_NAME(f)  char f[64]
+#define SC_CTYPE_DIRS(f)  char f[1024]
+#define SC_CTYPE_PATH(f)  char f[256]
+
+/* One member per variable of config_def.h; an empty string is unset. */
 struct sc_config {
-	bool disabled;           /* SENDCACHE_DISABLE=1: forward everything */
-	size_t max_fds;          /* descriptors the cache may hold, all kinds */
-	size_t max_mapped;       /* bytes of file mappings held */
-	bool admit_all;          /* cache at first open, no admission (admit.h) */
-	size_t merge_max;        /* largest body mapped and sent by one writev */
-	unsigned check_ms;       /* how often pending inotify events are read */
-	unsigned revalidate_ms;  /* stat revalidation interval without inotify */
-	bool inotify;            /* SENDCACHE_INOTIFY=0 forces revalidation */
-	bool hold_heads;         /* hold an uncorked HTTP/1.x head for a merge */
-	bool stats;              /* SENDCACHE_STATS=0: counters stay private */
-	char stats_name[64];     /* instance name; empty: "<program>-<pid>" */
-	char stats_group[64];    /* group that may read the segment, or empty */
-	unsigned stats_slots;    /* processes the segment has room for */
-	size_t copy_max;         /* largest file read()/pread() from a copy */
-	size_t pipe_max;         /* largest file sent from a cached pipe */
-	char prewarm[1024];      /* absolute directories to cache at start */
+#define SC_VAR(N, f, K, ...) SC_CTYPE_##K(f);
+#include "config_def.h"
+#undef SC_VAR
 };
 
-/* Every variable, for the docs and the tests: name, default, meaning. */
+/* Every variable, for the docs and the tests, in config_def.h's order. */
+enum sc_kind { CK_BOOL, CK_COUNT, CK_SIZE, CK_MS, CK_NAME, CK_DIRS, CK_PATH };
+
 struct sc_config_var {
-	const char *name;
-	const char *dflt;
-	const char *meaning;
+	const char *name;        /* SENDCACHE_... */
+	enum sc_kind kind;
+	size_t offset, size;     /* the member of struct sc_config */
+	const char *shown;       /* the default as the docs show it */
+	const char *option;      /* sendcache-run's option */
+	const char *brief;       /* sendcache-run --help's words */
+	const char *meaning;     /* the tables' words */
+	uint64_t lo, hi;         /* bounds of COUNT, SIZE and MS */
 };
 extern const struct sc_config_var config_vars[];
 
+/* Writes what a value of v must be ("a count from 4 to 1048576") to buf. */
+void config_want(const struct sc_config_var *v, char *buf, size_t size);
+
 /* The configuration in force. Filled by config_load(); defaults before. */
 extern struct sc_config config;
+
+/* config_def.h's defaults, before any variable or limit is applied. */
+extern const struct sc_config config_defaults;
 
 /* Fills *cfg from getenv_fn (getenv, or a test's table). An empty, malformed
  * or out-of-range value writes one line naming the variable to err (if not

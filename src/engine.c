@@ -177,21 +177,9 @@ static void fork_child(void)
 	thread_state = T_ASLEEP;
 }
 
-/* SENDCACHE_STATS_FILE: append this process's counters there at exit.
- * Read in the constructor, before a server clears its environment. */
-static char stats_file[256];
-
 __attribute__((constructor)) static void sc_ctor(void)
 {
-	const char *f = getenv("SENDCACHE_STATS_FILE");
-
 	sc_init();
-	if (f && strlen(f) < sizeof(stats_file))
-		strcpy(stats_file, f);
-	else if (f)
-		fprintf(stderr, "sendcache: SENDCACHE_STATS_FILE is longer than "
-			"%zu bytes; counters are not written there\n",
-			sizeof(stats_file) - 1);
 }
 
 static void dump_stats_file(void);
@@ -203,7 +191,7 @@ __attribute__((destructor)) static void sc_dtor(void)
 	    (thread_state != T_AWAKE && !cache_awake()))
 		return;
 	send_flush_thread();
-	if (stats_file[0])
+	if (config.stats_file[0])
 		dump_stats_file();
 	stats_exit();
 }
@@ -223,13 +211,13 @@ static int open_stats_file(void)
 	struct stat st;
 	int fd;
 
-	fd = (int)REAL.syscall(SYS_openat2, AT_FDCWD, stats_file, &how,
+	fd = (int)REAL.syscall(SYS_openat2, AT_FDCWD, config.stats_file, &how,
 			       sizeof(how));
 	/* Without openat2 only the last name is guarded (O_NOFOLLOW): a
 	 * directory on the way could be a worker's symlink. Root does not
 	 * take that chance. */
 	if (fd < 0 && errno == ENOSYS && geteuid() != 0)
-		fd = REAL.openat(AT_FDCWD, stats_file, flags, 0600);
+		fd = REAL.openat(AT_FDCWD, config.stats_file, flags, 0600);
 	if (fd >= 0 && REAL.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_nlink == 1)
 		return fd;
@@ -239,7 +227,7 @@ static int open_stats_file(void)
 	}
 	fprintf(stderr, "sendcache: SENDCACHE_STATS_FILE %s: %s; it must be a "
 		"regular file reached without a symlink; counters are not "
-		"written there\n", stats_file,
+		"written there\n", config.stats_file,
 		errno == EINVAL ? "not a regular file of one link" : strerror(errno));
 	return -1;
 }

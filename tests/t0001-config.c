@@ -1,6 +1,9 @@
 /* t0001-config: SENDCACHE_* parsing, defaults and one line per bad value. */
 #include "tap/tap.h"
 #include "config.h"
+#include "tap/config_eq.h"
+
+#include <ctype.h>
 
 static const char *const *env_table;
 
@@ -35,12 +38,67 @@ static int parse(const char *const *table, struct sc_config *cfg, int *lines)
 	return bad;
 }
 
+/* Each variable's `shown` default, parsed, gives the compiled-in default;
+ * a string kind's default is empty (unset). */
+static bool documented_defaults(void)
+{
+	const struct sc_config *def = &config_defaults;
+	const struct sc_config_var *v;
+	struct sc_config c;
+	char buf[128];
+	bool good = true;
+
+	for (v = config_vars; v->name; v++) {
+		if (v->kind >= CK_NAME) {
+			if (((const char *)def + v->offset)[0]) {
+				diag("%s: a string default is not empty", v->name);
+				good = false;
+			}
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s=%s", v->name, v->shown);
+		c = *def;
+		env_table = (const char *[]){ buf, NULL };
+		if (config_parse(&c, fake_getenv, NULL) || !same_config(&c, def)) {
+			diag("%s: shown default '%s' is not the compiled-in one",
+			     v->name, v->shown);
+			good = false;
+		}
+	}
+	return good;
+}
+
+/* --max-fds for SENDCACHE_MAX_FDS; a flag for a BOOL ("--no-" when it
+ * clears one that is on by default), a value for every other kind. */
+static bool options_named(void)
+{
+	const struct sc_config_var *v;
+	char want[80], *p;
+	bool good = true;
+
+	for (v = config_vars; v->name; v++) {
+		bool on = v->kind == CK_BOOL && strcmp(v->shown, "0");
+
+		snprintf(want, sizeof(want), "--%s%s", on ? "no-" : "",
+			 v->name + strlen("SENDCACHE_"));
+		for (p = want + 2; *p; p++)
+			*p = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
+		if (strncmp(v->option, want, strlen(want)) ||
+		    (v->option[strlen(want)] != (v->kind == CK_BOOL ? 0 : ' '))) {
+			diag("%s: option '%s', want '%s%s'", v->name, v->option,
+			     want, v->kind == CK_BOOL ? "" : " VALUE");
+			good = false;
+		}
+	}
+	return good;
+}
+
 int main(void)
 {
 	struct sc_config def = config, c;
 	int lines;
 
-	plan(36);
+	plan(38);
 
 	is_int(parse((const char *[]){ NULL }, &c, &lines), 0, "no variables: nothing rejected");
 	is_int(c.max_fds, def.max_fds, "default max_fds");
@@ -50,6 +108,8 @@ int main(void)
 	is_int(config_fd_budget(16384, UINT64_MAX), 16384, "no limit: the ceiling");
 	is_int(config_fd_budget(100, 8), 4, "never under 4");
 	ok(!c.disabled && c.inotify && c.hold_heads, "default switches");
+	ok(documented_defaults(), "every default the docs show is the compiled-in one");
+	ok(options_named(), "every variable has a sendcache-run option named after it");
 
 	is_int(parse((const char *[]){ "SENDCACHE_MAX_MAPPED=64M", "SENDCACHE_MERGE_MAX=16k",
 				       "SENDCACHE_MAX_FDS=100", "SENDCACHE_CHECK_MS=5",

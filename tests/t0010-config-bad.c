@@ -6,6 +6,7 @@
  * untested. */
 #include "tap/tap.h"
 #include "config.h"
+#include "tap/config_eq.h"
 
 #include <stdbool.h>
 
@@ -38,6 +39,11 @@ static const char *const name_bad[] = {
 	"", "../etc", "a/b", ".hidden", "a b", "x\ny", "caf\xc3\xa9", NULL,
 };
 
+/* Values wrong for an absolute path. */
+static const char *const path_bad[] = {
+	"", "relative", "-1", "./x", "/a\nb", "/tab\there", NULL,
+};
+
 /* Values wrong for a list of absolute directories. */
 static const char *const dirs_bad[] = {
 	"", "relative", "-1", "/a:", ":/a", "/a::/b", "/a:b", "\n", NULL,
@@ -66,21 +72,9 @@ static const struct var_case cases[] = {
 	{ "SENDCACHE_COPY_MAX", numeric_bad, { "2G", "1073741825", NULL, NULL } },
 	{ "SENDCACHE_PIPE_MAX", numeric_bad, { "2G", "1073741825", NULL, NULL } },
 	{ "SENDCACHE_PREWARM", dirs_bad, { NULL, NULL, NULL, NULL } },
+	{ "SENDCACHE_STATS_FILE", path_bad, { NULL, NULL, NULL, NULL } },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
-
-static bool same_config(const struct sc_config *a, const struct sc_config *b)
-{
-	return a->disabled == b->disabled && a->max_fds == b->max_fds &&
-	       a->max_mapped == b->max_mapped && a->merge_max == b->merge_max &&
-	       a->check_ms == b->check_ms && a->revalidate_ms == b->revalidate_ms &&
-	       a->inotify == b->inotify && a->hold_heads == b->hold_heads &&
-	       a->stats == b->stats && a->stats_slots == b->stats_slots &&
-	       a->copy_max == b->copy_max && a->pipe_max == b->pipe_max &&
-	       !strcmp(a->stats_name, b->stats_name) &&
-	       !strcmp(a->stats_group, b->stats_group) &&
-	       !strcmp(a->prewarm, b->prewarm);
-}
 
 static const struct var_case *find_case(const char *name)
 {
@@ -129,7 +123,7 @@ int main(void)
 
 	for (v = config_vars; v->name; v++)
 		nvars++;
-	plan((int)nvars + 4);
+	plan((int)nvars + 5);
 
 	for (v = config_vars; v->name; v++) {
 		vc = find_case(v->name);
@@ -151,6 +145,8 @@ int main(void)
 	   "a 64-character instance name is rejected");
 	ok(rejected_cleanly("SENDCACHE_STATS_GROUP", repeat('g', 4000), &def),
 	   "a 4000-character group is rejected");
+	ok(rejected_cleanly("SENDCACHE_STATS_FILE", repeat('/', 256), &def),
+	   "a 256-byte counters file is rejected");
 	ok(rejected_cleanly("SENDCACHE_PREWARM", repeat('/', 1024), &def),
 	   "a 1024-byte directory list is rejected");
 

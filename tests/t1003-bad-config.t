@@ -20,24 +20,31 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 tap_require "$nginx_bin" curl cmp
 tap_require_lib
 
-# Every variable of src/config.c's config_vars[] and its kind.
-vars=(SENDCACHE_DISABLE:bool SENDCACHE_MAX_FDS:num SENDCACHE_MAX_MAPPED:num
-	SENDCACHE_MERGE_MAX:num SENDCACHE_CHECK_MS:num SENDCACHE_REVALIDATE_MS:num
-	SENDCACHE_INOTIFY:bool SENDCACHE_HOLD_HEADS:bool SENDCACHE_STATS:bool
-	SENDCACHE_STATS_NAME:name SENDCACHE_STATS_GROUP:name
-	SENDCACHE_STATS_SLOTS:num SENDCACHE_COPY_MAX:num SENDCACHE_PIPE_MAX:num
-	SENDCACHE_PREWARM:dirs)
+# Every variable of src/config_def.h and its kind, but the counters file
+# this test reads the counters from.
+[[ -x $tap_build/gen-docs ]] || bail_out "build/gen-docs missing (run make test)"
+vars=()
+while read -r name kind; do
+	case $kind in
+	BOOL) vars+=("$name:bool") ;;
+	COUNT | SIZE | MS) vars+=("$name:num") ;;
+	NAME) vars+=("$name:name") ;;
+	DIRS) vars+=("$name:dirs") ;;
+	PATH) [[ $name == SENDCACHE_STATS_FILE ]] || vars+=("$name:path") ;;
+	*) bail_out "$name: a kind this test does not know: $kind" ;;
+	esac
+done < <("$tap_build/gen-docs" vars)
 kinds=(garbage negative huge empty lines)
 
 # bad_value KIND TYPE: a value of KIND that a variable of TYPE rejects.
 bad_value() {
 	case $1:$2 in
-	garbage:dirs) echo "not/absolute" ;;
+	garbage:dirs | garbage:path) echo "not/absolute" ;;
 	garbage:*) echo "garbage!" ;;
-	negative:name | negative:dirs) echo "-1/x" ;;
+	negative:name | negative:dirs | negative:path) echo "-1/x" ;;
 	negative:*) echo "-1" ;;
 	huge:name) printf 'n%.0s' {1..200} ;;
-	huge:dirs) printf '/%.0s' {1..2000} ;;
+	huge:dirs | huge:path) printf '/%.0s' {1..2000} ;;
 	huge:*) echo "99999999999999999999999999999999" ;;
 	empty:*) echo "" ;;
 	lines:*) printf '1\nsendcache: forged line' ;;

@@ -106,7 +106,7 @@ is "$(awk '{ print $1, $2 }' <<<"$out")" "$declared" "-l lists every counter of 
 run -l --man
 man=$(sed -n '/^\.\\" BEGIN COUNTERS/,/^\.\\" END COUNTERS/p' \
 	"$tap_top/man/sendcache-stat.1" | sed '1d;$d')
-is "$man" "$out" "man page's counter list is -l --man's (else run scripts/gen-man-counters)"
+is "$man" "$out" "man page's counter list is -l --man's (else run scripts/gen-docs)"
 
 # Errors: one line on stderr, one exit status each.
 run -n "$pre-none"
