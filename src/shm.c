@@ -1,4 +1,5 @@
-/* shm.c - reading the stats segment (library and sendcache-stat). */
+/* shm.c - the stats segment's counters and reading it, for the library
+ * and for sendcache-stat (which links this file and no other). */
 #define _GNU_SOURCE
 #include "shm.h"
 
@@ -14,6 +15,13 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+
+const char *const stats_names[] = {
+#define SC_COUNTER(name, kind, desc) #name,
+#include "stats_def.h"
+#undef SC_COUNTER
+	NULL,
+};
 
 const int stats_kinds[] = {
 #define SC_COUNTER(name, kind, desc) SC_##kind,

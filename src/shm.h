@@ -42,8 +42,9 @@ enum { SC_NCOUNTERS = 0
 };
 #undef SC_COUNTER
 
-/* Per counter, in declaration order: kind and description (names are
- * stats_names[]). */
+/* Per counter, in declaration order: name (NULL-terminated), kind and
+ * description. */
+extern const char *const stats_names[];
 extern const int stats_kinds[];
 extern const char *const stats_descs[];
 

@@ -31,13 +31,6 @@
 static struct sc_counters stats_local;
 struct sc_counters *stats_cur = &stats_local;
 
-const char *const stats_names[] = {
-#define SC_COUNTER(name, kind, desc) #name,
-#include "stats_def.h"
-#undef SC_COUNTER
-	NULL,
-};
-
 static struct sc_shm_header *seg;
 /* The segment's geometry, validated once when it was mapped and kept
  * here: never read again from memory every process can write. */

@@ -24,9 +24,6 @@ extern struct sc_counters *stats_cur;
 #define STAT_SUB(name, n) \
 	__atomic_sub_fetch(&stats_cur->name, (uint64_t)(n), __ATOMIC_RELAXED)
 
-/* Counter names in declaration order, NULL-terminated. */
-extern const char *const stats_names[];
-
 /* Formats every counter of this process as "name value\n" lines into buf.
  * Returns the bytes written; stops at the last whole line that fits. No
  * allocation, no syscall: usable in a destructor. */

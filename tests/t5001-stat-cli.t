@@ -4,7 +4,7 @@
 # JSON, Prometheus format checked by promtool, the counter list and the man
 # page made from it, every error exit status, and the live view's rates.
 . "$(dirname "$0")/tap/tap.sh"
-plan 47
+plan 48
 tap_require perl promtool
 (( EUID == 0 )) && tap_require runuser   # the permission test needs both
 stat=$tap_build/sendcache-stat
@@ -182,3 +182,13 @@ rate=${rates##* }
 ok "-i: the rate is about 600/s (got $rate)" \
 	perl -e 'exit !($ARGV[0] > 400 && $ARGV[0] <= 600.5)' "$rate"
 unlike "$out" $'\e' "-i: no screen clearing when stdout is not a terminal"
+
+# The CLI links the segment's own file (shm.c) and no other engine object:
+# no global that another object of the engine defines is in it.
+others=$(for o in "$tap_build"/obj/*.o; do
+	case ${o##*/} in shm.o | preload.o | cache-selfcheck.o) continue ;; esac
+	nm --defined-only -g "$o" | awk '{ print $3 }'
+done | sort -u)
+inside=$(nm --defined-only "$stat" | awk '{ print $3 }' | sort -u)
+is "$(comm -12 <(echo "$others") <(echo "$inside") | head -5)" "" \
+	"sendcache-stat links no engine object but shm.c"
