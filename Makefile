@@ -84,12 +84,21 @@ all: $(LIB) $(STAT_CLI)
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/preload.o: preload/preload.c src/engine.h | $(BUILD)/obj
+$(BUILD)/obj/preload.o: preload/preload.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIB): $(ENGINE_OBJS) $(BUILD)/obj/preload.o preload/sendcache.map
+# The version script: only the names of calls_def.h's SC_EXPORT lines leave
+# the library.
+MAP := $(BUILD)/sendcache.map
+$(MAP): src/calls_def.h | $(BUILD)/obj
+	{ echo '{'; echo '  global:'; \
+	  printf '#define SC_REAL(...)\n#define SC_EXPORT(r, name, ...) name;\n#include "calls_def.h"\n' | \
+	    $(CC) -E -P -Isrc -x c - | grep -v '^ *$$' | sed 's/^/    /'; \
+	  echo '  local: *;'; echo '};'; } >$@.tmp && mv $@.tmp $@
+
+$(LIB): $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(MAP)
 	$(CC) -shared -Wl,-soname,libsendcache.so \
-	  -Wl,--version-script=preload/sendcache.map -Wl,-z,now -Wl,-z,relro \
+	  -Wl,--version-script=$(MAP) -Wl,-z,now -Wl,-z,relro \
 	  $(LDFLAGS) -o $@ $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(LDLIBS)
 
 $(STAT_CLI): src/cli/sendcache-stat.c $(STAT_OBJS) $(wildcard src/*.h)
@@ -132,10 +141,10 @@ $(FRESHFUZZ): tests/helpers/freshfuzz.c | $(BUILD)/tests
 # The fuzzer runs its seeds with it (t4009).
 $(SELFCHECK_LIB): $(filter-out $(BUILD)/obj/cache.o,$(ENGINE_OBJS)) \
 		src/cache.c $(wildcard src/*.h) $(BUILD)/obj/preload.o \
-		preload/sendcache.map | $(BUILD)/tests
+		$(MAP) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -DSENDCACHE_SELFCHECK -c -o $(BUILD)/obj/cache-selfcheck.o src/cache.c
 	$(CC) -shared -Wl,-soname,libsendcache.so \
-	  -Wl,--version-script=preload/sendcache.map -Wl,-z,now -Wl,-z,relro \
+	  -Wl,--version-script=$(MAP) -Wl,-z,now -Wl,-z,relro \
 	  $(LDFLAGS) -o $@ $(filter-out $(BUILD)/obj/cache.o,$(ENGINE_OBJS)) \
 	  $(BUILD)/obj/cache-selfcheck.o $(BUILD)/obj/preload.o $(LDLIBS)
 

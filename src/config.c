@@ -271,16 +271,15 @@ size_t config_fd_budget(size_t wanted, uint64_t soft)
 	return wanted < 4 ? 4 : wanted;
 }
 
-/* /proc/sys/fs/inotify/max_user_watches, or 0. Through the real
- * functions: this runs in the constructor. */
+/* /proc/sys/fs/inotify/max_user_watches, or 0. Through libc's own
+ * functions (stand-ins that fail before they are resolved): this runs in
+ * the constructor. */
 static uint64_t inotify_watches(void)
 {
 	char buf[32];
 	ssize_t n = -1;
 	int fd;
 
-	if (!real.openat || !real.read || !real.close)
-		return 0;
 	fd = real.openat(AT_FDCWD, "/proc/sys/fs/inotify/max_user_watches",
 			 O_RDONLY | O_CLOEXEC, 0);
 	if (fd >= 0) {

@@ -64,9 +64,9 @@ static void do_init(void)
 	in_init = true;
 	real_init();
 	config_load();
-	if (config.disabled || !REAL.openat || !REAL.close || !REAL.fcntl ||
-	    !REAL.sendmsg || !REAL.mmap || !REAL.munmap || !fdtab_init() ||
-	    !cache_init()) {
+	if (config.disabled || !REAL_HAS(openat) || !REAL_HAS(close) ||
+	    !REAL_HAS(fcntl) || !REAL_HAS(sendmsg) || !REAL_HAS(mmap) ||
+	    !REAL_HAS(munmap) || !fdtab_init() || !cache_init()) {
 		state = SC_OFF;
 		in_init = false;
 		return;
@@ -249,13 +249,6 @@ static void dump_stats_file(void)
 	REAL.close(fd);
 }
 
-/* A call that cannot be forwarded because libc lacks it. */
-static int enosys(void)
-{
-	errno = ENOSYS;
-	return -1;
-}
-
 /* fd was just returned by the kernel: whatever we knew of its number is
  * void. If we thought we owned it, we lost it (closed behind our back). */
 static void born(int fd, int kind)
@@ -296,7 +289,7 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 	int fd;
 
 	if (!on())
-		return REAL.openat ? REAL.openat(dirfd, path, flags, mode) : enosys();
+		return REAL.openat(dirfd, path, flags, mode);
 	k.state = CACHE_KEY_UNSET;
 	if (cacheable_path(dirfd, path)) {
 		fd = cache_open(&k, path, flags);
@@ -333,7 +326,7 @@ int sc_close(int fd)
 	struct fd_slot *s = fdtab_get(fd);
 
 	if (!s || !on_fd(fd, -1))
-		return REAL.close ? REAL.close(fd) : enosys();
+		return REAL.close(fd);
 	switch (s->kind) {
 	case FD_HANDED:
 		return cache_close(fd, s);
@@ -359,27 +352,23 @@ static void closing_range(unsigned lo, unsigned hi)
 	}
 }
 
+/* Where libc lacks them, nothing is closed: nothing is forgotten. */
 int sc_close_range(unsigned lo, unsigned hi, int flags)
 {
-	if (!REAL.close_range)
-		return enosys();
-	if (on_wake() && !(flags & CLOSE_RANGE_CLOEXEC))
+	if (REAL_HAS(close_range) && on_wake() && !(flags & CLOSE_RANGE_CLOEXEC))
 		closing_range(lo, hi);
 	return REAL.close_range(lo, hi, flags);
 }
 
 void sc_closefrom(int lo)
 {
-	if (on_wake() && lo >= 0)
+	if (REAL_HAS(closefrom) && on_wake() && lo >= 0)
 		closing_range((unsigned)lo, UINT_MAX);
-	if (REAL.closefrom)
-		REAL.closefrom(lo);
+	REAL.closefrom(lo);
 }
 
 int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	if (!REAL.fstatat)
-		return enosys();
 	if (path && path[0] == 0 && (flags & AT_EMPTY_PATH) && on_fd(dirfd, -1))
 		return sc_fstat(dirfd, st);
 	if (on() && cacheable_path(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW)) {
@@ -406,8 +395,6 @@ int sc_fstat(int fd, struct stat *st)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
-	if (!REAL.fstat)
-		return enosys();
 	if (!s || !on_fd(fd, -1))
 		return REAL.fstat(fd, st);
 	if (s->kind == FD_HANDED && cache_fstat(s, st) == 0)
@@ -432,8 +419,6 @@ ssize_t sc_sendfile(int out, int in, off_t *off, size_t count)
 {
 	struct fd_slot *is = fdtab_get(in), *os;
 
-	if (!REAL.sendfile)
-		return enosys();
 	if (!on_fd(out, in))
 		return REAL.sendfile(out, in, off, count);
 	/* The call that tells a server looping until 0 (busybox httpd) that
@@ -472,7 +457,7 @@ ssize_t sc_write(int fd, const void *buf, size_t n)
 
 	if (s && send_offer(fd, s, &v, 1, 0, &r))
 		return r;
-	return REAL.write ? REAL.write(fd, buf, n) : enosys();
+	return REAL.write(fd, buf, n);
 }
 
 ssize_t sc_writev(int fd, const struct iovec *iov, int iovcnt)
@@ -482,7 +467,7 @@ ssize_t sc_writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (s && send_offer(fd, s, iov, iovcnt, 0, &r))
 		return r;
-	return REAL.writev ? REAL.writev(fd, iov, iovcnt) : enosys();
+	return REAL.writev(fd, iov, iovcnt);
 }
 
 ssize_t sc_sendto(int fd, const void *buf, size_t n, int flags,
@@ -494,7 +479,7 @@ ssize_t sc_sendto(int fd, const void *buf, size_t n, int flags,
 
 	if (s && send_offer(fd, s, &v, 1, flags, &r))
 		return r;
-	return REAL.sendto ? REAL.sendto(fd, buf, n, flags, to, tolen) : enosys();
+	return REAL.sendto(fd, buf, n, flags, to, tolen);
 }
 
 ssize_t sc_sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -527,8 +512,6 @@ ssize_t sc_read(int fd, void *buf, size_t n)
 	struct fd_slot *s = fdtab_get(fd);
 	ssize_t r;
 
-	if (!REAL.read)
-		return enosys();
 	if (!on_fd(fd, -1))
 		return REAL.read(fd, buf, n);
 	if (s && s->kind == FD_HANDED) {
@@ -549,8 +532,6 @@ ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
 	struct fd_slot *s = fdtab_get(fd);
 	ssize_t r;
 
-	if (!REAL.readv)
-		return enosys();
 	if (!on_fd(fd, -1))
 		return REAL.readv(fd, iov, iovcnt);
 	if (s && s->kind == FD_HANDED && REAL.preadv) {
@@ -584,8 +565,6 @@ ssize_t sc_pread(int fd, void *buf, size_t n, off_t off)
 	struct fd_slot *s = fdtab_get(fd);
 	ssize_t r;
 
-	if (!REAL.pread)
-		return enosys();
 	if (s && on_fd(fd, -1) && s->kind == FD_HANDED &&
 	    (r = cache_pread(s, buf, n, off)) >= 0)
 		return r;
@@ -595,16 +574,7 @@ ssize_t sc_pread(int fd, void *buf, size_t n, off_t off)
 /* mmap and munmap are called before our constructor (the dynamic
  * loader's own are internal, but other libraries' constructors and our
  * own set-up are not): they never start sendcache, and reach the kernel
- * even before libc's names are resolved. */
-static void *mmap_fwd(void *addr, size_t len, int prot, int flags, int fd,
-		      off_t off)
-{
-	if (!REAL.mmap)
-		return (void *)real_raw_syscall(SYS_mmap, (long)addr, (long)len,
-						prot, flags, fd, off);
-	return real.mmap(addr, len, prot, flags, fd, off);
-}
-
+ * even before libc's names are resolved (real.h's stand-ins). */
 void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	bool file = fd >= 0 && !(flags & MAP_ANONYMOUS);
@@ -622,7 +592,7 @@ void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	    (s = fdtab_get(fd)) != NULL && s->kind == FD_HANDED)
 		p = cache_mmap(s, len);
 	if (!p)
-		p = mmap_fwd(addr, len, prot, flags, fd, off);
+		p = REAL.mmap(addr, len, prot, flags, fd, off);
 	/* A mapping of a file, the cache's or the kernel's: its bytes are
 	 * for the kernel to read (fmaps.h). */
 	if (p != MAP_FAILED && file && state != SC_OFF)
@@ -642,10 +612,7 @@ int sc_munmap(void *addr, size_t len)
 	}
 	if (state != SC_OFF)
 		fmaps_unmapping(addr, len);
-	if (!REAL.munmap)
-		return (int)real_raw_syscall(SYS_munmap, (long)addr, (long)len,
-					     0, 0, 0, 0);
-	return real.munmap(addr, len);
+	return REAL.munmap(addr, len);
 }
 
 off_t sc_lseek(int fd, off_t off, int whence)
@@ -653,8 +620,6 @@ off_t sc_lseek(int fd, off_t off, int whence)
 	struct fd_slot *s = fdtab_get(fd);
 	off_t base;
 
-	if (!REAL.lseek)
-		return enosys();
 	if (!s || !on_fd(fd, -1) || s->kind != FD_HANDED)
 		return REAL.lseek(fd, off, whence);
 	switch (whence) {
@@ -689,8 +654,6 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 {
 	struct fd_slot *s;
 
-	if (!REAL.setsockopt)
-		return enosys();
 	/* A cork a sleeping child set in the kernel would outlive its
 	 * waking, when corks are ours to keep: it wakes first. */
 	if (level != IPPROTO_TCP || (opt != TCP_CORK && opt != TCP_ULP &&
@@ -717,8 +680,6 @@ int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 {
 	struct fd_slot *s;
 
-	if (!REAL.getsockopt)
-		return enosys();
 	if (level == IPPROTO_TCP && val && len &&
 	    (opt == TCP_CORK || opt == TCP_NODELAY) && on_fd(fd, -1) &&
 	    (s = send_tcp_slot(fd)) != NULL &&
@@ -743,7 +704,7 @@ int sc_shutdown(int fd, int how)
 	/* Flushes first; an error it meets stays for the next call. */
 	if (s && on_fd(fd, -1) && s->hold)
 		send_flush_fd(fd, s);
-	return REAL.shutdown ? REAL.shutdown(fd, how) : enosys();
+	return REAL.shutdown(fd, how);
 }
 
 /* Blocking points: the thread's held bytes go out first (DESIGN.md §4). */
@@ -762,8 +723,6 @@ int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	struct fd_slot *s;
 
-	if (!REAL.epoll_ctl)
-		return enosys();
 	if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && on_fd(fd, -1) &&
 	    (s = fdtab_get(fd)) != NULL && s->hold)
 		send_flush_fd(fd, s);
@@ -787,8 +746,6 @@ int sc_epoll_pwait2(int epfd, struct epoll_event *ev, int n,
 		    const struct timespec *timeout, const sigset_t *mask)
 {
 	blocking();
-	if (!REAL.epoll_pwait2)
-		return enosys();
 	return REAL.epoll_pwait2(epfd, ev, n, timeout, mask);
 }
 
@@ -927,8 +884,6 @@ int sc_fcntl(int fd, int cmd, void *arg)
 	struct fd_slot *s = fdtab_get(fd);
 	int rc;
 
-	if (!REAL.fcntl)
-		return enosys();
 	if (s && on_fd(fd, -1) && s->kind == FD_HANDED) {
 		switch (cmd) {
 		case F_GETFD:
@@ -1007,28 +962,26 @@ static int creds_changed(int rc)
 	return rc;
 }
 
-#define REAL_OR_ENOSYS(fn, ...) (REAL.fn ? REAL.fn(__VA_ARGS__) : enosys())
-
 int sc_setuid(uid_t u)
-{ sc_init(); stats_uid_changing(u); return creds_changed(REAL_OR_ENOSYS(setuid, u)); }
+{ sc_init(); stats_uid_changing(u); return creds_changed(REAL.setuid(u)); }
 int sc_setgid(gid_t g)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setgid, g)); }
+{ sc_init(); return creds_changed(REAL.setgid(g)); }
 int sc_seteuid(uid_t u)
-{ sc_init(); stats_uid_changing(u); return creds_changed(REAL_OR_ENOSYS(seteuid, u)); }
+{ sc_init(); stats_uid_changing(u); return creds_changed(REAL.seteuid(u)); }
 int sc_setegid(gid_t g)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setegid, g)); }
+{ sc_init(); return creds_changed(REAL.setegid(g)); }
 int sc_setreuid(uid_t r, uid_t e)
-{ sc_init(); stats_uid_changing(e); return creds_changed(REAL_OR_ENOSYS(setreuid, r, e)); }
+{ sc_init(); stats_uid_changing(e); return creds_changed(REAL.setreuid(r, e)); }
 int sc_setregid(gid_t r, gid_t e)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setregid, r, e)); }
+{ sc_init(); return creds_changed(REAL.setregid(r, e)); }
 int sc_setresuid(uid_t r, uid_t e, uid_t s)
-{ sc_init(); stats_uid_changing(e); return creds_changed(REAL_OR_ENOSYS(setresuid, r, e, s)); }
+{ sc_init(); stats_uid_changing(e); return creds_changed(REAL.setresuid(r, e, s)); }
 int sc_setresgid(gid_t r, gid_t e, gid_t s)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setresgid, r, e, s)); }
+{ sc_init(); return creds_changed(REAL.setresgid(r, e, s)); }
 int sc_setgroups(size_t n, const gid_t *list)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(setgroups, n, list)); }
+{ sc_init(); return creds_changed(REAL.setgroups(n, list)); }
 int sc_initgroups(const char *user, gid_t g)
-{ sc_init(); return creds_changed(REAL_OR_ENOSYS(initgroups, user, g)); }
+{ sc_init(); return creds_changed(REAL.initgroups(user, g)); }
 
 /* True if this process has one thread. Asked after a thread changed its
  * own credentials: if it is alone, it was alone when it made the change,
@@ -1038,8 +991,7 @@ static bool single_threaded(void)
 {
 	struct stat st;
 
-	return REAL.fstatat &&
-	       REAL.fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 &&
+	return REAL.fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 &&
 	       st.st_nlink == 3;
 }
 
@@ -1064,7 +1016,7 @@ int sc_setfsuid(uid_t u)
 	int rc;
 
 	sc_init();
-	rc = REAL.setfsuid ? REAL.setfsuid(u) : enosys();
+	rc = REAL.setfsuid(u);
 	if (u != (uid_t)-1)
 		creds_split();
 	return rc;
@@ -1075,7 +1027,7 @@ int sc_setfsgid(gid_t g)
 	int rc;
 
 	sc_init();
-	rc = REAL.setfsgid ? REAL.setfsgid(g) : enosys();
+	rc = REAL.setfsgid(g);
 	if (g != (gid_t)-1)
 		creds_split();
 	return rc;
@@ -1086,7 +1038,7 @@ int sc_capset(void *hdr, void *data)
 	int rc;
 
 	sc_init();
-	rc = REAL_OR_ENOSYS(capset, hdr, data);
+	rc = REAL.capset(hdr, data);
 	if (rc == 0)
 		creds_split();
 	return rc;
@@ -1114,10 +1066,7 @@ long sc_syscall(long n, const long a[6])
 		stats_uid_changing((uid_t)a[1]);
 	/* Never starts sendcache: called while libc's names are being
 	 * resolved, it goes straight to the kernel. */
-	if (REAL.syscall)
-		rc = real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-	else
-		rc = real_raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	rc = REAL.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (changes_creds(n) && (rc == 0 || n == SYS_setfsuid ||
 				 n == SYS_setfsgid)) {
 		saved = errno;

@@ -3,12 +3,62 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
-struct real_fns real;
+/* The stand-ins (calls_def.h): ENOSYS, or the system call itself. */
+#define MISSING_ERR(ret, name, params) \
+	static ret missing_##name params { errno = ENOSYS; return -1; }
+#define MISSING_NULLPTR(ret, name, params) \
+	static ret missing_##name params { errno = ENOSYS; return NULL; }
+#define MISSING_VOID(ret, name, params) \
+	static ret missing_##name params { errno = ENOSYS; }
+#define MISSING_RAW(ret, name, params)
+#define SC_REAL(ret, name, params, missing) MISSING_##missing(ret, name, params)
+#define SC_EXPORT(...)
+#include "calls_def.h"
+#undef SC_REAL
+
+static void *missing_mmap(void *addr, size_t len, int prot, int flags, int fd,
+			  off_t off)
+{
+	return (void *)real_raw_syscall(SYS_mmap, (long)addr, (long)len, prot,
+					flags, fd, off);
+}
+
+static int missing_munmap(void *addr, size_t len)
+{
+	return (int)real_raw_syscall(SYS_munmap, (long)addr, (long)len, 0, 0,
+				     0, 0);
+}
+
+/* Six register-sized arguments, as the kernel reads them. */
+static long missing_syscall(long n, ...)
+{
+	long a[6];
+	va_list ap;
+	int i;
+
+	va_start(ap, n);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return real_raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+#define SC_REAL(ret, name, params, missing) .name = missing_##name,
+const struct real_fns real_missing = {
+#include "calls_def.h"
+};
+struct real_fns real = {
+#include "calls_def.h"
+};
+#undef SC_REAL
+
 bool real_ready;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
@@ -38,8 +88,14 @@ static void *load_sym(const char *name, void *self)
 	return p;
 }
 
-#define LOAD(field, name) \
-	(*(void **)&real.field = load_sym(name, self))
+/* Sets *slot to libc's name, or leaves its stand-in. */
+static void load(void **slot, const char *name, void *self)
+{
+	void *p = load_sym(name, self);
+
+	if (p)
+		*slot = p;
+}
 
 static void real_resolve(void)
 {
@@ -47,70 +103,13 @@ static void real_resolve(void)
 
 	resolving = true;
 	self = self_base();
-	/* What another library may call back into first, while dlsym runs. */
-	LOAD(mmap, "mmap");
-	LOAD(munmap, "munmap");
-	LOAD(syscall, "syscall");
-	LOAD(openat, "openat");
-	LOAD(close, "close");
-	LOAD(close_range, "close_range");
-	LOAD(closefrom, "closefrom");
-	LOAD(fstat, "fstat");
-	LOAD(fstatat, "fstatat");
-	LOAD(sendfile, "sendfile");
-	LOAD(write, "write");
-	LOAD(writev, "writev");
-	LOAD(send, "send");
-	LOAD(sendto, "sendto");
-	LOAD(sendmsg, "sendmsg");
-	LOAD(read, "read");
-	LOAD(readv, "readv");
-	LOAD(pread, "pread");
-	LOAD(preadv, "preadv");
-	LOAD(recv, "recv");
-	LOAD(recvfrom, "recvfrom");
-	LOAD(recvmsg, "recvmsg");
-	LOAD(lseek, "lseek");
-	LOAD(setsockopt, "setsockopt");
-	LOAD(getsockopt, "getsockopt");
-	LOAD(shutdown, "shutdown");
-	LOAD(epoll_ctl, "epoll_ctl");
-	LOAD(epoll_wait, "epoll_wait");
-	LOAD(epoll_pwait, "epoll_pwait");
-	LOAD(epoll_pwait2, "epoll_pwait2");
-	LOAD(poll, "poll");
-	LOAD(ppoll, "ppoll");
-	LOAD(select, "select");
-	LOAD(pselect, "pselect");
-	LOAD(accept, "accept");
-	LOAD(accept4, "accept4");
-	LOAD(socket, "socket");
-	LOAD(socketpair, "socketpair");
-	LOAD(pipe, "pipe");
-	LOAD(pipe2, "pipe2");
-	LOAD(dup, "dup");
-	LOAD(dup2, "dup2");
-	LOAD(dup3, "dup3");
-	LOAD(fcntl, "fcntl");
-	LOAD(epoll_create, "epoll_create");
-	LOAD(epoll_create1, "epoll_create1");
-	LOAD(eventfd, "eventfd");
-	LOAD(chdir, "chdir");
-	LOAD(fchdir, "fchdir");
-	LOAD(fdopen, "fdopen");
-	LOAD(setuid, "setuid");
-	LOAD(setgid, "setgid");
-	LOAD(seteuid, "seteuid");
-	LOAD(setegid, "setegid");
-	LOAD(setreuid, "setreuid");
-	LOAD(setregid, "setregid");
-	LOAD(setresuid, "setresuid");
-	LOAD(setresgid, "setresgid");
-	LOAD(setgroups, "setgroups");
-	LOAD(initgroups, "initgroups");
-	LOAD(setfsuid, "setfsuid");
-	LOAD(setfsgid, "setfsgid");
-	LOAD(capset, "capset");
+	/* In the list's order: mmap, munmap and syscall first, what another
+	 * library may call back into while dlsym runs. */
+#define SC_REAL(ret, name, params, missing) \
+	load((void **)&real.name, #name, self);
+#include "calls_def.h"
+#undef SC_REAL
+#undef SC_EXPORT
 	__atomic_store_n(&real_ready, true, __ATOMIC_RELEASE);
 	resolving = false;
 }

@@ -99,7 +99,7 @@ static void own_fd(int fd)
 
 bool watch_init(void)
 {
-	if (!config.inotify || !real.fcntl)
+	if (!config.inotify || !REAL_HAS(fcntl))
 		return false;
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ifd < 0)
