@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "cache.h"
+#include "cache_in.h"
 #include "admit.h"
 #include "config.h"
 #include "path.h"
@@ -151,16 +152,6 @@ static bool forked;            /* a child still trusting its parent's view */
 static uint64_t fork_ms;       /* age of the view a child inherited */
 int cache_maps_out;            /* cache_mmap() references, atomic */
 
-/* A mapping handed to the server by cache_mmap(), by address. */
-struct cache_mref {
-	const char *addr;
-	struct cache_inode *ino;
-	int refs;
-	UT_hash_handle hh;
-};
-static struct cache_mref *mrefs;
-unsigned cache_map_epoch;
-static size_t map_bytes;       /* of nmapped: this process's mappings */
 
 static uint64_t now_ms(void)
 {
@@ -186,13 +177,21 @@ static uint64_t now_ms(void)
 /* What n bytes of a file cost when mapped or held in a pipe: whole pages.
  * Counting file bytes let a budget of small files overshoot by up to a
  * page per entry. */
-static size_t pages(size_t n)
+size_t cache_pages(size_t n)
 {
 	static size_t page;
 
 	if (!page)
 		page = (size_t)sysconf(_SC_PAGESIZE);
 	return (n + page - 1) / page * page;
+}
+
+void cache_count(ssize_t nfd, ssize_t nbytes)
+{
+	nfds += (size_t)nfd;
+	nmapped += (size_t)nbytes;
+	STAT_ADD(fds_held, nfd);
+	STAT_ADD(mapped_bytes, nbytes);
 }
 
 /* Under the lock: after a fork, the parent's view is trusted a while,
@@ -256,7 +255,7 @@ static bool hot_poll(const struct fresh *f)
 	return true;
 }
 
-static void cache_lock(void)
+void cache_lock(void)
 {
 	pthread_mutex_lock(&lock);
 	refresh_locked();
@@ -282,7 +281,7 @@ static bool inode_watch(struct cache_inode *ino, int fd)
 	return ino->wd >= 0;
 }
 
-static void cache_unlock(void)
+void cache_unlock(void)
 {
 	pthread_mutex_unlock(&lock);
 }
@@ -332,7 +331,7 @@ static bool key_make(struct cache_key *k, const char *path)
 	return true;
 }
 
-static void set_slot(int fd, int kind, struct cache_inode *ino)
+void cache_set_slot(int fd, int kind, struct cache_inode *ino)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
@@ -345,9 +344,9 @@ static void set_slot(int fd, int kind, struct cache_inode *ino)
 }
 
 /* Closes a descriptor of ours and forgets it. */
-static void drop_fd(int fd)
+void cache_drop_fd(int fd)
 {
-	set_slot(fd, FD_UNKNOWN, NULL);
+	cache_set_slot(fd, FD_UNKNOWN, NULL);
 	real.close(fd);
 	nfds--;
 	STAT_SUB(fds_held, 1);
@@ -355,7 +354,7 @@ static void drop_fd(int fd)
 
 /* A descriptor at or above fd_base, so ours do not crowd the low numbers a
  * select()-based server needs. Falls back to any number. */
-static int dup_high(int fd)
+int cache_dup_high(int fd)
 {
 	int nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, fd_base);
 
@@ -398,31 +397,13 @@ static bool unused(const struct cache_inode *ino)
 	return ino->handed == 0 && ino->mrefs == 0;
 }
 
-static void unmapped(struct cache_inode *ino);
-
 static void inode_free(struct cache_inode *ino)
 {
 	while (ino->nfree)
-		drop_fd(ino->pool[--ino->nfree]);
+		cache_drop_fd(ino->pool[--ino->nfree]);
 	if (ino->master >= 0)
-		drop_fd(ino->master);
-	if (cache_map(ino)) {
-		/* libc's munmap, not ours: this runs under the cache lock, and
-		 * our munmap takes it to look for a mapping the server holds
-		 * (a self-deadlock once the server holds one: Apache). */
-		real.munmap((void *)ino->map, ino->maplen);
-		unmapped(ino);
-	}
-	if (ino->pipe_len) {
-		drop_fd(ino->pipe);
-		nmapped -= pages(ino->pipe_len);
-		STAT_SUB(mapped_bytes, pages(ino->pipe_len));
-	}
-	if (ino->copy) {
-		free(ino->copy);
-		nmapped -= (size_t)ino->st.st_size;
-		STAT_SUB(mapped_bytes, ino->st.st_size);
-	}
+		cache_drop_fd(ino->master);
+	body_free(ino);
 	free(ino);
 }
 
@@ -448,13 +429,13 @@ static void invalidate_locked(struct cache_inode *ino)
 	lru_unlink(ino);
 	STAT_SUB(entries, 1);
 	while (ino->nfree)
-		drop_fd(ino->pool[--ino->nfree]);
+		cache_drop_fd(ino->pool[--ino->nfree]);
 	if (unused(ino))
 		inode_free(ino);
 }
 
 /* ino lost a user: free it if it was the last of a stale entry. */
-static void release(struct cache_inode *ino)
+void cache_release(struct cache_inode *ino)
 {
 	if (ino->stale && unused(ino))
 		inode_free(ino);
@@ -490,7 +471,7 @@ static bool trim_one(const struct cache_inode *keep)
 
 	for (ino = lru_tail; ino && n < TRIM_SCAN; ino = ino->prev, n++) {
 		if (ino != keep && ino->nfree) {
-			drop_fd(ino->pool[--ino->nfree]);
+			cache_drop_fd(ino->pool[--ino->nfree]);
 			return true;
 		}
 	}
@@ -500,7 +481,7 @@ static bool trim_one(const struct cache_inode *keep)
 /* Makes room for nfd more descriptors and nbytes more mapped bytes; at
  * once false for what could never fit (evicting every entry first, as
  * it did, gained nothing: SENDCACHE_MAX_MAPPED=0 and a private copy). */
-static bool make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
+bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
 {
 	if (nfd > config.max_fds || nbytes > config.max_mapped)
 		return false;
@@ -840,59 +821,7 @@ static bool cacheable_flags(int flags)
  * for its first 5,000 to 10,000 requests. */
 #define FIRST_USE_FDS 1024
 
-/* Set while SENDCACHE_PREWARM fills the cache: what it names is wanted. */
-static bool prewarming;
-
-/* The bytes map_file() maps for a file of size bytes, whole pages: none
- * for a file too large to send from a mapping or to fit the budget at all
- * (SENDCACHE_MAX_MAPPED=0: trying to make room evicted every entry). */
-static size_t map_need(off_t size)
-{
-	if (size <= 0 || (size_t)size > config.merge_max ||
-	    pages((size_t)size) > config.max_mapped)
-		return 0;
-	return pages((size_t)size);
-}
-
-/* Maps ino's file if it is at most merge_max, with MADV_DONTFORK: a
- * server that forks per connection (busybox httpd) would otherwise copy
- * every cached mapping into every child and tear it down at its exit,
- * each a link in the file's reverse-map tree: with 40 files warmed up,
- * a third more CPU per request. A child maps again what it uses
- * (hand_out). With libc's mmap: the cache's own mappings are not the
- * server's (fmaps.h). */
-static void map_file(struct cache_inode *ino)
-{
-	size_t size = (size_t)ino->st.st_size, need = map_need(ino->st.st_size);
-	void *map;
-
-	/* Nor at warm-up: the process warming up (a server's parent, before
-	 * it forks) sends nothing, and every mapping it held would be one
-	 * more area each fork walks (dup_mmap), inherited or not: busybox
-	 * httpd, its 38 files warmed up, lost 12% of CPU per request. */
-	if (!need || ino->master < 0 || prewarming || !make_room(0, need, ino))
-		return;
-	map = real.mmap(NULL, size, PROT_READ, MAP_SHARED, ino->master, 0);
-	if (map == MAP_FAILED)
-		return;
-	madvise(map, size, MADV_DONTFORK);
-	ino->map = map;
-	ino->maplen = size;
-	ino->map_epoch = cache_map_epoch;
-	nmapped += pages(size);
-	map_bytes += pages(size);
-	STAT_ADD(mapped_bytes, pages(size));
-}
-
-/* ino's mapping (this process's) is gone: forget it. */
-static void unmapped(struct cache_inode *ino)
-{
-	nmapped -= pages(ino->maplen);
-	map_bytes -= pages(ino->maplen);
-	STAT_SUB(mapped_bytes, pages(ino->maplen));
-	ino->map = NULL;
-	ino->maplen = 0;
-}
+bool cache_prewarming;
 
 /* Marks s as a descriptor of ino the server holds, opened with flags. */
 static void hand(struct fd_slot *s, struct cache_inode *ino, int flags,
@@ -923,11 +852,11 @@ static int hand_out(struct cache_inode *ino, int flags)
 		fd = ino->master;
 		ino->master_out = true;
 	} else {
-		if (ino->master < 0 || !make_room(1, 0, ino)) {
+		if (ino->master < 0 || !cache_make_room(1, 0, ino)) {
 			STAT_INC(open_full);
 			return -1;
 		}
-		fd = dup_high(ino->master);
+		fd = cache_dup_high(ino->master);
 		if (fd < 0)
 			return -1;
 		nfds++;
@@ -941,7 +870,7 @@ static int hand_out(struct cache_inode *ino, int flags)
 	 * mapping would cost it mmap, madvise, page faults and their
 	 * teardown at exit, more than the head + sendfile it saves. */
 	if (!cache_map(ino) && !forked)
-		map_file(ino);
+		body_map(ino);
 	return fd;
 }
 
@@ -985,10 +914,10 @@ static int open_master(int fd)
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	m = real.openat(AT_FDCWD, proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (m < 0)
-		return dup_high(fd);
+		return cache_dup_high(fd);
 	if (m >= fd_base)
 		return m;
-	high = dup_high(m);
+	high = cache_dup_high(m);
 	real.close(m);
 	return high;
 }
@@ -999,21 +928,21 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 
 	/* Room for 2: open_master holds the /proc open and its high dup at
 	 * once, and the budget holds at every instant, not only after. */
-	if (!make_room(2, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
+	if (!cache_make_room(2, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
 		return NULL;
 	ino->master = open_master(fd);
 	if (ino->master < 0) {
 		free(ino);
 		return NULL;
 	}
-	set_slot(ino->master, FD_OURS, ino);
+	cache_set_slot(ino->master, FD_OURS, ino);
 	nfds++;
 	STAT_INC(fds_held);
 	ino->dev = st->st_dev;
 	ino->ino = st->st_ino;
 	ino->st = *st;
 	ino->wd = -1;
-	map_file(ino);
+	body_map(ino);
 	HASH_ADD(hh, inodes, dev, sizeof(dev_t) + sizeof(ino_t), ino);
 	lru_push(ino);
 	STAT_INC(entries);
@@ -1024,6 +953,16 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 static bool room(size_t nfd, size_t nbytes)
 {
 	return nfds + nfd <= config.max_fds && nmapped + nbytes <= config.max_mapped;
+}
+
+bool cache_fits(size_t nfd, size_t nbytes)
+{
+	bool fits;
+
+	pthread_mutex_lock(&lock);
+	fits = room(nfd, nbytes);
+	pthread_mutex_unlock(&lock);
+	return fits;
 }
 
 /* When the descriptor budget is met: whether it grew since last read, as
@@ -1065,7 +1004,7 @@ static bool admitted(uint64_t key, size_t need)
 	unsigned freq;
 
 	freq = forked ? admit_freq(key) + 1 : admit_touch(key);
-	if (prewarming || config.admit_all || fits_now(freq, need))
+	if (cache_prewarming || config.admit_all || fits_now(freq, need))
 		return true;
 	if (budget_grew() && fits_now(freq, need))
 		return true;
@@ -1093,13 +1032,59 @@ static void name_add(struct cache_inode *ino, const struct cache_key *k,
 	maybe_add(n->hh.hashv);
 }
 
+/* Under the lock: whether the file k names, open as fd and not cached,
+ * should be: not in a young child, admitted by frequency (admit.h),
+ * a regular file. Fills *st from fd when true; counts the reason when
+ * false. */
+static bool worth_caching(const struct cache_key *k, int fd, struct stat *st)
+{
+	bool have_st = false;
+	size_t need;
+
+	/* A child in its first FORK_TRUST_MS (a fork-per-connection server's
+	 * child serves one request and exits) gains nothing from an entry:
+	 * making it costs an open through /proc, three stats, a hash insert
+	 * and the pages it copies, for a file read once. Its parent's
+	 * entries still serve it. */
+	if (forked) {
+		STAT_INC(open_pass_forked);
+		return false;
+	}
+	/* Near the end of the mapping budget the file's size decides whether
+	 * it fits without evicting: admitted at any size there, files larger
+	 * than the room left evicted the lot in turn (a walk over 315 MB of
+	 * 70 to 140 KB files through 256 MB: 3.4 times slower than nginx
+	 * alone). Elsewhere a file that passes costs no fstat. */
+	need = 1;
+	if (!room(0, config.merge_max)) {
+		if (real.fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+			STAT_INC(open_pass_type);
+			return false;
+		}
+		have_st = true;
+		need = body_map_need(st->st_size);
+	}
+	if (!admitted(k->hash, need)) {
+		STAT_INC(open_pass_cold);
+		return false;
+	}
+	/* A regular file only, before any watch: a directory open read-only
+	 * got here too, and its inode watch was the very watch of that
+	 * directory on the way (one wd per inode), which giving it back
+	 * removed; nothing then reported changes in the directory. */
+	if (!have_st && (real.fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+		STAT_INC(open_pass_type);
+		return false;
+	}
+	return true;
+}
+
 void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 {
 	struct stat st, pst, lst;
 	struct cache_inode *ino;
 	struct cache_name *n;
-	bool watched, have_st = false;
-	size_t need;
+	bool watched;
 	int saved = errno, fwd = -1;
 	unsigned fgen = watch_gen();
 	const char *abs;
@@ -1122,41 +1107,8 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	TABLE_FIND(names, k, n);
 	if (n)
 		goto out;
-	/* A child in its first FORK_TRUST_MS (a fork-per-connection server's
-	 * child serves one request and exits) gains nothing from an entry:
-	 * making it costs an open through /proc, three stats, a hash insert
-	 * and the pages it copies, for a file read once. Its parent's
-	 * entries still serve it. */
-	if (forked) {
-		STAT_INC(open_pass_forked);
+	if (!worth_caching(k, fd, &st))
 		goto out;
-	}
-	/* Near the end of the mapping budget the file's size decides whether
-	 * it fits without evicting: admitted at any size there, files larger
-	 * than the room left evicted the lot in turn (a walk over 315 MB of
-	 * 70 to 140 KB files through 256 MB: 3.4 times slower than nginx
-	 * alone). Elsewhere a file that passes costs no fstat. */
-	need = 1;
-	if (!room(0, config.merge_max)) {
-		if (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			STAT_INC(open_pass_type);
-			goto out;
-		}
-		have_st = true;
-		need = map_need(st.st_size);
-	}
-	if (!admitted(k->hash, need)) {
-		STAT_INC(open_pass_cold);
-		goto out;
-	}
-	/* A regular file only, before any watch: a directory open read-only
-	 * got here too, and its inode watch was the very watch of that
-	 * directory on the way (one wd per inode), which giving it back
-	 * removed; nothing then reported changes in the directory. */
-	if (!have_st && (real.fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-		STAT_INC(open_pass_type);
-		goto out;
-	}
 	/* Watch first, then look at the path: a change after the watch is an
 	 * event, a change before it shows as a mismatch below. The snapshot
 	 * is the stat of the path taken after the watches. */
@@ -1255,26 +1207,26 @@ int cache_close(int fd, struct fd_slot *s)
 	cache_lock();
 	ino->handed--;
 	if (s->adopted) {
-		set_slot(fd, FD_UNKNOWN, NULL);
+		cache_set_slot(fd, FD_UNKNOWN, NULL);
 		rc = real.close(fd);
-		release(ino);
+		cache_release(ino);
 	} else if (fd == ino->master) {
 		ino->master_out = false;
 		if (ino->stale) {
 			ino->master = -1;
-			drop_fd(fd);
-			release(ino);
+			cache_drop_fd(fd);
+			cache_release(ino);
 		} else {
-			set_slot(fd, FD_OURS, ino);
+			cache_set_slot(fd, FD_OURS, ino);
 			STAT_INC(close_kept);
 		}
 	} else if (!ino->stale && ino->nfree < POOL_MAX) {
 		ino->pool[ino->nfree++] = fd;
-		set_slot(fd, FD_POOL, ino);
+		cache_set_slot(fd, FD_POOL, ino);
 		STAT_INC(close_kept);
 	} else {
-		drop_fd(fd);
-		release(ino);
+		cache_drop_fd(fd);
+		cache_release(ino);
 	}
 	cache_unlock();
 	return rc;
@@ -1290,7 +1242,7 @@ void cache_lost(int fd, struct fd_slot *s)
 	 * be closed with the rest. */
 	pthread_mutex_lock(&lock);
 	STAT_INC(fd_lost);
-	set_slot(fd, FD_UNKNOWN, NULL);
+	cache_set_slot(fd, FD_UNKNOWN, NULL);
 	if (kind == FD_OURS && fd == watch_fd()) {
 		watch_lost();
 		cache_drop_all_locked();
@@ -1317,14 +1269,11 @@ void cache_lost(int fd, struct fd_slot *s)
 		if (!ino->stale)
 			invalidate_locked(ino);
 		else
-			release(ino);
+			cache_release(ino);
 	} else if (kind == FD_OURS && ino->pipe_len && fd == ino->pipe) {
-		nmapped -= pages(ino->pipe_len);
-		STAT_SUB(mapped_bytes, pages(ino->pipe_len));
-		ino->pipe_len = 0;
-		ino->pipe_failed = true;
+		body_pipe_lost(ino);
 	} else {
-		release(ino);
+		cache_release(ino);
 	}
 out:
 	cache_unlock();
@@ -1339,7 +1288,7 @@ int cache_detach(int fd, struct fd_slot *s)
 	cache_lock();
 	/* nfd lives until the dup3 below: a descriptor of ours too. A full
 	 * cache still detaches (the server's descriptor must work). */
-	make_room(1, 0, ino);
+	cache_make_room(1, 0, ino);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	nfd = real.openat(AT_FDCWD, proc, (s->oflags & O_NONBLOCK) | O_RDONLY |
 			  O_CLOEXEC);
@@ -1355,7 +1304,7 @@ int cache_detach(int fd, struct fd_slot *s)
 		nfds--;
 		STAT_SUB(fds_held, 1);
 	}
-	set_slot(fd, FD_OTHER, NULL);
+	cache_set_slot(fd, FD_OTHER, NULL);
 	STAT_INC(detach);
 	ino->handed--;
 	if (fd == ino->master) {
@@ -1369,7 +1318,7 @@ int cache_detach(int fd, struct fd_slot *s)
 			goto out;
 		}
 	}
-	release(ino);
+	cache_release(ino);
 	rc = 0;
 out:
 	cache_unlock();
@@ -1380,7 +1329,7 @@ out:
  * instance (or trusted after a fork, see cache_lock): an in-place write
  * then reaches us as an event within check_ms, and a copy of the file can
  * stand in for it. */
-static bool all_watched(const struct cache_inode *ino)
+bool cache_all_watched(const struct cache_inode *ino)
 {
 	const struct cache_name *n;
 
@@ -1388,293 +1337,6 @@ static bool all_watched(const struct cache_inode *ino)
 		if (!n->fresh.watched || n->fresh.gen != gen)
 			return false;
 	return ino->names != NULL;
-}
-
-/* Reads the whole file into a private buffer, counted in the mapped
- * budget. One real pread, at the first read of the entry. */
-static bool make_copy(struct cache_inode *ino)
-{
-	size_t size = (size_t)ino->st.st_size;
-	char *p;
-
-	if (ino->master < 0 || !make_room(0, size, ino))
-		return false;
-	p = malloc(size ? size : 1);
-	if (!p)
-		return false;
-	if (size && real.pread(ino->master, p, size, 0) != (ssize_t)size) {
-		free(p);
-		return false;
-	}
-	ino->copy = p;
-	nmapped += size;
-	STAT_ADD(mapped_bytes, size);
-	return true;
-}
-
-ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off)
-{
-	struct cache_inode *ino = s->ino;
-	size_t size = (size_t)ino->st.st_size;
-	int saved = errno;
-	bool ok;
-
-	if (off < 0 || size > config.copy_max)
-		return -1;
-	cache_lock();
-	ok = !ino->stale && all_watched(ino) && (ino->copy || make_copy(ino));
-	cache_unlock();
-	errno = saved;
-	if (!ok)
-		return -1;
-	/* The copy lives as long as ino, which the server's descriptor
-	 * keeps: no lock for the copy itself. */
-	if ((size_t)off >= size)
-		n = 0;
-	else if (n > size - (size_t)off)
-		n = size - (size_t)off;
-	if (n)
-		memcpy(buf, ino->copy + off, n);
-	STAT_INC(read_hit);
-	return (ssize_t)n;
-}
-
-/* Largest pipe an unprivileged process may ask for (fs.pipe-max-size),
- * read once; root could go beyond it, but should not be different. */
-static size_t pipe_max_size(void)
-{
-	static size_t max;
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	if (max)
-		return max;
-	max = 1 << 20;
-	fd = real.openat(AT_FDCWD, "/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = real.read(fd, buf, sizeof(buf) - 1);
-		if (n > 0) {
-			buf[n] = 0;
-			max = strtoul(buf, NULL, 10);
-		}
-		real.close(fd);
-	}
-	return max;
-}
-
-/* Makes ino's pipe. The kernel counts pipe pages per user: past
- * pipe-user-pages-soft, F_SETPIPE_SZ fails with EPERM, and that is a
- * fallback, not an error. */
-static bool pipe_fill(struct cache_inode *ino)
-{
-	size_t size = (size_t)ino->st.st_size, page = 4096;
-	loff_t off = 0;
-	int p[2], high;
-	ssize_t r;
-
-	/* One page of room beyond the file: the pipe's buffers are whole
-	 * pages, and the scratch pipe it is teed into has the same size. */
-	if (size == 0 || size > config.pipe_max || size + page > pipe_max_size() ||
-	    ino->master < 0 || !make_room(3, pages(size), ino))
-		return false;
-	if (real.pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return false;
-	if (real.fcntl(p[1], F_SETPIPE_SZ, (int)(size + page)) < 0)
-		goto fail;
-	while (off < (loff_t)size) {
-		r = splice(ino->master, &off, p[1], NULL, size - (size_t)off,
-			   SPLICE_F_NONBLOCK);
-		if (r <= 0)
-			goto fail;
-	}
-	real.close(p[1]);
-	high = dup_high(p[0]);
-	real.close(p[0]);
-	if (high < 0)
-		return false;
-	set_slot(high, FD_OURS, ino);
-	ino->pipe = high;
-	ino->pipe_len = size;
-	nfds++;
-	STAT_INC(fds_held);
-	nmapped += pages(size);
-	STAT_ADD(mapped_bytes, pages(size));
-	return true;
-fail:
-	real.close(p[0]);
-	real.close(p[1]);
-	STAT_INC(pipe_fail);
-	return false;
-}
-
-int cache_pipe(struct cache_inode *ino)
-{
-	int fd = -1, saved = errno;
-
-	cache_lock();
-	if (!ino->stale && !ino->pipe_len && !ino->pipe_failed)
-		ino->pipe_failed = !pipe_fill(ino);
-	if (!ino->stale && ino->pipe_len)
-		fd = ino->pipe;
-	cache_unlock();
-	errno = saved;
-	return fd;
-}
-
-bool cache_at_eof(struct fd_slot *s, off_t off)
-{
-	struct cache_inode *ino = s->ino;
-	bool eof;
-
-	if (off < ino->st.st_size)
-		return false;
-	cache_lock();
-	eof = !ino->stale && all_watched(ino);
-	cache_unlock();
-	return eof;
-}
-
-void *cache_mmap(struct fd_slot *s, size_t len)
-{
-	struct cache_inode *ino = s->ino;
-	struct cache_mref *m = NULL;
-
-	cache_lock();
-	if (ino->stale || !cache_map(ino) || len == 0 || len > ino->maplen)
-		goto out;
-	HASH_FIND_PTR(mrefs, &ino->map, m);
-	if (!m && (m = calloc(1, sizeof(*m))) != NULL) {
-		m->addr = ino->map;
-		m->ino = ino;
-		HASH_ADD_PTR(mrefs, addr, m);
-	}
-	if (m) {
-		m->refs++;
-		ino->mrefs++;
-		__atomic_add_fetch(&cache_maps_out, 1, __ATOMIC_RELAXED);
-	}
-out:
-	cache_unlock();
-	if (!m)
-		return NULL;
-	STAT_INC(mmap_hit);
-	return (void *)ino->map;
-}
-
-bool cache_munmap(void *addr, size_t len)
-{
-	const char *a = addr;
-	struct cache_mref *m;
-	struct cache_inode *ino;
-
-	if (len == 0)
-		return false;           /* EINVAL, as the kernel says it */
-	cache_lock();
-	HASH_FIND_PTR(mrefs, &a, m);
-	if (m) {
-		ino = m->ino;
-		ino->mrefs--;
-		__atomic_sub_fetch(&cache_maps_out, 1, __ATOMIC_RELAXED);
-		if (--m->refs == 0) {
-			HASH_DEL(mrefs, m);
-			free(m);
-			release(ino);
-		}
-	}
-	cache_unlock();
-	return m != NULL;
-}
-
-/* Open flags of a warm-up: O_NONBLOCK so that a FIFO cannot block us. */
-#define PREWARM_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-/* Directory levels walked below each configured directory. */
-#define PREWARM_DEPTH 16
-
-/* Caches one file with a spare descriptor in its pool. Returns false when
- * the budgets are full (the warm-up stops: it never evicts). */
-static bool prewarm_file(const char *path)
-{
-	struct cache_key k;
-	struct stat st;
-	struct fd_slot *s;
-	bool fits;
-	int fd;
-
-	k.state = CACHE_KEY_UNSET;
-	if (real.fstatat(AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
-		return true;
-	/* Descriptors only: a warm-up maps nothing (map_file). */
-	pthread_mutex_lock(&lock);
-	fits = room(2, 0);
-	pthread_mutex_unlock(&lock);
-	if (!fits)
-		return false;
-	fd = real.openat(AT_FDCWD, path, PREWARM_FLAGS);
-	if (fd < 0)
-		return true;
-	cache_opened(&k, path, PREWARM_FLAGS, fd);
-	s = fdtab_get(fd);
-	if (s && s->kind == FD_HANDED)
-		cache_close(fd, s);
-	else
-		real.close(fd);
-	fd = cache_open(&k, path, PREWARM_FLAGS);
-	if (fd >= 0) {
-		cache_close(fd, fdtab_get(fd));
-		STAT_INC(prewarmed);
-	}
-	return true;
-}
-
-/* Walks path[0..len) (a buffer of PATH_MAX). Returns false to stop. */
-static bool prewarm_dir(char *path, size_t len, int depth)
-{
-	struct dirent *e;
-	bool go = true;
-	DIR *d;
-
-	if (depth > PREWARM_DEPTH || !(d = opendir(path)))
-		return true;
-	while (go && (e = readdir(d)) != NULL) {
-		size_t nl = strlen(e->d_name);
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    len + 1 + nl >= PATH_MAX)
-			continue;
-		path[len] = '/';
-		memcpy(path + len + 1, e->d_name, nl + 1);
-		/* Links to directories are not followed: no loops. */
-		if (e->d_type == DT_DIR)
-			go = prewarm_dir(path, len + 1 + nl, depth + 1);
-		else
-			go = prewarm_file(path);
-		path[len] = 0;
-	}
-	closedir(d);
-	return go;
-}
-
-void cache_prewarm(void)
-{
-	char path[PATH_MAX];
-	const char *p, *end;
-	size_t len;
-	bool go = true;
-
-	for (p = config.prewarm; go && *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		len = (size_t)(end - p);
-		while (len > 1 && p[len - 1] == '/')
-			len--;
-		if (len <= 1 || len >= sizeof(path))
-			continue;       /* "/" itself is not a site */
-		memcpy(path, p, len);
-		path[len] = 0;
-		prewarming = true;
-		go = prewarm_dir(path, len, 0);
-		prewarming = false;
-	}
 }
 
 void cache_invalidate(struct cache_inode *ino)
@@ -1722,26 +1384,18 @@ static bool alone(void)
  * connection forks at every request). */
 void cache_fork_prepare(void)
 {
-	struct cache_mref *m, *tmp;
-
 	if (!alone()) {
 		pthread_mutex_lock(&lock);
 		fork_locked = true;
 	}
 	if (!forked)
 		watch_poll(now_ms(), false);
-	/* Mappings the server holds (cache_mmap) must be in the child as a
-	 * real mapping would be; the others stay out (map_file). */
-	HASH_ITER(hh, mrefs, m, tmp)
-		madvise((void *)m->addr, m->ino->maplen, MADV_DOFORK);
+	body_fork_prepare();
 }
 
 void cache_fork_parent(void)
 {
-	struct cache_mref *m, *tmp;
-
-	HASH_ITER(hh, mrefs, m, tmp)
-		madvise((void *)m->addr, m->ino->maplen, MADV_DONTFORK);
+	body_fork_parent();
 	if (fork_locked) {
 		fork_locked = false;
 		pthread_mutex_unlock(&lock);
@@ -1767,9 +1421,7 @@ bool cache_awake(void)
  * of its own. */
 void cache_wake(void)
 {
-	struct cache_mref *m, *tmp;
 	pid_t me = getpid();
-	size_t held = 0;
 
 	pthread_mutex_lock(&lock);
 	if (awake_pid == me) {
@@ -1779,15 +1431,7 @@ void cache_wake(void)
 	stats_after_fork(me);
 	fdtab_after_fork();
 	cwd_read_locked();
-	/* The mappings the server did not hold were not inherited. */
-	cache_map_epoch++;
-	HASH_ITER(hh, mrefs, m, tmp) {
-		m->ino->map_epoch = cache_map_epoch;
-		held += pages(m->ino->maplen);
-	}
-	nmapped -= map_bytes - held;
-	STAT_SUB(mapped_bytes, map_bytes - held);
-	map_bytes = held;
+	body_wake();
 	/* A grandchild forked inside its parent's window inherits that
 	 * window: the view it trusts is as old as the first fork. */
 	if (!forked)
