@@ -75,7 +75,7 @@ SELFCHECK_LIB := $(BUILD)/tests/libsendcache-selfcheck.so
 FUZZ_TARGETS   := http-head config path
 FUZZ_OBJS_path := path
 FUZZ_OBJS_config := config real
-FUZZ_OBJS_http-head := $(filter-out engine,$(ENGINE_SRCS:src/%.c=%))
+FUZZ_OBJS_http-head := $(filter-out engine blocking creds descs,$(ENGINE_SRCS:src/%.c=%))
 # Each target's corpus replayed by the plain compiler in make test.
 FUZZ_DRIVERS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz-%)
 

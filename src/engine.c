@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "engine.h"
+#include "engine_in.h"
 #include "cache.h"
 #include "config.h"
 #include "fdtab.h"
@@ -20,20 +21,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-enum { SC_UNINIT, SC_ON, SC_OFF };
-static int state = SC_UNINIT;
+int sc_state = SC_UNINIT;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* Set while this thread runs do_init(): a call that init itself makes
@@ -52,8 +49,7 @@ static __thread bool in_init;
  * Kept per thread, in memory a fork writes anyway: after fork the child
  * runs only the forking thread, and any other thread wakes the process at
  * its first call. */
-enum { T_NEW, T_AWAKE, T_ASLEEP };
-static __thread uint8_t thread_state;
+__thread uint8_t thread_state;
 
 static void fork_prepare(void);
 static void fork_parent(void);
@@ -67,7 +63,7 @@ static void do_init(void)
 	if (config.disabled || !REAL_HAS(openat) || !REAL_HAS(close) ||
 	    !REAL_HAS(fcntl) || !REAL_HAS(sendmsg) || !REAL_HAS(mmap) ||
 	    !REAL_HAS(munmap) || !fdtab_init() || !cache_init()) {
-		state = SC_OFF;
+		sc_state = SC_OFF;
 		in_init = false;
 		return;
 	}
@@ -76,7 +72,7 @@ static void do_init(void)
 		cache_prewarm();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	thread_state = T_AWAKE;
-	state = SC_ON;
+	sc_state = SC_ON;
 	in_init = false;
 }
 
@@ -113,41 +109,19 @@ static void wake(void)
 
 /* on() and kin when this thread is not awake: starts sendcache, wakes
  * (always if force, else if fd1 or fd2 wakes), or says to pass. */
-static bool on_slow(bool force, int fd1, int fd2)
+bool on_slow(bool force, int fd1, int fd2)
 {
-	if (state == SC_UNINIT) {
+	if (sc_state == SC_UNINIT) {
 		if (in_init)
 			return false;
 		sc_init();
 	}
-	if (state != SC_ON)
+	if (sc_state != SC_ON)
 		return false;
 	if (thread_state == T_ASLEEP && !force && !wakes(fd1) && !wakes(fd2))
 		return false;
 	wake();
 	return true;
-}
-
-/* Whether this call goes through the engine: sendcache is on and this
- * thread is awake. A sleeping thread's calls pass. */
-static inline bool on(void)
-{
-	return __builtin_expect(thread_state == T_AWAKE, 1) ||
-	       on_slow(false, -1, -1);
-}
-
-/* on() for a call on descriptors fd1 and fd2, which may wake a sleeper. */
-static inline bool on_fd(int fd1, int fd2)
-{
-	return __builtin_expect(thread_state == T_AWAKE, 1) ||
-	       on_slow(false, fd1, fd2);
-}
-
-/* on() for a call that wakes a sleeper. */
-static inline bool on_wake(void)
-{
-	return __builtin_expect(thread_state == T_AWAKE, 1) ||
-	       on_slow(true, -1, -1);
 }
 
 /* fork(2): the parent lets no bytes of this thread wait in user space
@@ -182,76 +156,21 @@ __attribute__((constructor)) static void sc_ctor(void)
 	sc_init();
 }
 
-static void dump_stats_file(void);
-
 __attribute__((destructor)) static void sc_dtor(void)
 {
 	/* A child that slept through its life has nothing of ours to end. */
-	if (state != SC_ON ||
+	if (sc_state != SC_ON ||
 	    (thread_state != T_AWAKE && !cache_awake()))
 		return;
 	send_flush_thread();
 	if (config.stats_file[0])
-		dump_stats_file();
+		stats_dump_file();
 	stats_exit();
-}
-
-/* Opens SENDCACHE_STATS_FILE for one append without following a symlink
- * anywhere on the way (openat2 RESOLVE_NO_SYMLINKS; O_NOFOLLOW on the last
- * name where the kernel lacks openat2), and only if it is a regular file
- * with one link. It lives where the workers may write, and a root master
- * appends to it at exit: a worker must not be able to point that append
- * at another file. Returns the fd, or -1 after one line on stderr. */
-static int open_stats_file(void)
-{
-	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-			  O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
-	struct open_how how = { .flags = flags, .mode = 0600,
-				.resolve = RESOLVE_NO_SYMLINKS };
-	struct stat st;
-	int fd;
-
-	fd = (int)REAL.syscall(SYS_openat2, AT_FDCWD, config.stats_file, &how,
-			       sizeof(how));
-	/* Without openat2 only the last name is guarded (O_NOFOLLOW): a
-	 * directory on the way could be a worker's symlink. Root does not
-	 * take that chance. */
-	if (fd < 0 && errno == ENOSYS && geteuid() != 0)
-		fd = REAL.openat(AT_FDCWD, config.stats_file, flags, 0600);
-	if (fd >= 0 && REAL.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_nlink == 1)
-		return fd;
-	if (fd >= 0) {
-		REAL.close(fd);
-		errno = EINVAL;
-	}
-	fprintf(stderr, "sendcache: SENDCACHE_STATS_FILE %s: %s; it must be a "
-		"regular file reached without a symlink; counters are not "
-		"written there\n", config.stats_file,
-		errno == EINVAL ? "not a regular file of one link" : strerror(errno));
-	return -1;
-}
-
-static void dump_stats_file(void)
-{
-	char buf[4096];
-	size_t n;
-	int fd;
-
-	if ((fd = open_stats_file()) < 0)
-		return;
-	/* One write per process, so that dumps of exiting workers do not
-	 * interleave. */
-	n = (size_t)snprintf(buf, sizeof(buf), "pid %d\n", (int)getpid());
-	n += stats_format(buf + n, sizeof(buf) - n);
-	if (REAL.write(fd, buf, n) < 0)
-		n = 0;
-	REAL.close(fd);
 }
 
 /* fd was just returned by the kernel: whatever we knew of its number is
  * void. If we thought we owned it, we lost it (closed behind our back). */
-static void born(int fd, int kind)
+void born(int fd, int kind)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
@@ -274,7 +193,7 @@ static bool absolute_or_cwd(int dirfd, const char *path)
  * (setfsuid, capset, a raw setuid...): what one thread may open another
  * may not, and the cache is the process's, so paths are no longer
  * answered from it. */
-static bool creds_per_thread;
+bool creds_per_thread;
 
 /* True if a lookup of path may be answered from the cache. */
 static bool cacheable_path(int dirfd, const char *path)
@@ -307,7 +226,7 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 }
 
 /* Forgets what we track at fd before the kernel closes it. */
-static void closing(int fd, struct fd_slot *s)
+void closing(int fd, struct fd_slot *s)
 {
 	if (s->kind == FD_HANDED || s->kind == FD_POOL || s->kind == FD_OURS) {
 		cache_lost(fd, s);
@@ -583,11 +502,11 @@ void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 	/* A sleeping child that maps a file wakes: its mapping must be
 	 * recorded (fmaps.h) before any send of ours may look at it. */
-	if (file && state == SC_ON)
+	if (file && sc_state == SC_ON)
 		on_wake();
 	/* What a server does to map a file it sends (Apache): the whole
 	 * file, read-only, anywhere. Anything else is the kernel's. */
-	if (fd >= 0 && state == SC_ON && !addr && prot == PROT_READ &&
+	if (fd >= 0 && sc_state == SC_ON && !addr && prot == PROT_READ &&
 	    off == 0 && (flags == MAP_SHARED || flags == MAP_PRIVATE) &&
 	    (s = fdtab_get(fd)) != NULL && s->kind == FD_HANDED)
 		p = cache_mmap(s, len);
@@ -595,7 +514,7 @@ void *sc_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		p = REAL.mmap(addr, len, prot, flags, fd, off);
 	/* A mapping of a file, the cache's or the kernel's: its bytes are
 	 * for the kernel to read (fmaps.h). */
-	if (p != MAP_FAILED && file && state != SC_OFF)
+	if (p != MAP_FAILED && file && sc_state != SC_OFF)
 		fmaps_add(p, len);
 	return p;
 }
@@ -605,12 +524,12 @@ int sc_munmap(void *addr, size_t len)
 	/* Records go before the mapping does: once it is gone, a new
 	 * mapping may take its addresses and must keep its own record. */
 	if (__atomic_load_n(&cache_maps_out, __ATOMIC_RELAXED) > 0 &&
-	    state == SC_ON && on_wake()) {
+	    sc_state == SC_ON && on_wake()) {
 		fmaps_remove(addr, len);
 		if (cache_munmap(addr, len))
 			return 0;
 	}
-	if (state != SC_OFF)
+	if (sc_state != SC_OFF)
 		fmaps_unmapping(addr, len);
 	return REAL.munmap(addr, len);
 }
@@ -707,236 +626,6 @@ int sc_shutdown(int fd, int how)
 	return REAL.shutdown(fd, how);
 }
 
-/* Blocking points: the thread's held bytes go out first (DESIGN.md §4). */
-static void blocking(void)
-{
-	if (state == SC_ON && on_wake())
-		send_flush_thread();
-}
-
-/* A server that arms a socket in an epoll set waits for it next, perhaps
- * in another thread whose blocking points do not flush this one's bytes:
- * Apache's event MPM hands a keep-alive connection to its listener thread
- * and parks the worker on a condition variable, which we do not see. What
- * the socket holds (the head of a 304 or a HEAD answer) goes out now. */
-int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	struct fd_slot *s;
-
-	if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && on_fd(fd, -1) &&
-	    (s = fdtab_get(fd)) != NULL && s->hold)
-		send_flush_fd(fd, s);
-	return REAL.epoll_ctl(epfd, op, fd, ev);
-}
-
-int sc_epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
-{
-	blocking();
-	return REAL.epoll_wait(epfd, ev, n, timeout);
-}
-
-int sc_epoll_pwait(int epfd, struct epoll_event *ev, int n, int timeout,
-		   const sigset_t *mask)
-{
-	blocking();
-	return REAL.epoll_pwait(epfd, ev, n, timeout, mask);
-}
-
-int sc_epoll_pwait2(int epfd, struct epoll_event *ev, int n,
-		    const struct timespec *timeout, const sigset_t *mask)
-{
-	blocking();
-	return REAL.epoll_pwait2(epfd, ev, n, timeout, mask);
-}
-
-int sc_poll(struct pollfd *fds, nfds_t n, int timeout)
-{
-	blocking();
-	return REAL.poll(fds, n, timeout);
-}
-
-int sc_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
-	     const sigset_t *mask)
-{
-	blocking();
-	return REAL.ppoll(fds, n, timeout, mask);
-}
-
-int sc_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
-{
-	blocking();
-	return REAL.select(n, r, w, e, tv);
-}
-
-int sc_pselect(int n, fd_set *r, fd_set *w, fd_set *e,
-	       const struct timespec *ts, const sigset_t *mask)
-{
-	blocking();
-	return REAL.pselect(n, r, w, e, ts, mask);
-}
-
-int sc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags,
-	       int use_accept4)
-{
-	struct fd_slot *ls;
-	int nfd;
-
-	blocking();
-	nfd = use_accept4 ? REAL.accept4(fd, addr, len, flags)
-			  : REAL.accept(fd, addr, len);
-	if (nfd >= 0 && on()) {
-		/* A connection accepted on a TCP listener is TCP: no need to
-		 * ask the kernel about each one. */
-		ls = send_tcp_slot(fd);
-		born(nfd, ls ? FD_TCP : FD_UNKNOWN);
-	}
-	return nfd;
-}
-
-int sc_socket(int domain, int type, int proto)
-{
-	int fd = REAL.socket(domain, type, proto);
-
-	if (fd >= 0 && on())
-		born(fd, FD_UNKNOWN);
-	return fd;
-}
-
-int sc_socketpair(int domain, int type, int proto, int sv[2])
-{
-	int rc = REAL.socketpair(domain, type, proto, sv);
-
-	if (rc == 0 && on()) {
-		born(sv[0], FD_UNKNOWN);
-		born(sv[1], FD_UNKNOWN);
-	}
-	return rc;
-}
-
-int sc_pipe2(int fds[2], int flags, int use_pipe2)
-{
-	int rc = use_pipe2 ? REAL.pipe2(fds, flags) : REAL.pipe(fds);
-
-	if (rc == 0 && on()) {
-		born(fds[0], FD_OTHER);
-		born(fds[1], FD_OTHER);
-	}
-	return rc;
-}
-
-/* A HANDED descriptor about to be duplicated or changed in ways we do not
- * model gets an open file description of its own first. */
-static int own_description(int fd)
-{
-	struct fd_slot *s = fdtab_get(fd);
-
-	if (s && s->kind == FD_HANDED)
-		return cache_detach(fd, s);
-	if (s && (s->kind == FD_POOL || s->kind == FD_OURS)) {
-		errno = EBADF;
-		return -1;
-	}
-	return 0;
-}
-
-/* The kind a duplicate of fd starts with: the same socket or file. */
-static int kind_of(int fd)
-{
-	struct fd_slot *s = fdtab_get(fd);
-
-	return s && (s->kind == FD_TCP || s->kind == FD_OTHER) ? s->kind
-							       : FD_UNKNOWN;
-}
-
-int sc_dup(int fd)
-{
-	int nfd;
-
-	if (on_fd(fd, -1) && own_description(fd) < 0)
-		return -1;
-	nfd = REAL.dup(fd);
-	if (nfd >= 0 && on())
-		born(nfd, kind_of(fd));
-	return nfd;
-}
-
-int sc_dup3(int old, int new, int flags, int use_dup3)
-{
-	struct fd_slot *s = fdtab_get(new);
-	int rc;
-
-	if (on_fd(old, new)) {
-		if (own_description(old) < 0)
-			return -1;
-		/* The kernel will close whatever is at new: if it is ours,
-		 * forget it first so no one hands it out meanwhile. */
-		if (s && old != new)
-			closing(new, s);
-	}
-	rc = use_dup3 ? REAL.dup3(old, new, flags) : REAL.dup2(old, new);
-	if (rc >= 0 && on() && old != new)
-		born(rc, kind_of(old));
-	return rc;
-}
-
-int sc_fcntl(int fd, int cmd, void *arg)
-{
-	struct fd_slot *s = fdtab_get(fd);
-	int rc;
-
-	if (s && on_fd(fd, -1) && s->kind == FD_HANDED) {
-		switch (cmd) {
-		case F_GETFD:
-			return s->cloexec ? FD_CLOEXEC : 0;
-		case F_SETFD:
-			s->cloexec = ((long)arg & FD_CLOEXEC) != 0;
-			return 0;
-		case F_GETFL:
-			return s->oflags;
-		case F_SETFL:
-		case F_DUPFD:
-		case F_DUPFD_CLOEXEC:
-			if (cache_detach(fd, s) < 0)
-				return -1;
-			break;
-		}
-	} else if (s && on() && (s->kind == FD_POOL || s->kind == FD_OURS)) {
-		errno = EBADF;
-		return -1;
-	}
-	rc = REAL.fcntl(fd, cmd, arg);
-	if (rc >= 0 && on() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		born(rc, FD_UNKNOWN);
-	return rc;
-}
-
-int sc_epoll_create1(int flags, int size, int use_create1)
-{
-	int fd = use_create1 ? REAL.epoll_create1(flags) : REAL.epoll_create(size);
-
-	if (fd >= 0 && on())
-		born(fd, FD_OTHER);
-	return fd;
-}
-
-int sc_eventfd(unsigned initval, int flags)
-{
-	int fd = REAL.eventfd(initval, flags);
-
-	if (fd >= 0 && on())
-		born(fd, FD_OTHER);
-	return fd;
-}
-
-FILE *sc_fdopen(int fd, const char *mode)
-{
-	/* stdio reads through libc's internal read(), which we never see:
-	 * the descriptor needs its own position in the kernel. */
-	if (on_fd(fd, -1) && own_description(fd) < 0)
-		return NULL;
-	return REAL.fdopen(fd, mode);
-}
-
 int sc_chdir(const char *path)
 {
 	int rc = REAL.chdir(path);
@@ -955,123 +644,3 @@ int sc_fchdir(int fd)
 	return rc;
 }
 
-static int creds_changed(int rc)
-{
-	if (rc == 0 && state == SC_ON && on_wake())
-		cache_drop_all();
-	return rc;
-}
-
-int sc_setuid(uid_t u)
-{ sc_init(); stats_uid_changing(u); return creds_changed(REAL.setuid(u)); }
-int sc_setgid(gid_t g)
-{ sc_init(); return creds_changed(REAL.setgid(g)); }
-int sc_seteuid(uid_t u)
-{ sc_init(); stats_uid_changing(u); return creds_changed(REAL.seteuid(u)); }
-int sc_setegid(gid_t g)
-{ sc_init(); return creds_changed(REAL.setegid(g)); }
-int sc_setreuid(uid_t r, uid_t e)
-{ sc_init(); stats_uid_changing(e); return creds_changed(REAL.setreuid(r, e)); }
-int sc_setregid(gid_t r, gid_t e)
-{ sc_init(); return creds_changed(REAL.setregid(r, e)); }
-int sc_setresuid(uid_t r, uid_t e, uid_t s)
-{ sc_init(); stats_uid_changing(e); return creds_changed(REAL.setresuid(r, e, s)); }
-int sc_setresgid(gid_t r, gid_t e, gid_t s)
-{ sc_init(); return creds_changed(REAL.setresgid(r, e, s)); }
-int sc_setgroups(size_t n, const gid_t *list)
-{ sc_init(); return creds_changed(REAL.setgroups(n, list)); }
-int sc_initgroups(const char *user, gid_t g)
-{ sc_init(); return creds_changed(REAL.initgroups(user, g)); }
-
-/* True if this process has one thread. Asked after a thread changed its
- * own credentials: if it is alone, it was alone when it made the change,
- * and every thread there will ever be descends from it with its
- * credentials. proc(5): /proc/self/task has 2 links plus one per thread. */
-static bool single_threaded(void)
-{
-	struct stat st;
-
-	return REAL.fstatat(AT_FDCWD, "/proc/self/task", &st, 0) == 0 &&
-	       st.st_nlink == 3;
-}
-
-/* A thread's own credentials changed: drop everything and, if other
- * threads keep theirs, stop answering paths from the cache (the flag is
- * set before the drop, so no open that starts after it caches again). */
-static void creds_split(void)
-{
-	if (state != SC_ON || !on_wake())
-		return;
-	if (!single_threaded() &&
-	    !__atomic_exchange_n(&creds_per_thread, true, __ATOMIC_ACQ_REL))
-		fprintf(stderr, "sendcache: a thread changed its own credentials; "
-			"files are no longer answered from the cache\n");
-	cache_drop_all();
-}
-
-/* setfsuid and setfsgid return the previous id whether or not they
- * changed it: any call may have. */
-int sc_setfsuid(uid_t u)
-{
-	int rc;
-
-	sc_init();
-	rc = REAL.setfsuid(u);
-	if (u != (uid_t)-1)
-		creds_split();
-	return rc;
-}
-
-int sc_setfsgid(gid_t g)
-{
-	int rc;
-
-	sc_init();
-	rc = REAL.setfsgid(g);
-	if (g != (gid_t)-1)
-		creds_split();
-	return rc;
-}
-
-int sc_capset(void *hdr, void *data)
-{
-	int rc;
-
-	sc_init();
-	rc = REAL.capset(hdr, data);
-	if (rc == 0)
-		creds_split();
-	return rc;
-}
-
-static bool changes_creds(long n)
-{
-	switch (n) {
-	case SYS_setuid: case SYS_setgid: case SYS_setreuid: case SYS_setregid:
-	case SYS_setresuid: case SYS_setresgid: case SYS_setfsuid:
-	case SYS_setfsgid: case SYS_setgroups: case SYS_capset:
-		return true;
-	}
-	return false;
-}
-
-long sc_syscall(long n, const long a[6])
-{
-	long rc;
-	int saved;
-
-	if (n == SYS_setuid)
-		stats_uid_changing((uid_t)a[0]);
-	else if (n == SYS_setreuid || n == SYS_setresuid)
-		stats_uid_changing((uid_t)a[1]);
-	/* Never starts sendcache: called while libc's names are being
-	 * resolved, it goes straight to the kernel. */
-	rc = REAL.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (changes_creds(n) && (rc == 0 || n == SYS_setfsuid ||
-				 n == SYS_setfsgid)) {
-		saved = errno;
-		creds_split();
-		errno = saved;
-	}
-	return rc;
-}

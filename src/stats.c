@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -485,4 +487,57 @@ void stats_exit(void)
 	       (seg_creator == my_pid || !shm_mapped(seg_dev, seg_ino));
 	if (last)
 		shm_unlink_same(seg_name, seg_dev, seg_ino);
+}
+
+/* Opens SENDCACHE_STATS_FILE for one append without following a symlink
+ * anywhere on the way (openat2 RESOLVE_NO_SYMLINKS; O_NOFOLLOW on the last
+ * name where the kernel lacks openat2), and only if it is a regular file
+ * with one link. It lives where the workers may write, and a root master
+ * appends to it at exit: a worker must not be able to point that append
+ * at another file. Returns the fd, or -1 after one line on stderr. */
+static int open_stats_file(void)
+{
+	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+			  O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	struct open_how how = { .flags = flags, .mode = 0600,
+				.resolve = RESOLVE_NO_SYMLINKS };
+	struct stat st;
+	int fd;
+
+	fd = (int)REAL.syscall(SYS_openat2, AT_FDCWD, config.stats_file, &how,
+			       sizeof(how));
+	/* Without openat2 only the last name is guarded (O_NOFOLLOW): a
+	 * directory on the way could be a worker's symlink. Root does not
+	 * take that chance. */
+	if (fd < 0 && errno == ENOSYS && geteuid() != 0)
+		fd = REAL.openat(AT_FDCWD, config.stats_file, flags, 0600);
+	if (fd >= 0 && REAL.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1)
+		return fd;
+	if (fd >= 0) {
+		REAL.close(fd);
+		errno = EINVAL;
+	}
+	fprintf(stderr, "sendcache: SENDCACHE_STATS_FILE %s: %s; it must be a "
+		"regular file reached without a symlink; counters are not "
+		"written there\n", config.stats_file,
+		errno == EINVAL ? "not a regular file of one link" : strerror(errno));
+	return -1;
+}
+
+void stats_dump_file(void)
+{
+	char buf[4096];
+	size_t n;
+	int fd;
+
+	if ((fd = open_stats_file()) < 0)
+		return;
+	/* One write per process, so that dumps of exiting workers do not
+	 * interleave. */
+	n = (size_t)snprintf(buf, sizeof(buf), "pid %d\n", (int)getpid());
+	n += stats_format(buf + n, sizeof(buf) - n);
+	if (REAL.write(fd, buf, n) < 0)
+		n = 0;
+	REAL.close(fd);
 }

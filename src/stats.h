@@ -45,6 +45,10 @@ void stats_after_fork(pid_t me);
  * the last process of the instance removes the segment. */
 void stats_exit(void);
 
+/* At exit, SENDCACHE_STATS_FILE set: appends "pid N" and this process's
+ * counters to it in one write, never through a symlink (stats.c). */
+void stats_dump_file(void);
+
 /* The process is about to take the effective uid euid (setuid and kin;
  * (uid_t)-1: unchanged). A root process that made the segment and has not
  * forked gives it to that uid first: a wrapper that drops privileges and
