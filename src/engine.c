@@ -45,7 +45,7 @@ static __thread bool in_init;
  * socket we hold bytes or a cork for. A child that serves one
  * connection and exits (busybox httpd) never wakes: each page of ours it
  * wrote would be copied from its parent at every fork, 13 us a page on a
- * small VM, more than anything the cache could save it (README: "Fork").
+ * small VM, more than anything the cache could save it (README, "Servers"; CHANGES.md).
  * Kept per thread, in memory a fork writes anyway: after fork the child
  * runs only the forking thread, and any other thread wakes the process at
  * its first call. */

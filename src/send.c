@@ -482,7 +482,7 @@ static ssize_t by_sendfile(struct body *b)
 /* How a body follows held bytes: the first row that takes it sends it.
  * by_writev is bounded by SENDCACHE_MERGE_MAX and by_pipe by
  * SENDCACHE_PIPE_MAX; the defaults come from bench/strategies.sh (see
- * bench/results/ and README "Send strategies"). */
+ * bench/results/ and HOW-IT-WORKS.md, "Send strategies"). */
 static ssize_t (*const strategies[])(struct body *) = {
 	by_writev,
 	by_pipe,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t4012-fork-pages: a server that forks a child per connection pays next
-# to nothing for the library (README "Fork-per-connection servers").
+# to nothing for the library (README, "Servers" and "Limits").
 #
 # build/tests/forkpages plays busybox httpd: accept, fork, the parent
 # closes the connection and accepts the next, the child serves a file on
