@@ -179,7 +179,7 @@ static bool pipe_fill(struct cache_inode *ino)
 	real.close(p[0]);
 	if (high < 0)
 		return false;
-	cache_set_slot(high, FD_OURS, ino);
+	fdtab_set(high, FD_OURS, ino);
 	ino->pipe = high;
 	ino->pipe_len = size;
 	cache_count(1, (ssize_t)cache_pages(size));

@@ -331,22 +331,10 @@ static bool key_make(struct cache_key *k, const char *path)
 	return true;
 }
 
-void cache_set_slot(int fd, int kind, struct cache_inode *ino)
-{
-	struct fd_slot *s = fdtab_get(fd);
-
-	if (s) {
-		s->kind = (uint8_t)kind;
-		s->ino = ino;
-		s->pos = 0;
-		s->adopted = 0;
-	}
-}
-
 /* Closes a descriptor of ours and forgets it. */
 void cache_drop_fd(int fd)
 {
-	cache_set_slot(fd, FD_UNKNOWN, NULL);
+	fdtab_set(fd, FD_UNKNOWN, NULL);
 	real.close(fd);
 	nfds--;
 	STAT_SUB(fds_held, 1);
@@ -827,9 +815,7 @@ bool cache_prewarming;
 static void hand(struct fd_slot *s, struct cache_inode *ino, int flags,
 		 bool adopted)
 {
-	s->kind = FD_HANDED;
-	s->ino = ino;
-	s->pos = 0;
+	fdtab_mark(s, FD_HANDED, ino);
 	s->adopted = adopted;
 	s->cloexec = (flags & O_CLOEXEC) != 0;
 	/* What F_GETFL reports for a real open: the kernel adds O_LARGEFILE
@@ -935,7 +921,7 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 		free(ino);
 		return NULL;
 	}
-	cache_set_slot(ino->master, FD_OURS, ino);
+	fdtab_set(ino->master, FD_OURS, ino);
 	nfds++;
 	STAT_INC(fds_held);
 	ino->dev = st->st_dev;
@@ -1207,7 +1193,7 @@ int cache_close(int fd, struct fd_slot *s)
 	cache_lock();
 	ino->handed--;
 	if (s->adopted) {
-		cache_set_slot(fd, FD_UNKNOWN, NULL);
+		fdtab_set(fd, FD_UNKNOWN, NULL);
 		rc = real.close(fd);
 		cache_release(ino);
 	} else if (fd == ino->master) {
@@ -1217,12 +1203,12 @@ int cache_close(int fd, struct fd_slot *s)
 			cache_drop_fd(fd);
 			cache_release(ino);
 		} else {
-			cache_set_slot(fd, FD_OURS, ino);
+			fdtab_set(fd, FD_OURS, ino);
 			STAT_INC(close_kept);
 		}
 	} else if (!ino->stale && ino->nfree < POOL_MAX) {
 		ino->pool[ino->nfree++] = fd;
-		cache_set_slot(fd, FD_POOL, ino);
+		fdtab_set(fd, FD_POOL, ino);
 		STAT_INC(close_kept);
 	} else {
 		cache_drop_fd(fd);
@@ -1242,7 +1228,7 @@ void cache_lost(int fd, struct fd_slot *s)
 	 * be closed with the rest. */
 	pthread_mutex_lock(&lock);
 	STAT_INC(fd_lost);
-	cache_set_slot(fd, FD_UNKNOWN, NULL);
+	fdtab_set(fd, FD_UNKNOWN, NULL);
 	if (kind == FD_OURS && fd == watch_fd()) {
 		watch_lost();
 		cache_drop_all_locked();
@@ -1304,7 +1290,7 @@ int cache_detach(int fd, struct fd_slot *s)
 		nfds--;
 		STAT_SUB(fds_held, 1);
 	}
-	cache_set_slot(fd, FD_OTHER, NULL);
+	fdtab_set(fd, FD_OTHER, NULL);
 	STAT_INC(detach);
 	ino->handed--;
 	if (fd == ino->master) {

@@ -47,9 +47,6 @@ size_t cache_pages(size_t n);
 /* A copy of fd at or above the cache's base number, or -1. */
 int cache_dup_high(int fd);
 
-/* Marks fd's slot as kind (fdtab.h), of ino. */
-void cache_set_slot(int fd, int kind, struct cache_inode *ino);
-
 /* Locked: closes a descriptor of the cache's and counts it out. */
 void cache_drop_fd(int fd);
 

@@ -181,7 +181,7 @@ void born(int fd, int kind)
 	if (s->hold)
 		send_forget(s);
 	s->corked = 0;
-	s->kind = (uint8_t)kind;
+	fdtab_mark(s, kind, NULL);
 }
 
 static bool absolute_or_cwd(int dirfd, const char *path)
@@ -237,7 +237,7 @@ void closing(int fd, struct fd_slot *s)
 		send_forget(s);
 	}
 	s->corked = 0;
-	s->kind = FD_UNKNOWN;
+	fdtab_mark(s, FD_UNKNOWN, NULL);
 }
 
 int sc_close(int fd)
@@ -587,7 +587,7 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 		/* kTLS: the kernel encrypts from here on; leave it alone. */
 		send_flush_fd(fd, s);
 		if (opt == TCP_ULP)
-			s->kind = FD_OTHER;
+			fdtab_mark(s, FD_OTHER, NULL);
 	}
 	if (opt == TCP_NODELAY && val &&
 	    len >= (socklen_t)sizeof(int) && (s = send_tcp_slot(fd)) != NULL)

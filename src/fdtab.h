@@ -58,6 +58,27 @@ static inline struct fd_slot *fdtab_get(int fd)
 	return &fdtab[fd];
 }
 
+/* The one writer of a slot's kind: s is now of kind (enum fd_kind), of
+ * entry ino (HANDED, POOL, OURS of an entry; else NULL), at position 0,
+ * not adopted. */
+static inline void fdtab_mark(struct fd_slot *s, int kind,
+			      struct cache_inode *ino)
+{
+	s->kind = (uint8_t)kind;
+	s->ino = ino;
+	s->pos = 0;
+	s->adopted = 0;
+}
+
+/* fdtab_mark() by number; nothing for a number we do not track. */
+static inline void fdtab_set(int fd, int kind, struct cache_inode *ino)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (s)
+		fdtab_mark(s, kind, ino);
+}
+
 /* A forked child wakes: what it did while asleep went by us, so every
  * slot but the cache's (HANDED, POOL, OURS) starts over, UNKNOWN. */
 void fdtab_after_fork(void);

@@ -18,20 +18,12 @@ static __thread size_t scratch_size;
 static pthread_key_t scratch_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
-static void mark(int fd, int kind)
-{
-	struct fd_slot *s = fdtab_get(fd);
-
-	if (s)
-		s->kind = (uint8_t)kind;
-}
-
 static void scratch_close(void)
 {
 	if (scratch[0] < 0)
 		return;
-	mark(scratch[0], FD_UNKNOWN);
-	mark(scratch[1], FD_UNKNOWN);
+	fdtab_set(scratch[0], FD_UNKNOWN, NULL);
+	fdtab_set(scratch[1], FD_UNKNOWN, NULL);
 	real.close(scratch[0]);
 	real.close(scratch[1]);
 	scratch[0] = scratch[1] = -1;
@@ -61,8 +53,8 @@ static bool scratch_get(size_t n)
 		scratch[0] = scratch[1] = -1;
 		return false;
 	}
-	mark(scratch[0], FD_OURS);
-	mark(scratch[1], FD_OURS);
+	fdtab_set(scratch[0], FD_OURS, NULL);
+	fdtab_set(scratch[1], FD_OURS, NULL);
 	size = real.fcntl(scratch[1], F_SETPIPE_SZ, (int)n);
 	if (size < 0 || (size_t)size < n) {
 		scratch_close();

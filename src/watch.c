@@ -87,16 +87,6 @@ int watch_fd(void)
 	return ifd;
 }
 
-static void own_fd(int fd)
-{
-	struct fd_slot *s = fdtab_get(fd);
-
-	if (s) {
-		s->kind = FD_OURS;
-		s->ino = NULL;
-	}
-}
-
 bool watch_init(void)
 {
 	if (!config.inotify || !REAL_HAS(fcntl))
@@ -104,7 +94,7 @@ bool watch_init(void)
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ifd < 0)
 		return false;
-	own_fd(ifd);
+	fdtab_set(ifd, FD_OURS, NULL);
 	STAT_INC(fds_held);
 	return true;
 }
@@ -151,7 +141,7 @@ void watch_after_fork(void)
 	 * number reused behind our back is no longer marked ours): close the
 	 * instance inherited from the parent. */
 	if (s && s->kind == FD_OURS) {
-		s->kind = FD_UNKNOWN;
+		fdtab_mark(s, FD_UNKNOWN, NULL);
 		real.close(ifd);
 	}
 	if (ifd >= 0)
