@@ -139,14 +139,17 @@ $(FRESHFUZZ): tests/helpers/freshfuzz.c | $(BUILD)/tests
 # The library with cache.c's self-check (SENDCACHE_SELFCHECK): a watched
 # entry that disagrees with the kernel while no event is pending aborts.
 # The fuzzer runs its seeds with it (t4009).
-$(SELFCHECK_LIB): $(filter-out $(BUILD)/obj/cache.o,$(ENGINE_OBJS)) \
-		src/cache.c $(wildcard src/*.h) $(BUILD)/obj/preload.o \
-		$(MAP) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -DSENDCACHE_SELFCHECK -c -o $(BUILD)/obj/cache-selfcheck.o src/cache.c
+SELFCHECK_SRCS := cache neg
+SELFCHECK_OBJS := $(SELFCHECK_SRCS:%=$(BUILD)/obj/%-selfcheck.o)
+$(BUILD)/obj/%-selfcheck.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -DSENDCACHE_SELFCHECK -c -o $@ $<
+
+$(SELFCHECK_LIB): $(filter-out $(SELFCHECK_SRCS:%=$(BUILD)/obj/%.o),$(ENGINE_OBJS)) \
+		$(SELFCHECK_OBJS) $(BUILD)/obj/preload.o $(MAP) | $(BUILD)/tests
 	$(CC) -shared -Wl,-soname,libsendcache.so \
 	  -Wl,--version-script=$(MAP) -Wl,-z,now -Wl,-z,relro \
-	  $(LDFLAGS) -o $@ $(filter-out $(BUILD)/obj/cache.o,$(ENGINE_OBJS)) \
-	  $(BUILD)/obj/cache-selfcheck.o $(BUILD)/obj/preload.o $(LDLIBS)
+	  $(LDFLAGS) -o $@ $(filter-out $(SELFCHECK_SRCS:%=$(BUILD)/obj/%.o),$(ENGINE_OBJS)) \
+	  $(SELFCHECK_OBJS) $(BUILD)/obj/preload.o $(LDLIBS)
 
 # Unit tests link the engine's objects directly and call it without
 # LD_PRELOAD; test libraries are small helpers preloaded by script tests.

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "cache.h"
 #include "cache_in.h"
+#include "neg.h"
 #include "admit.h"
 #include "config.h"
 #include "path.h"
@@ -28,79 +29,11 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__GLIBC__) && __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>
-#define HAVE_SINGLE_THREADED 1
-#endif
 
-/* The name and negative tables hash with admit_hash, folded to 32 bits:
- * a looked-up path's hash is computed once (struct cache_key) and serves
- * both tables, the hot-name table and the admission sketch. */
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) \
-	((hashv) = hash_fold(admit_hash_len((const char *)(keyptr), (keylen))))
-
-static inline unsigned hash_fold(uint64_t h)
-{
-	return (unsigned)(h ^ (h >> 32));
-}
-
-/* Which hashes the name and negative tables may hold: a count per
- * 16-bit slice of the folded hash (its high half; uthash picks buckets by
- * the low bits). A path that is in neither table, as is every request for
- * a file the cache does not hold, is then one load instead of walks down
- * two buckets' chains, whose every link was a CPU cache miss: those walks
- * were 2.9% of nginx's samples on a one-hit stream over HTTPS. A count that
- * reached its maximum stays there: a false "maybe" costs only the walk. */
-static uint8_t maybe[1u << 16];
-
-static void maybe_add(unsigned hashv)
-{
-	uint8_t *c = &maybe[hashv >> 16];
-
-	if (*c < UINT8_MAX)
-		(*c)++;
-}
-
-static void maybe_del(unsigned hashv)
-{
-	uint8_t *c = &maybe[hashv >> 16];
-
-	if (*c < UINT8_MAX)
-		(*c)--;
-}
-
-static bool maybe_held(uint64_t h)
-{
-	return maybe[hash_fold(h) >> 16] != 0;
-}
-
-/* The entry of k's path in the name or the negative table, or NULL. */
-#define TABLE_FIND(table, k, out)                                          \
-	do {                                                               \
-		(out) = NULL;                                              \
-		if (maybe_held((k)->hash))                                 \
-			HASH_FIND_BYHASHVALUE(hh, table, (k)->abs, (k)->len, \
-					      hash_fold((k)->hash), out);  \
-	} while (0)
+/* maybe_held()'s counts (cache_in.h). */
+uint8_t cache_maybe[1u << 16];
 
 #define POOL_MAX ((int)(sizeof(((struct cache_inode *)0)->pool) / sizeof(int)))
-
-/* How a cached name (or a remembered absence) stays fresh: by inotify
- * (watched), else by a stat at most every revalidate_ms; and once after a
- * fork, since events before the child's own watches were added may be
- * lost. Watched means every directory of the path is a real directory of a
- * local filesystem, watched, and the name itself is not a symlink: then
- * every change that can alter what the path names is an event. A symlink
- * anywhere (its target's directories are not watched) or a filesystem
- * inotify does not fully see (watch_fs_complete) means stat. */
-struct fresh {
-	bool watched;
-	bool link;                /* the name is a symlink: never watched */
-	unsigned gen;             /* != cache gen: verify once (after fork) */
-	uint64_t checked_ms;      /* last stat check */
-	uint64_t hot_until_ms;    /* changed lately: see hot_until() */
-};
 
 struct cache_name {
 	struct cache_inode *ino;
@@ -112,25 +45,7 @@ struct cache_name {
 	char path[];
 };
 
-/* A name known not to exist (ENOENT) or to pass through a non-directory
- * (ENOTDIR), as stat and open would say. Answered without a syscall until
- * its directory changes (watched like a cached name) or, unwatched, until
- * a revalidation by stat disagrees. */
-struct cache_neg {
-	int err;
-	struct fresh fresh;
-	struct cache_neg *newer;  /* FIFO, for the bound */
-	UT_hash_handle hh;
-	char path[];
-};
-
-/* Bound on remembered negatives: a client asking for random missing
- * names must not make the cache grow; the oldest goes first. */
-#define NEG_MAX 4096
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cache_neg *negs, *neg_oldest, *neg_newest;
-static size_t nnegs;
+pthread_mutex_t cache_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct cache_name *names;
 static struct cache_inode *inodes;
 static struct cache_inode *lru_head, *lru_tail;
@@ -148,12 +63,12 @@ static int fd_base;            /* our descriptors live at or above this */
  * take (below FD_SETSIZE) stay the server's, and the table stays small. */
 #define FD_BASE_MAX 1024
 static unsigned gen;           /* bumped in a forked child, see below */
-static bool forked;            /* a child still trusting its parent's view */
-static uint64_t fork_ms;       /* age of the view a child inherited */
+bool cache_forked;            /* a child still trusting its parent's view */
+uint64_t cache_fork_ms;       /* age of the view a child inherited */
 int cache_maps_out;            /* cache_mmap() references, atomic */
 
 
-static uint64_t now_ms(void)
+uint64_t cache_now_ms(void)
 {
 	struct timespec ts;
 
@@ -198,12 +113,12 @@ void cache_count(ssize_t nfd, ssize_t nbytes)
  * then dropped; otherwise pending inotify events are read. */
 static void refresh_locked(void)
 {
-	uint64_t now = now_ms();
+	uint64_t now = cache_now_ms();
 
-	if (__builtin_expect(forked, 0)) {
-		if (now - fork_ms < FORK_TRUST_MS)
+	if (__builtin_expect(cache_forked, 0)) {
+		if (now - cache_fork_ms < FORK_TRUST_MS)
 			return;
-		forked = false;
+		cache_forked = false;
 		gen++;
 		watch_after_fork();
 	}
@@ -228,12 +143,12 @@ static struct {
 	uint64_t until_ms;
 } hot[HOT_SLOTS];
 
-static void hot_mark(const char *path)
+void hot_mark(const char *path)
 {
 	uint64_t h = admit_hash(path);
 
 	hot[h % HOT_SLOTS].hash = h;
-	hot[h % HOT_SLOTS].until_ms = now_ms() + HOT_MS;
+	hot[h % HOT_SLOTS].until_ms = cache_now_ms() + HOT_MS;
 }
 
 /* Until when the path of hash h is hot (0: it is not). */
@@ -244,11 +159,11 @@ static uint64_t hot_until(uint64_t h)
 
 /* Reads pending events now if f's name is hot. A child that still shares
  * its parent's instance must not read it (refresh_locked). */
-static bool hot_poll(const struct fresh *f)
+bool hot_poll(const struct fresh *f)
 {
 	uint64_t now;
 
-	if (!f->hot_until_ms || forked || (now = now_ms()) >= f->hot_until_ms)
+	if (!f->hot_until_ms || cache_forked || (now = cache_now_ms()) >= f->hot_until_ms)
 		return false;
 	STAT_INC(hot_poll);
 	watch_poll(now, true);
@@ -257,14 +172,14 @@ static bool hot_poll(const struct fresh *f)
 
 void cache_lock(void)
 {
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&cache_mutex);
 	refresh_locked();
 }
 
 /* Watches abs, unless this child still shares its parent's instance. */
-static bool watch(const char *abs)
+bool fresh_watch(const char *abs)
 {
-	return !forked && watch_path(abs);
+	return !cache_forked && watch_path(abs);
 }
 
 /* Watches ino's own inode (through fd, one of its descriptors), unless
@@ -273,7 +188,7 @@ static bool inode_watch(struct cache_inode *ino, int fd)
 {
 	if (ino->wd >= 0 && ino->wgen == watch_gen())
 		return true;
-	if (forked || fd < 0)
+	if (cache_forked || fd < 0)
 		return false;
 	ino->wgen = watch_gen();
 	ino->wd = watch_file(fd);
@@ -283,7 +198,7 @@ static bool inode_watch(struct cache_inode *ino, int fd)
 
 void cache_unlock(void)
 {
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&cache_mutex);
 }
 
 static bool make_abs(char *out, const char *path)
@@ -482,48 +397,13 @@ bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
 	return true;
 }
 
-static void neg_del(struct cache_neg *g)
-{
-	struct cache_neg **pp = &neg_oldest, *prev = NULL;
-
-	/* The FIFO is singly linked; deletions other than the oldest are
-	 * rare (a name appearing), so a walk is fine. */
-	while (*pp && *pp != g) {
-		prev = *pp;
-		pp = &(*pp)->newer;
-	}
-	if (*pp)
-		*pp = g->newer;
-	if (neg_newest == g)
-		neg_newest = prev;
-	maybe_del(g->hh.hashv);
-	HASH_DEL(negs, g);
-	free(g);
-	nnegs--;
-	STAT_SUB(negatives, 1);
-}
-
-static void negs_changed(const char *path, size_t len, bool subtree)
-{
-	struct cache_neg *g, *tmp;
-
-	HASH_FIND_STR(negs, path, g);
-	if (g)
-		neg_del(g);
-	if (!subtree)
-		return;
-	HASH_ITER(hh, negs, g, tmp)
-		if (!strncmp(g->path, path, len) && (g->path[len] == '/' || len == 1))
-			neg_del(g);
-}
-
 void cache_changed(const char *path, bool subtree)
 {
 	struct cache_name *n, *tmp;
 	size_t len = strlen(path);
 
 	hot_mark(path);
-	negs_changed(path, len, subtree);
+	neg_changed(path, len, subtree);
 	HASH_FIND_STR(names, path, n);
 	if (n) {
 		invalidate_locked(n->ino);
@@ -560,8 +440,7 @@ void cache_file_changed(dev_t dev, ino_t ino_nr)
 
 void cache_drop_all_locked(void)
 {
-	while (neg_oldest)
-		neg_del(neg_oldest);
+	neg_drop_all();
 	while (inodes)
 		invalidate_locked(inodes);
 	STAT_INC(inval_all);
@@ -585,31 +464,29 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-static void fresh_init(struct fresh *f, bool watched, bool link,
-		       uint64_t hash)
+void fresh_init(struct fresh *f, bool watched, bool link, uint64_t hash)
 {
 	f->link = link;
 	f->watched = watched && !link;
 	f->gen = gen;
-	f->checked_ms = now_ms();
+	f->checked_ms = cache_now_ms();
 	f->hot_until_ms = hot_until(hash);
 }
 
 /* True when path must be checked by stat now (see struct fresh). ino:
  * the entry a name leads to, NULL for a negative. */
-static bool fresh_due(struct fresh *f, const char *path,
-		      struct cache_inode *ino)
+bool fresh_due(struct fresh *f, const char *path, struct cache_inode *ino)
 {
 	uint64_t now;
 
 	if (f->watched && f->gen == gen)
 		return false;
-	now = now_ms();
+	now = cache_now_ms();
 	if (f->gen == gen && now - f->checked_ms < config.revalidate_ms)
 		return false;
 	if (f->gen != gen) {
 		f->gen = gen;
-		f->watched = !f->link && watch(path) &&
+		f->watched = !f->link && fresh_watch(path) &&
 			     (!ino || inode_watch(ino, ino->master));
 	}
 	f->checked_ms = now;
@@ -624,13 +501,13 @@ static bool fresh_due(struct fresh *f, const char *path,
  * event is pending. A disagreement is a freshness bug even where no probe
  * of the fuzzer would see it: it says so and aborts. st: the snapshot of a
  * cached name, NULL for a negative of errno err. */
-static void selfcheck(const struct fresh *f, const char *path, int err,
-		      const struct stat *st, int flags)
+void fresh_selfcheck(const struct fresh *f, const char *path, int err,
+		     const struct stat *st, int flags)
 {
 	struct stat now;
 	int pending = -1, saved = errno, e;
 
-	if (!f->watched || f->gen != gen || forked || watch_fd() < 0 ||
+	if (!f->watched || f->gen != gen || cache_forked || watch_fd() < 0 ||
 	    ioctl(watch_fd(), FIONREAD, &pending) != 0 || pending != 0)
 		return;
 	e = real.fstatat(AT_FDCWD, path, &now, flags) == 0 ? 0 : errno;
@@ -643,8 +520,6 @@ static void selfcheck(const struct fresh *f, const char *path, int err,
 	}
 	errno = saved;
 }
-#else
-#define selfcheck(f, path, err, st, flags) ((void)0)
 #endif
 
 /* Checks a name by stat when due. Returns false if it is no longer valid
@@ -681,101 +556,17 @@ static struct cache_name *lookup(const struct cache_key *k)
 	if (n && hot_poll(&n->fresh))
 		TABLE_FIND(names, k, n);
 	if (n)
-		selfcheck(&n->fresh, n->path, 0, &n->ino->st,
+		fresh_selfcheck(&n->fresh, n->path, 0, &n->ino->st,
 			  n->is_link ? 0 : AT_SYMLINK_NOFOLLOW);
 	if (!n || !revalidate(n))
 		return NULL;
 	/* Not in a child in its parent's view: moving the entry would write
 	 * (and copy) pages for an order the child will not use. */
-	if (lru_head != n->ino && !forked) {
+	if (lru_head != n->ino && !cache_forked) {
 		lru_unlink(n->ino);
 		lru_push(n->ino);
 	}
 	return n;
-}
-
-/* A negative for abs, checked like a name (revalidate()). */
-static struct cache_neg *neg_lookup(const struct cache_key *k)
-{
-	struct cache_neg *g;
-	struct stat st;
-	int saved = errno;
-	bool gone;
-
-	TABLE_FIND(negs, k, g);
-	if (g && hot_poll(&g->fresh))
-		TABLE_FIND(negs, k, g);
-	if (g)
-		selfcheck(&g->fresh, g->path, g->err, NULL, 0);
-	if (!g || !fresh_due(&g->fresh, g->path, NULL))
-		return g;
-	gone = real.fstatat(AT_FDCWD, g->path, &st, 0) == 0 || errno != g->err;
-	errno = saved;
-	if (gone) {
-		neg_del(g);
-		STAT_INC(inval_revalidate);
-		return NULL;
-	}
-	return g;
-}
-
-/* A negative for k's path, which failed with err just now. absolute: the
- * failed call's path was absolute (a relative one, looked up again here,
- * may name another file if another thread changed directory since). */
-static void neg_add(const struct cache_key *k, int err, bool absolute)
-{
-	const char *abs = k->abs;
-	size_t len = k->len;
-	struct cache_neg *g;
-	struct stat st;
-	bool watched, link = false;
-
-	TABLE_FIND(negs, k, g);
-	if (g)
-		return;
-	/* ENOTDIR: a name on the way is not a directory, as in Apache's
-	 * probe of FILE/.htaccess at every request with AllowOverride. There
-	 * is no directory to watch: trying cost a statfs, a failing
-	 * inotify_add_watch and a stat per request (3 system calls where
-	 * the server made 1). Such a negative is revalidated by stat, and
-	 * never watched, as a link is not (fresh_due after a fork): the name
-	 * may be a symlink whose target's way no watch of ours sees. */
-	if (err == ENOTDIR && absolute) {
-		watched = false;
-		link = true;
-	} else {
-		/* Watch first, then check again: a name created in between
-		 * is either seen here or reported by an event. */
-		watched = watch(abs);
-		/* lstat first: a dangling symlink is a name whose target may
-		 * appear where no watch of ours sees it. */
-		if (real.fstatat(AT_FDCWD, abs, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			link = S_ISLNK(st.st_mode);
-			if (!link || real.fstatat(AT_FDCWD, abs, &st, 0) == 0 ||
-			    errno != err)
-				return;
-		} else if (errno != err) {
-			return;
-		}
-	}
-	if (nnegs >= NEG_MAX)
-		neg_del(neg_oldest);
-	g = malloc(sizeof(*g) + len + 1);
-	if (!g)
-		return;
-	memcpy(g->path, abs, len + 1);
-	g->err = err;
-	fresh_init(&g->fresh, watched, link, k->hash);
-	g->newer = NULL;
-	if (neg_newest)
-		neg_newest->newer = g;
-	else
-		neg_oldest = g;
-	neg_newest = g;
-	HASH_ADD_BYHASHVALUE(hh, negs, path[0], len, hash_fold(k->hash), g);
-	maybe_add(g->hh.hashv);
-	nnegs++;
-	STAT_INC(negatives);
 }
 
 void cache_failed(struct cache_key *k, const char *path, int err)
@@ -855,7 +646,7 @@ static int hand_out(struct cache_inode *ino, int flags)
 	 * FORK_TRUST_MS may serve one request and exit (busybox httpd): a
 	 * mapping would cost it mmap, madvise, page faults and their
 	 * teardown at exit, more than the head + sendfile it saves. */
-	if (!cache_map(ino) && !forked)
+	if (!cache_map(ino) && !cache_forked)
 		body_map(ino);
 	return fd;
 }
@@ -863,26 +654,25 @@ static int hand_out(struct cache_inode *ino, int flags)
 int cache_open(struct cache_key *k, const char *path, int flags)
 {
 	struct cache_name *n;
-	int fd = -1, saved = errno;
+	int fd = -1, saved = errno, err = 0;
 
 	if (!cacheable_flags(flags))
 		return -1;
-	struct cache_neg *g = NULL;
 
 	cache_lock();
 	if (key_make(k, path)) {
 		if ((n = lookup(k)) != NULL) {
 			fd = hand_out(n->ino, flags);
-			if (!forked)
+			if (!cache_forked)
 				admit_touch(n->key);
-		} else if ((g = neg_lookup(k)) != NULL)
-			saved = g->err;
+		} else if ((err = neg_find(k)) != 0)
+			saved = err;
 	}
 	cache_unlock();
 	errno = saved;
 	if (fd >= 0)
 		STAT_INC(open_hit);
-	if (g) {
+	if (err) {
 		STAT_INC(neg_hit);
 		return CACHE_FAIL;
 	}
@@ -945,9 +735,9 @@ bool cache_fits(size_t nfd, size_t nbytes)
 {
 	bool fits;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&cache_mutex);
 	fits = room(nfd, nbytes);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&cache_mutex);
 	return fits;
 }
 
@@ -958,7 +748,7 @@ bool cache_fits(size_t nfd, size_t nbytes)
 static bool budget_grew(void)
 {
 	static uint64_t next_ms;
-	uint64_t now = now_ms();
+	uint64_t now = cache_now_ms();
 	size_t was = config.max_fds;
 
 	if (now < next_ms)
@@ -989,7 +779,7 @@ static bool admitted(uint64_t key, size_t need)
 	const struct cache_inode *victim;
 	unsigned freq;
 
-	freq = forked ? admit_freq(key) + 1 : admit_touch(key);
+	freq = cache_forked ? admit_freq(key) + 1 : admit_touch(key);
 	if (cache_prewarming || config.admit_all || fits_now(freq, need))
 		return true;
 	if (budget_grew() && fits_now(freq, need))
@@ -1032,7 +822,7 @@ static bool worth_caching(const struct cache_key *k, int fd, struct stat *st)
 	 * making it costs an open through /proc, three stats, a hash insert
 	 * and the pages it copies, for a file read once. Its parent's
 	 * entries still serve it. */
-	if (forked) {
+	if (cache_forked) {
 		STAT_INC(open_pass_forked);
 		return false;
 	}
@@ -1098,7 +888,7 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	/* Watch first, then look at the path: a change after the watch is an
 	 * event, a change before it shows as a mismatch below. The snapshot
 	 * is the stat of the path taken after the watches. */
-	watched = watch(abs);
+	watched = fresh_watch(abs);
 	if (watched)
 		fwd = watch_file(fd);
 	if (real.fstatat(AT_FDCWD, abs, &pst, 0) != 0 ||
@@ -1148,8 +938,7 @@ int cache_stat(struct cache_key *k, const char *path, struct stat *st,
 	       bool nofollow)
 {
 	struct cache_name *n;
-	struct cache_neg *g;
-	int rc = -1, saved = errno;
+	int rc = -1, saved = errno, err;
 
 	cache_lock();
 	if (key_make(k, path)) {
@@ -1158,10 +947,10 @@ int cache_stat(struct cache_key *k, const char *path, struct stat *st,
 				*st = n->ino->st;
 				rc = 0;
 			}
-		} else if (!nofollow && (g = neg_lookup(k)) != NULL) {
+		} else if (!nofollow && (err = neg_find(k)) != 0) {
 			/* lstat of a dangling symlink succeeds: negatives
 			 * answer only lookups that follow links. */
-			saved = g->err;
+			saved = err;
 			rc = CACHE_FAIL;
 		}
 	}
@@ -1226,7 +1015,7 @@ void cache_lost(int fd, struct fd_slot *s)
 	/* Bookkeeping only, so no poll: the inotify number may already name
 	 * someone else's file, and inside a close_range a new instance would
 	 * be closed with the rest. */
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&cache_mutex);
 	STAT_INC(fd_lost);
 	fdtab_set(fd, FD_UNKNOWN, NULL);
 	if (kind == FD_OURS && fd == watch_fd()) {
@@ -1333,7 +1122,7 @@ void cache_invalidate(struct cache_inode *ino)
 }
 
 /* Under the lock: the working directory relative names resolve in. */
-static void cwd_read_locked(void)
+void cache_cwd_read_locked(void)
 {
 	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
 	cwd_gen++;
@@ -1341,90 +1130,9 @@ static void cwd_read_locked(void)
 
 void cache_chdir(void)
 {
-	pthread_mutex_lock(&lock);
-	cwd_read_locked();
-	pthread_mutex_unlock(&lock);
-}
-
-/* The process whose view of the cache this is: a forked child's stays its
- * parent's until it wakes (cache_wake). */
-static pid_t awake_pid;
-/* Set by a parent that took the lock to fork (it has other threads). */
-static bool fork_locked;
-
-/* True if no other thread can be inside the cache. Asked at each fork:
- * a parent with one thread neither takes the lock nor writes it, so that
- * neither it nor its child copies the lock's page (cache_fork_child). */
-static bool alone(void)
-{
-#ifdef HAVE_SINGLE_THREADED
-	return __libc_single_threaded;
-#else
-	return false;
-#endif
-}
-
-/* fork: no other thread may be inside the cache while the child's copy of
- * memory is made. Only what changed is written here: every page the
- * parent writes is copied again at its next fork (a server forking per
- * connection forks at every request). */
-void cache_fork_prepare(void)
-{
-	if (!alone()) {
-		pthread_mutex_lock(&lock);
-		fork_locked = true;
-	}
-	if (!forked)
-		watch_poll(now_ms(), false);
-	body_fork_prepare();
-}
-
-void cache_fork_parent(void)
-{
-	body_fork_parent();
-	if (fork_locked) {
-		fork_locked = false;
-		pthread_mutex_unlock(&lock);
-	}
-}
-
-void cache_fork_child(void)
-{
-	if (fork_locked) {
-		fork_locked = false;
-		pthread_mutex_init(&lock, NULL);
-	}
-}
-
-bool cache_awake(void)
-{
-	return awake_pid == getpid();
-}
-
-/* The child's share of a fork, when it wakes: its mappings, counters,
- * descriptor kinds, working directory (it may have moved asleep), and a
- * view of files it trusts a while (refresh_locked) before it reads events
- * of its own. */
-void cache_wake(void)
-{
-	pid_t me = getpid();
-
-	pthread_mutex_lock(&lock);
-	if (awake_pid == me) {
-		pthread_mutex_unlock(&lock);
-		return;
-	}
-	stats_after_fork(me);
-	fdtab_after_fork();
-	cwd_read_locked();
-	body_wake();
-	/* A grandchild forked inside its parent's window inherits that
-	 * window: the view it trusts is as old as the first fork. */
-	if (!forked)
-		fork_ms = watch_polled_ms();
-	forked = true;
-	awake_pid = me;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&cache_mutex);
+	cache_cwd_read_locked();
+	pthread_mutex_unlock(&cache_mutex);
 }
 
 bool cache_init(void)
@@ -1443,6 +1151,6 @@ bool cache_init(void)
 		fd_base = fdtab_size / 2;
 	STAT_ADD(fds_budget, config.max_fds);
 	watch_init();
-	awake_pid = getpid();
+	cache_fork_init();
 	return true;
 }

@@ -8,11 +8,103 @@
 #ifndef SC_CACHE_IN_H
 #define SC_CACHE_IN_H
 
+#include "admit.h"
 #include "cache.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+/* The name and negative tables hash with admit_hash, folded to 32 bits:
+ * a looked-up path's hash is computed once (struct cache_key) and serves
+ * both tables, the hot-name table and the admission sketch. */
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) \
+	((hashv) = hash_fold(admit_hash_len((const char *)(keyptr), (keylen))))
+
+static inline unsigned hash_fold(uint64_t h)
+{
+	return (unsigned)(h ^ (h >> 32));
+}
+
+/* Which hashes the name and negative tables may hold: a count per
+ * 16-bit slice of the folded hash (its high half; uthash picks buckets by
+ * the low bits). A path that is in neither table, as is every request for
+ * a file the cache does not hold, is then one load instead of walks down
+ * two buckets' chains, whose every link was a CPU cache miss: those walks
+ * were 2.9% of nginx's samples on a one-hit stream over HTTPS. A count that
+ * reached its maximum stays there: a false "maybe" costs only the walk. */
+extern uint8_t cache_maybe[1u << 16];
+
+static inline void maybe_add(unsigned hashv)
+{
+	uint8_t *c = &cache_maybe[hashv >> 16];
+
+	if (*c < UINT8_MAX)
+		(*c)++;
+}
+
+static inline void maybe_del(unsigned hashv)
+{
+	uint8_t *c = &cache_maybe[hashv >> 16];
+
+	if (*c < UINT8_MAX)
+		(*c)--;
+}
+
+static inline bool maybe_held(uint64_t h)
+{
+	return cache_maybe[hash_fold(h) >> 16] != 0;
+}
+
+/* The entry of k's path in the name or the negative table, or NULL. */
+#define TABLE_FIND(table, k, out)                                          \
+	do {                                                               \
+		(out) = NULL;                                              \
+		if (maybe_held((k)->hash))                                 \
+			HASH_FIND_BYHASHVALUE(hh, table, (k)->abs, (k)->len, \
+					      hash_fold((k)->hash), out);  \
+	} while (0)
+
+/* How a cached name (or a remembered absence) stays fresh: by inotify
+ * (watched), else by a stat at most every revalidate_ms; and once after a
+ * fork, since events before the child's own watches were added may be
+ * lost. Watched means every directory of the path is a real directory of a
+ * local filesystem, watched, and the name itself is not a symlink: then
+ * every change that can alter what the path names is an event. A symlink
+ * anywhere (its target's directories are not watched) or a filesystem
+ * inotify does not fully see (watch_fs_complete) means stat. */
+struct fresh {
+	bool watched;
+	bool link;                /* the name is a symlink: never watched */
+	unsigned gen;             /* != cache gen: verify once (after fork) */
+	uint64_t checked_ms;      /* last stat check */
+	uint64_t hot_until_ms;    /* changed lately: see hot_until() */
+};
+
+/* Freshness (cache.c), all locked. */
+void fresh_init(struct fresh *f, bool watched, bool link, uint64_t hash);
+/* True when path must be checked by stat now. ino: the entry a name
+ * leads to, NULL for a negative. */
+bool fresh_due(struct fresh *f, const char *path, struct cache_inode *ino);
+/* Watches abs, unless this child still shares its parent's instance. */
+bool fresh_watch(const char *abs);
+/* Reads pending events now if f's name changed lately (true if read). */
+bool hot_poll(const struct fresh *f);
+/* path changed: lookups of it read pending events first for a while. */
+void hot_mark(const char *path);
+
+/* Test builds (SENDCACHE_SELFCHECK): an entry trusted by its watches
+ * must agree with the kernel whenever no event is pending; else aborts. */
+#ifdef SENDCACHE_SELFCHECK
+void fresh_selfcheck(const struct fresh *f, const char *path, int err,
+		     const struct stat *st, int flags);
+#else
+#define fresh_selfcheck(f, path, err, st, flags) ((void)0)
+#endif
 
 /* Set while SENDCACHE_PREWARM fills the cache: what it names is wanted
  * (no admission test) and gets a descriptor, no mapping. */
@@ -21,6 +113,23 @@ extern bool cache_prewarming;
 /* True if nfd more descriptors and nbytes more mapped bytes fit the
  * budgets without evicting. Takes the lock. */
 bool cache_fits(size_t nfd, size_t nbytes);
+
+/* The lock of both tables; cache_lock() also reads pending changes. */
+extern pthread_mutex_t cache_mutex;
+
+/* A forked child still trusting its parent's view, and since when
+ * (cache_fork.c sets them at wake; cache.c's refresh ends the view). */
+extern bool cache_forked;
+extern uint64_t cache_fork_ms;
+
+/* CLOCK_MONOTONIC_COARSE in milliseconds. */
+uint64_t cache_now_ms(void);
+
+/* Locked: reads the working directory relative names resolve in. */
+void cache_cwd_read_locked(void);
+
+/* cache_fork.c: this process is the cache's (at init). */
+void cache_fork_init(void);
 
 /* The lock, with pending changes read after taking it. */
 void cache_lock(void);

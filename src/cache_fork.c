@@ -1,0 +1,102 @@
+/* cache_fork.c - the cache across fork(2) (cache.h: cache_fork_*,
+ * cache_wake): the parent writes only what changed, the child wakes with
+ * its parent's view and trusts it FORK_TRUST_MS (cache.c). */
+#define _GNU_SOURCE
+#include "cache.h"
+#include "cache_in.h"
+#include "fdtab.h"
+#include "stats.h"
+#include "watch.h"
+
+#include <pthread.h>
+#include <unistd.h>
+#if defined(__GLIBC__) && __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define HAVE_SINGLE_THREADED 1
+#endif
+
+/* The process whose view of the cache this is: a forked child's stays its
+ * parent's until it wakes (cache_wake). */
+static pid_t awake_pid;
+/* Set by a parent that took the lock to fork (it has other threads). */
+static bool fork_locked;
+
+/* True if no other thread can be inside the cache. Asked at each fork:
+ * a parent with one thread neither takes the lock nor writes it, so that
+ * neither it nor its child copies the lock's page (cache_fork_child). */
+static bool alone(void)
+{
+#ifdef HAVE_SINGLE_THREADED
+	return __libc_single_threaded;
+#else
+	return false;
+#endif
+}
+
+/* fork: no other thread may be inside the cache while the child's copy of
+ * memory is made. Only what changed is written here: every page the
+ * parent writes is copied again at its next fork (a server forking per
+ * connection forks at every request). */
+void cache_fork_prepare(void)
+{
+	if (!alone()) {
+		pthread_mutex_lock(&cache_mutex);
+		fork_locked = true;
+	}
+	if (!cache_forked)
+		watch_poll(cache_now_ms(), false);
+	body_fork_prepare();
+}
+
+void cache_fork_parent(void)
+{
+	body_fork_parent();
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_unlock(&cache_mutex);
+	}
+}
+
+void cache_fork_child(void)
+{
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_init(&cache_mutex, NULL);
+	}
+}
+
+void cache_fork_init(void)
+{
+	awake_pid = getpid();
+}
+
+bool cache_awake(void)
+{
+	return awake_pid == getpid();
+}
+
+/* The child's share of a fork, when it wakes: its mappings, counters,
+ * descriptor kinds, working directory (it may have moved asleep), and a
+ * view of files it trusts a while (refresh_locked) before it reads events
+ * of its own. */
+void cache_wake(void)
+{
+	pid_t me = getpid();
+
+	pthread_mutex_lock(&cache_mutex);
+	if (awake_pid == me) {
+		pthread_mutex_unlock(&cache_mutex);
+		return;
+	}
+	stats_after_fork(me);
+	fdtab_after_fork();
+	cache_cwd_read_locked();
+	body_wake();
+	/* A grandchild forked inside its parent's window inherits that
+	 * window: the view it trusts is as old as the first fork. */
+	if (!cache_forked)
+		cache_fork_ms = watch_polled_ms();
+	cache_forked = true;
+	awake_pid = me;
+	pthread_mutex_unlock(&cache_mutex);
+}
