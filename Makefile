@@ -139,7 +139,7 @@ $(FRESHFUZZ): tests/helpers/freshfuzz.c | $(BUILD)/tests
 # The library with cache.c's self-check (SENDCACHE_SELFCHECK): a watched
 # entry that disagrees with the kernel while no event is pending aborts.
 # The fuzzer runs its seeds with it (t4009).
-SELFCHECK_SRCS := cache neg
+SELFCHECK_SRCS := cache fresh neg
 SELFCHECK_OBJS := $(SELFCHECK_SRCS:%=$(BUILD)/obj/%-selfcheck.o)
 $(BUILD)/obj/%-selfcheck.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -DSENDCACHE_SELFCHECK -c -o $@ $<

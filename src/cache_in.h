@@ -85,7 +85,14 @@ struct fresh {
 	uint64_t hot_until_ms;    /* changed lately: see hot_until() */
 };
 
-/* Freshness (cache.c), all locked. */
+/* Freshness (fresh.c), all locked. */
+/* After a fork, the parent's view is trusted a while, then dropped;
+ * otherwise pending inotify events are read. At each cache_lock(). */
+void fresh_refresh_locked(void);
+/* f's name is watched by this process's own inotify instance. */
+bool fresh_watched(const struct fresh *f);
+/* Same file, same size, mode, owner, mtime and ctime. */
+bool fresh_same_file(const struct stat *a, const struct stat *b);
 void fresh_init(struct fresh *f, bool watched, bool link, uint64_t hash);
 /* True when path must be checked by stat now. ino: the entry a name
  * leads to, NULL for a negative. */
@@ -122,7 +129,7 @@ extern pthread_mutex_t cache_mutex;
 extern bool cache_forked;
 extern uint64_t cache_fork_ms;
 
-/* CLOCK_MONOTONIC_COARSE in milliseconds. */
+/* CLOCK_MONOTONIC_COARSE in milliseconds (fresh.c). */
 uint64_t cache_now_ms(void);
 
 /* Locked: reads the working directory relative names resolve in. */
