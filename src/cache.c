@@ -33,7 +33,6 @@
 /* maybe_held()'s counts (cache_in.h). */
 uint8_t cache_maybe[1u << 16];
 
-#define POOL_MAX ((int)(sizeof(((struct cache_inode *)0)->pool) / sizeof(int)))
 
 struct cache_name {
 	struct cache_inode *ino;
@@ -54,7 +53,7 @@ static size_t nmapped;         /* bytes mapped (whole pages), copied, piped */
 static char cwd[PATH_MAX];
 static bool cwd_ok;
 static unsigned cwd_gen;       /* bumped when cwd changes (struct cache_key) */
-static int fd_base;            /* our descriptors live at or above this */
+int cache_fd_base;             /* our descriptors live at or above this */
 
 /* The lowest number of our descriptors, at most. fork(2) copies the
  * descriptor table up to the highest open number (dup_fd): at half of a
@@ -143,30 +142,6 @@ static bool key_make(struct cache_key *k, const char *path)
 	return true;
 }
 
-/* Closes a descriptor of ours and forgets it. */
-void cache_drop_fd(int fd)
-{
-	fdtab_set(fd, FD_UNKNOWN, NULL);
-	real.close(fd);
-	nfds--;
-	STAT_SUB(fds_held, 1);
-}
-
-/* A descriptor at or above fd_base, so ours do not crowd the low numbers a
- * select()-based server needs. Falls back to any number. */
-int cache_dup_high(int fd)
-{
-	int nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, fd_base);
-
-	if (nfd < 0)
-		nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (nfd >= 0 && !fdtab_get(nfd)) {
-		real.close(nfd);
-		return -1;
-	}
-	return nfd;
-}
-
 static void lru_unlink(struct cache_inode *ino)
 {
 	if (ino->prev)
@@ -209,7 +184,7 @@ static void inode_free(struct cache_inode *ino)
 
 /* Takes ino out of the tables: no new hits. Freed now if the server holds
  * none of its descriptors, else at the last close. */
-static void invalidate_locked(struct cache_inode *ino)
+void cache_invalidate_locked(struct cache_inode *ino)
 {
 	struct cache_name *n, *next;
 
@@ -248,7 +223,7 @@ static bool evict_one(const struct cache_inode *keep)
 
 	for (ino = lru_tail; ino; ino = ino->prev) {
 		if (ino != keep && unused(ino)) {
-			invalidate_locked(ino);
+			cache_invalidate_locked(ino);
 			STAT_INC(evictions);
 			return true;
 		}
@@ -303,7 +278,7 @@ void cache_changed(const char *path, bool subtree)
 	neg_changed(path, len, subtree);
 	HASH_FIND_STR(names, path, n);
 	if (n) {
-		invalidate_locked(n->ino);
+		cache_invalidate_locked(n->ino);
 		STAT_INC(inval_inotify);
 	}
 	if (!subtree)
@@ -313,7 +288,7 @@ void cache_changed(const char *path, bool subtree)
 		 * restart the walk after each invalidation. */
 		if (!strncmp(n->path, path, len) &&
 		    (n->path[len] == '/' || len == 1)) {
-			invalidate_locked(n->ino);
+			cache_invalidate_locked(n->ino);
 			STAT_INC(inval_inotify);
 			tmp = names;
 		}
@@ -331,7 +306,7 @@ void cache_file_changed(dev_t dev, ino_t ino_nr)
 		return;
 	for (n = ino->names; n; n = n->next)
 		hot_mark(n->path);
-	invalidate_locked(ino);
+	cache_invalidate_locked(ino);
 	STAT_INC(inval_inotify);
 }
 
@@ -339,7 +314,7 @@ void cache_drop_all_locked(void)
 {
 	neg_drop_all();
 	while (inodes)
-		invalidate_locked(inodes);
+		cache_invalidate_locked(inodes);
 	STAT_INC(inval_all);
 }
 
@@ -369,7 +344,7 @@ static bool revalidate(struct cache_name *n)
 	       fresh_same_file(&st, &n->ino->st);
 	errno = saved;
 	if (!same) {
-		invalidate_locked(n->ino);
+		cache_invalidate_locked(n->ino);
 		STAT_INC(inval_revalidate);
 	}
 	return same;
@@ -430,55 +405,6 @@ static bool cacheable_flags(int flags)
 
 bool cache_prewarming;
 
-/* Marks s as a descriptor of ino the server holds, opened with flags. */
-static void hand(struct fd_slot *s, struct cache_inode *ino, int flags,
-		 bool adopted)
-{
-	fdtab_mark(s, FD_HANDED, ino);
-	s->adopted = adopted;
-	s->cloexec = (flags & O_CLOEXEC) != 0;
-	/* What F_GETFL reports for a real open: the kernel adds O_LARGEFILE
-	 * on 64-bit; O_CLOEXEC and O_NOCTTY are not status flags. */
-	s->oflags = (flags & (O_ACCMODE | O_NONBLOCK)) | O_LARGEFILE;
-	ino->handed++;
-}
-
-static int hand_out(struct cache_inode *ino, int flags)
-{
-	struct fd_slot *s;
-	int fd;
-
-	if (ino->nfree) {
-		fd = ino->pool[--ino->nfree];
-	} else if (ino->master >= 0 && !ino->master_out) {
-		/* Our own descriptor, while the server holds no other: an
-		 * entry costs one descriptor, not two (its dups share the
-		 * open file description anyway). */
-		fd = ino->master;
-		ino->master_out = true;
-	} else {
-		if (ino->master < 0 || !cache_make_room(1, 0, ino)) {
-			STAT_INC(open_full);
-			return -1;
-		}
-		fd = cache_dup_high(ino->master);
-		if (fd < 0)
-			return -1;
-		nfds++;
-		STAT_INC(fds_held);
-		STAT_INC(fd_dup);
-	}
-	s = fdtab_get(fd);
-	hand(s, ino, flags, false);
-	/* Mappings are not inherited across fork. A child in its first
-	 * FORK_TRUST_MS may serve one request and exit (busybox httpd): a
-	 * mapping would cost it mmap, madvise, page faults and their
-	 * teardown at exit, more than the head + sendfile it saves. */
-	if (!cache_map(ino) && !cache_forked)
-		body_map(ino);
-	return fd;
-}
-
 int cache_open(struct cache_key *k, const char *path, int flags)
 {
 	struct cache_name *n;
@@ -490,7 +416,7 @@ int cache_open(struct cache_key *k, const char *path, int flags)
 	cache_lock();
 	if (key_make(k, path)) {
 		if ((n = lookup(k)) != NULL) {
-			fd = hand_out(n->ino, flags);
+			fd = pool_hand_out(n->ino, flags);
 			if (!cache_forked)
 				admit_touch(n->key);
 		} else if ((err = neg_find(k)) != 0)
@@ -507,25 +433,6 @@ int cache_open(struct cache_key *k, const char *path, int flags)
 	return fd;
 }
 
-/* Our own descriptor for the file open at fd: a new open file description
- * through /proc (so no file status flag the server sets on its fd is
- * shared), or a dup where /proc is missing. */
-static int open_master(int fd)
-{
-	char proc[32];
-	int m, high;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	m = real.openat(AT_FDCWD, proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (m < 0)
-		return cache_dup_high(fd);
-	if (m >= fd_base)
-		return m;
-	high = cache_dup_high(m);
-	real.close(m);
-	return high;
-}
-
 static struct cache_inode *inode_new(int fd, const struct stat *st)
 {
 	struct cache_inode *ino;
@@ -534,7 +441,7 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 	 * once, and the budget holds at every instant, not only after. */
 	if (!cache_make_room(2, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
 		return NULL;
-	ino->master = open_master(fd);
+	ino->master = pool_open_master(fd);
 	if (ino->master < 0) {
 		free(ino);
 		return NULL;
@@ -735,7 +642,7 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	watch_file_bind(fwd, st.st_dev, st.st_ino);
 	HASH_FIND(hh, inodes, &st.st_dev, sizeof(dev_t) + sizeof(ino_t), ino);
 	if (ino && !fresh_same_file(&ino->st, &st)) {
-		invalidate_locked(ino);
+		cache_invalidate_locked(ino);
 		ino = NULL;
 	}
 	if (!ino && (ino = inode_new(fd, &st)) != NULL)
@@ -755,7 +662,7 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	/* The server's own descriptor is one of ino's from now on: a server
 	 * that keeps its fds open (lighttpd) is served on it too. */
 	if (fdtab_get(fd))
-		hand(fdtab_get(fd), ino, flags, true);
+		pool_hand(fdtab_get(fd), ino, flags, true);
 out:
 	watch_file_put(fwd, fgen);     /* not needed: the entry has one */
 	cache_unlock();
@@ -791,143 +698,6 @@ int cache_stat(struct cache_key *k, const char *path, struct stat *st,
 	return rc;
 }
 
-int cache_fstat(struct fd_slot *s, struct stat *st)
-{
-	/* The server's descriptor keeps the inode alive and the snapshot
-	 * never changes while it lives: no lock needed. */
-	if (__atomic_load_n(&s->ino->stale, __ATOMIC_ACQUIRE))
-		return -1;
-	*st = s->ino->st;
-	STAT_INC(stat_hit);
-	return 0;
-}
-
-int cache_close(int fd, struct fd_slot *s)
-{
-	struct cache_inode *ino = s->ino;
-	int rc = 0;
-
-	cache_lock();
-	ino->handed--;
-	if (s->adopted) {
-		fdtab_set(fd, FD_UNKNOWN, NULL);
-		rc = real.close(fd);
-		cache_release(ino);
-	} else if (fd == ino->master) {
-		ino->master_out = false;
-		if (ino->stale) {
-			ino->master = -1;
-			cache_drop_fd(fd);
-			cache_release(ino);
-		} else {
-			fdtab_set(fd, FD_OURS, ino);
-			STAT_INC(close_kept);
-		}
-	} else if (!ino->stale && ino->nfree < POOL_MAX) {
-		ino->pool[ino->nfree++] = fd;
-		fdtab_set(fd, FD_POOL, ino);
-		STAT_INC(close_kept);
-	} else {
-		cache_drop_fd(fd);
-		cache_release(ino);
-	}
-	cache_unlock();
-	return rc;
-}
-
-void cache_lost(int fd, struct fd_slot *s)
-{
-	struct cache_inode *ino = s->ino;
-	int kind = s->kind, adopted = s->adopted, i;
-
-	/* Bookkeeping only, so no poll: the inotify number may already name
-	 * someone else's file, and inside a close_range a new instance would
-	 * be closed with the rest. */
-	pthread_mutex_lock(&cache_mutex);
-	STAT_INC(fd_lost);
-	fdtab_set(fd, FD_UNKNOWN, NULL);
-	if (kind == FD_OURS && fd == watch_fd()) {
-		watch_lost();
-		cache_drop_all_locked();
-		goto out;
-	}
-	if (!adopted) {
-		nfds--;
-		STAT_SUB(fds_held, 1);
-	}
-	if (!ino)
-		goto out;
-	if (kind == FD_POOL) {
-		for (i = 0; i < ino->nfree; i++)
-			if (ino->pool[i] == fd)
-				ino->pool[i] = ino->pool[--ino->nfree];
-		goto out;
-	}
-	if (kind == FD_HANDED)
-		ino->handed--;
-	if (fd == ino->master) {
-		/* Frees ino if the server holds nothing else of it. */
-		ino->master = -1;
-		ino->master_out = false;
-		if (!ino->stale)
-			invalidate_locked(ino);
-		else
-			cache_release(ino);
-	} else if (kind == FD_OURS && ino->pipe_len && fd == ino->pipe) {
-		body_pipe_lost(ino);
-	} else {
-		cache_release(ino);
-	}
-out:
-	cache_unlock();
-}
-
-int cache_detach(int fd, struct fd_slot *s)
-{
-	struct cache_inode *ino = s->ino;
-	char proc[32];
-	int nfd, rc = -1;
-
-	cache_lock();
-	/* nfd lives until the dup3 below: a descriptor of ours too. A full
-	 * cache still detaches (the server's descriptor must work). */
-	cache_make_room(1, 0, ino);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	nfd = real.openat(AT_FDCWD, proc, (s->oflags & O_NONBLOCK) | O_RDONLY |
-			  O_CLOEXEC);
-	if (nfd < 0)
-		goto out;
-	if (real.dup3(nfd, fd, s->cloexec ? O_CLOEXEC : 0) < 0) {
-		real.close(nfd);
-		goto out;
-	}
-	real.close(nfd);
-	real.lseek(fd, s->pos, SEEK_SET);
-	if (!s->adopted) {
-		nfds--;
-		STAT_SUB(fds_held, 1);
-	}
-	fdtab_set(fd, FD_OTHER, NULL);
-	STAT_INC(detach);
-	ino->handed--;
-	if (fd == ino->master) {
-		/* The number is the server's now: the entry has no descriptor
-		 * of its own left to dup or map from. */
-		ino->master = -1;
-		ino->master_out = false;
-		if (!ino->stale) {
-			invalidate_locked(ino);
-			rc = 0;
-			goto out;
-		}
-	}
-	cache_release(ino);
-	rc = 0;
-out:
-	cache_unlock();
-	return rc;
-}
-
 /* True when every name of ino is watched by this process's inotify
  * instance (or trusted after a fork, see cache_lock): an in-place write
  * then reaches us as an event within check_ms, and a copy of the file can
@@ -945,7 +715,7 @@ bool cache_all_watched(const struct cache_inode *ino)
 void cache_invalidate(struct cache_inode *ino)
 {
 	cache_lock();
-	invalidate_locked(ino);
+	cache_invalidate_locked(ino);
 	cache_unlock();
 }
 
@@ -970,13 +740,13 @@ bool cache_init(void)
 	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
 	/* Keep our descriptors out of the server's way: from the upper half
 	 * of a small soft limit, or from FD_BASE_MAX. */
-	fd_base = 64;
+	cache_fd_base = 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 2 > (rlim_t)fd_base)
-		fd_base = rl.rlim_cur / 2 < FD_BASE_MAX ? (int)(rl.rlim_cur / 2)
+	    rl.rlim_cur / 2 > (rlim_t)cache_fd_base)
+		cache_fd_base = rl.rlim_cur / 2 < FD_BASE_MAX ? (int)(rl.rlim_cur / 2)
 							: FD_BASE_MAX;
-	if (fd_base >= fdtab_size)
-		fd_base = fdtab_size / 2;
+	if (cache_fd_base >= fdtab_size)
+		cache_fd_base = fdtab_size / 2;
 	STAT_ADD(fds_budget, config.max_fds);
 	watch_init();
 	cache_fork_init();

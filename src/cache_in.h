@@ -166,6 +166,23 @@ int cache_dup_high(int fd);
 /* Locked: closes a descriptor of the cache's and counts it out. */
 void cache_drop_fd(int fd);
 
+/* Our descriptors live at or above this number (cache_init). */
+extern int cache_fd_base;
+
+/* Locked: takes ino out of the tables: no new hits. Freed now if the
+ * server holds none of its descriptors, else at the last close. */
+void cache_invalidate_locked(struct cache_inode *ino);
+
+/* pool.c, locked. */
+/* A descriptor of ino for the server, opened with flags, or -1. */
+int pool_hand_out(struct cache_inode *ino, int flags);
+/* Marks s as a descriptor of ino the server holds (adopted: the server's
+ * own open, really closed at its close). */
+void pool_hand(struct fd_slot *s, struct cache_inode *ino, int flags,
+	       bool adopted);
+/* The cache's own descriptor for the file open at fd, or -1. */
+int pool_open_master(int fd);
+
 /* body.c, all locked. */
 size_t body_map_need(off_t size);                 /* bytes body_map maps */
 void body_map(struct cache_inode *ino);           /* maps it, if it fits */
