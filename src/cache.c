@@ -47,9 +47,6 @@ struct cache_name {
 pthread_mutex_t cache_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct cache_name *names;
 static struct cache_inode *inodes;
-static struct cache_inode *lru_head, *lru_tail;
-static size_t nfds;            /* masters + pools + handed out */
-static size_t nmapped;         /* bytes mapped (whole pages), copied, piped */
 static char cwd[PATH_MAX];
 static bool cwd_ok;
 static unsigned cwd_gen;       /* bumped when cwd changes (struct cache_key) */
@@ -65,26 +62,6 @@ bool cache_forked;            /* a child still trusting its parent's view */
 uint64_t cache_fork_ms;       /* age of the view a child inherited */
 int cache_maps_out;            /* cache_mmap() references, atomic */
 
-
-/* What n bytes of a file cost when mapped or held in a pipe: whole pages.
- * Counting file bytes let a budget of small files overshoot by up to a
- * page per entry. */
-size_t cache_pages(size_t n)
-{
-	static size_t page;
-
-	if (!page)
-		page = (size_t)sysconf(_SC_PAGESIZE);
-	return (n + page - 1) / page * page;
-}
-
-void cache_count(ssize_t nfd, ssize_t nbytes)
-{
-	nfds += (size_t)nfd;
-	nmapped += (size_t)nbytes;
-	STAT_ADD(fds_held, nfd);
-	STAT_ADD(mapped_bytes, nbytes);
-}
 
 void cache_lock(void)
 {
@@ -142,36 +119,6 @@ static bool key_make(struct cache_key *k, const char *path)
 	return true;
 }
 
-static void lru_unlink(struct cache_inode *ino)
-{
-	if (ino->prev)
-		ino->prev->next = ino->next;
-	else if (lru_head == ino)
-		lru_head = ino->next;
-	if (ino->next)
-		ino->next->prev = ino->prev;
-	else if (lru_tail == ino)
-		lru_tail = ino->prev;
-	ino->prev = ino->next = NULL;
-}
-
-static void lru_push(struct cache_inode *ino)
-{
-	ino->prev = NULL;
-	ino->next = lru_head;
-	if (lru_head)
-		lru_head->prev = ino;
-	lru_head = ino;
-	if (!lru_tail)
-		lru_tail = ino;
-}
-
-/* The server holds no descriptor and no mapping of ino. */
-static bool unused(const struct cache_inode *ino)
-{
-	return ino->handed == 0 && ino->mrefs == 0;
-}
-
 static void inode_free(struct cache_inode *ino)
 {
 	while (ino->nfree)
@@ -201,72 +148,19 @@ void cache_invalidate_locked(struct cache_inode *ino)
 	}
 	ino->names = NULL;
 	HASH_DEL(inodes, ino);
-	lru_unlink(ino);
+	lru_remove(ino);
 	STAT_SUB(entries, 1);
 	while (ino->nfree)
 		cache_drop_fd(ino->pool[--ino->nfree]);
-	if (unused(ino))
+	if (cache_unused(ino))
 		inode_free(ino);
 }
 
 /* ino lost a user: free it if it was the last of a stale entry. */
 void cache_release(struct cache_inode *ino)
 {
-	if (ino->stale && unused(ino))
+	if (ino->stale && cache_unused(ino))
 		inode_free(ino);
-}
-
-/* Evicts the least recently used idle inode other than keep. */
-static bool evict_one(const struct cache_inode *keep)
-{
-	struct cache_inode *ino;
-
-	for (ino = lru_tail; ino; ino = ino->prev) {
-		if (ino != keep && unused(ino)) {
-			cache_invalidate_locked(ino);
-			STAT_INC(evictions);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Entries from the cold end of the LRU whose spare descriptors may go
- * before any entry is evicted. */
-#define TRIM_SCAN 32
-
-/* Closes one spare descriptor of one of the TRIM_SCAN least recently used
- * entries. A hot file keeps a spare per concurrent request, a cold one
- * needs none: its next hit costs one dup instead of a miss. At a budget
- * of 1024 descriptors this keeps about 1000 files instead of 600. */
-static bool trim_one(const struct cache_inode *keep)
-{
-	struct cache_inode *ino;
-	int n = 0;
-
-	for (ino = lru_tail; ino && n < TRIM_SCAN; ino = ino->prev, n++) {
-		if (ino != keep && ino->nfree) {
-			cache_drop_fd(ino->pool[--ino->nfree]);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Makes room for nfd more descriptors and nbytes more mapped bytes; at
- * once false for what could never fit (evicting every entry first, as
- * it did, gained nothing: SENDCACHE_MAX_MAPPED=0 and a private copy). */
-bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
-{
-	if (nfd > config.max_fds || nbytes > config.max_mapped)
-		return false;
-	while (nfds + nfd > config.max_fds || nmapped + nbytes > config.max_mapped) {
-		if (nfds + nfd > config.max_fds && trim_one(keep))
-			continue;
-		if (!evict_one(keep))
-			return false;
-	}
-	return true;
 }
 
 void cache_changed(const char *path, bool subtree)
@@ -365,10 +259,8 @@ static struct cache_name *lookup(const struct cache_key *k)
 		return NULL;
 	/* Not in a child in its parent's view: moving the entry would write
 	 * (and copy) pages for an order the child will not use. */
-	if (lru_head != n->ino && !cache_forked) {
-		lru_unlink(n->ino);
-		lru_push(n->ino);
-	}
+	if (!cache_forked)
+		lru_front(n->ino);
 	return n;
 }
 
@@ -447,59 +339,23 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 		return NULL;
 	}
 	fdtab_set(ino->master, FD_OURS, ino);
-	nfds++;
-	STAT_INC(fds_held);
+	cache_count(1, 0);
 	ino->dev = st->st_dev;
 	ino->ino = st->st_ino;
 	ino->st = *st;
 	ino->wd = -1;
 	body_map(ino);
 	HASH_ADD(hh, inodes, dev, sizeof(dev_t) + sizeof(ino_t), ino);
-	lru_push(ino);
+	lru_front(ino);
 	STAT_INC(entries);
 	return ino;
-}
-
-/* Whether nfd more descriptors and nbytes more mapped bytes fit. */
-static bool room(size_t nfd, size_t nbytes)
-{
-	return nfds + nfd <= config.max_fds && nmapped + nbytes <= config.max_mapped;
-}
-
-bool cache_fits(size_t nfd, size_t nbytes)
-{
-	bool fits;
-
-	pthread_mutex_lock(&cache_mutex);
-	fits = room(nfd, nbytes);
-	pthread_mutex_unlock(&cache_mutex);
-	return fits;
-}
-
-/* When the descriptor budget is met: whether it grew since last read, as
- * a server that raises its RLIMIT_NOFILE after we start does (nginx's
- * worker_rlimit_nofile, in each worker). One getrlimit a second at most,
- * and only while the cache is full. */
-static bool budget_grew(void)
-{
-	static uint64_t next_ms;
-	uint64_t now = cache_now_ms();
-	size_t was = config.max_fds;
-
-	if (now < next_ms)
-		return false;
-	next_ms = now + 1000;
-	if (!config_refresh_fds())
-		return false;
-	STAT_ADD(fds_budget, config.max_fds - was);
-	return config.max_fds > was;
 }
 
 
 /* Room without evicting, and a file seen often enough for it. */
 static bool fits_now(unsigned freq, size_t need)
 {
-	return room(2, need) && (nfds < FIRST_USE_FDS || freq >= 2);
+	return cache_room(2, need) && (cache_nfds() < FIRST_USE_FDS || freq >= 2);
 }
 
 /* Whether the file at the name of key, which maps need bytes, may be
@@ -517,11 +373,10 @@ static bool admitted(uint64_t key, size_t need)
 	freq = cache_forked ? admit_freq(key) + 1 : admit_touch(key);
 	if (cache_prewarming || config.admit_all || fits_now(freq, need))
 		return true;
-	if (budget_grew() && fits_now(freq, need))
+	if (cache_budget_grew() && fits_now(freq, need))
 		return true;
-	for (victim = lru_tail; victim; victim = victim->prev)
-		if (unused(victim))
-			return admit_beats(freq, admit_freq(victim->key));
+	if ((victim = lru_victim(NULL)) != NULL)
+		return admit_beats(freq, admit_freq(victim->key));
 	return true;            /* nothing to evict: make_room says no */
 }
 
@@ -567,7 +422,7 @@ static bool worth_caching(const struct cache_key *k, int fd, struct stat *st)
 	 * 70 to 140 KB files through 256 MB: 3.4 times slower than nginx
 	 * alone). Elsewhere a file that passes costs no fstat. */
 	need = 1;
-	if (!room(0, config.merge_max)) {
+	if (!cache_room(0, config.merge_max)) {
 		if (real.fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
 			STAT_INC(open_pass_type);
 			return false;

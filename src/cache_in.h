@@ -142,13 +142,32 @@ void cache_fork_init(void);
 void cache_lock(void);
 void cache_unlock(void);
 
-/* Locked: nfd descriptors and nbytes more in the budgets' counts (and
- * the fds_held and mapped_bytes counters); negative to give back. */
-void cache_count(ssize_t nfd, ssize_t nbytes);
+/* The server holds no descriptor and no mapping of ino. */
+static inline bool cache_unused(const struct cache_inode *ino)
+{
+	return ino->handed == 0 && ino->mrefs == 0;
+}
 
-/* Locked: evicts idle entries other than keep until nfd descriptors and
- * nbytes fit. False if they cannot. */
+/* budget.c, locked. */
+/* nfd descriptors and nbytes more in the budgets' counts (and the
+ * fds_held and mapped_bytes counters); negative to give back. */
+void cache_count(ssize_t nfd, ssize_t nbytes);
+/* Descriptors held: masters, pools, handed out. */
+size_t cache_nfds(void);
+/* Whether nfd more descriptors and nbytes more mapped bytes fit. */
+bool cache_room(size_t nfd, size_t nbytes);
+/* Evicts idle entries other than keep until nfd descriptors and nbytes
+ * fit. False if they cannot. */
 bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep);
+/* With the cache full: whether the descriptor budget grew (RLIMIT_NOFILE
+ * raised; read at most once a second). */
+bool cache_budget_grew(void);
+/* ino is the most recently used; a new entry is added. */
+void lru_front(struct cache_inode *ino);
+/* ino leaves the order of use. */
+void lru_remove(struct cache_inode *ino);
+/* The least recently used entry but keep the server holds nothing of. */
+const struct cache_inode *lru_victim(const struct cache_inode *keep);
 
 /* Locked: frees ino if it left the tables and nothing of it is held. */
 void cache_release(struct cache_inode *ino);

@@ -1,0 +1,173 @@
+/* budget.c - what the cache holds against its budgets (descriptors,
+ * mapped bytes), the order of use its entries are evicted in, and the
+ * descriptor budget growing with RLIMIT_NOFILE. All locked, but
+ * cache_fits(). */
+#define _GNU_SOURCE
+#include "cache.h"
+#include "cache_in.h"
+#include "config.h"
+#include "stats.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+static struct cache_inode *lru_head, *lru_tail;
+static size_t nfds;            /* masters + pools + handed out */
+static size_t nmapped;         /* bytes mapped (whole pages), copied, piped */
+
+/* What n bytes of a file cost when mapped or held in a pipe: whole pages.
+ * Counting file bytes let a budget of small files overshoot by up to a
+ * page per entry. */
+size_t cache_pages(size_t n)
+{
+	static size_t page;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return (n + page - 1) / page * page;
+}
+
+void cache_count(ssize_t nfd, ssize_t nbytes)
+{
+	nfds += (size_t)nfd;
+	nmapped += (size_t)nbytes;
+	STAT_ADD(fds_held, nfd);
+	STAT_ADD(mapped_bytes, nbytes);
+}
+
+size_t cache_nfds(void)
+{
+	return nfds;
+}
+
+void lru_remove(struct cache_inode *ino)
+{
+	if (ino->prev)
+		ino->prev->next = ino->next;
+	else if (lru_head == ino)
+		lru_head = ino->next;
+	if (ino->next)
+		ino->next->prev = ino->prev;
+	else if (lru_tail == ino)
+		lru_tail = ino->prev;
+	ino->prev = ino->next = NULL;
+}
+
+static void lru_push(struct cache_inode *ino)
+{
+	ino->prev = NULL;
+	ino->next = lru_head;
+	if (lru_head)
+		lru_head->prev = ino;
+	lru_head = ino;
+	if (!lru_tail)
+		lru_tail = ino;
+}
+
+void lru_front(struct cache_inode *ino)
+{
+	if (lru_head == ino)
+		return;
+	lru_remove(ino);        /* a no-op for a new entry */
+	lru_push(ino);
+}
+
+/* The least recently used entry other than keep that the server holds
+ * nothing of, or NULL. */
+const struct cache_inode *lru_victim(const struct cache_inode *keep)
+{
+	struct cache_inode *ino;
+
+	for (ino = lru_tail; ino; ino = ino->prev)
+		if (ino != keep && cache_unused(ino))
+			return ino;
+	return NULL;
+}
+
+/* Evicts the least recently used idle inode other than keep. */
+static bool evict_one(const struct cache_inode *keep)
+{
+	struct cache_inode *ino;
+
+	for (ino = lru_tail; ino; ino = ino->prev) {
+		if (ino != keep && cache_unused(ino)) {
+			cache_invalidate_locked(ino);
+			STAT_INC(evictions);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Entries from the cold end of the LRU whose spare descriptors may go
+ * before any entry is evicted. */
+#define TRIM_SCAN 32
+
+/* Closes one spare descriptor of one of the TRIM_SCAN least recently used
+ * entries. A hot file keeps a spare per concurrent request, a cold one
+ * needs none: its next hit costs one dup instead of a miss. At a budget
+ * of 1024 descriptors this keeps about 1000 files instead of 600. */
+static bool trim_one(const struct cache_inode *keep)
+{
+	struct cache_inode *ino;
+	int n = 0;
+
+	for (ino = lru_tail; ino && n < TRIM_SCAN; ino = ino->prev, n++) {
+		if (ino != keep && ino->nfree) {
+			cache_drop_fd(ino->pool[--ino->nfree]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Makes room for nfd more descriptors and nbytes more mapped bytes; at
+ * once false for what could never fit (evicting every entry first, as
+ * it did, gained nothing: SENDCACHE_MAX_MAPPED=0 and a private copy). */
+bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
+{
+	if (nfd > config.max_fds || nbytes > config.max_mapped)
+		return false;
+	while (nfds + nfd > config.max_fds || nmapped + nbytes > config.max_mapped) {
+		if (nfds + nfd > config.max_fds && trim_one(keep))
+			continue;
+		if (!evict_one(keep))
+			return false;
+	}
+	return true;
+}
+
+/* Whether nfd more descriptors and nbytes more mapped bytes fit. */
+bool cache_room(size_t nfd, size_t nbytes)
+{
+	return nfds + nfd <= config.max_fds && nmapped + nbytes <= config.max_mapped;
+}
+
+bool cache_fits(size_t nfd, size_t nbytes)
+{
+	bool fits;
+
+	pthread_mutex_lock(&cache_mutex);
+	fits = cache_room(nfd, nbytes);
+	pthread_mutex_unlock(&cache_mutex);
+	return fits;
+}
+
+/* When the descriptor budget is met: whether it grew since last read, as
+ * a server that raises its RLIMIT_NOFILE after we start does (nginx's
+ * worker_rlimit_nofile, in each worker). One getrlimit a second at most,
+ * and only while the cache is full. */
+bool cache_budget_grew(void)
+{
+	static uint64_t next_ms;
+	uint64_t now = cache_now_ms();
+	size_t was = config.max_fds;
+
+	if (now < next_ms)
+		return false;
+	next_ms = now + 1000;
+	if (!config_refresh_fds())
+		return false;
+	STAT_ADD(fds_budget, config.max_fds - was);
+	return config.max_fds > was;
+}
