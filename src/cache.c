@@ -163,7 +163,7 @@ void cache_release(struct cache_inode *ino)
 		inode_free(ino);
 }
 
-void cache_changed(const char *path, bool subtree)
+static void cache_changed(const char *path, bool subtree)
 {
 	struct cache_name *n, *tmp;
 	size_t len = strlen(path);
@@ -189,7 +189,7 @@ void cache_changed(const char *path, bool subtree)
 	}
 }
 
-void cache_file_changed(dev_t dev, ino_t ino_nr)
+static void cache_file_changed(dev_t dev, ino_t ino_nr)
 {
 	struct { dev_t dev; ino_t ino; } key = { dev, ino_nr };
 	struct cache_inode *ino;
@@ -588,6 +588,13 @@ void cache_chdir(void)
 	pthread_mutex_unlock(&cache_mutex);
 }
 
+/* What watch.c reports changes to. */
+static const struct watch_ops reports = {
+	.changed = cache_changed,
+	.file_changed = cache_file_changed,
+	.lost_all = cache_drop_all_locked,
+};
+
 bool cache_init(void)
 {
 	struct rlimit rl;
@@ -603,7 +610,7 @@ bool cache_init(void)
 	if (cache_fd_base >= fdtab_size)
 		cache_fd_base = fdtab_size / 2;
 	STAT_ADD(fds_budget, config.max_fds);
-	watch_init();
+	watch_init(&reports);
 	cache_fork_init();
 	return true;
 }

@@ -188,6 +188,10 @@ void cache_drop_fd(int fd);
 /* Our descriptors live at or above this number (cache_init). */
 extern int cache_fd_base;
 
+/* Locked: every entry and negative goes (credentials changed, events
+ * lost). */
+void cache_drop_all_locked(void);
+
 /* Locked: takes ino out of the tables: no new hits. Freed now if the
  * server holds none of its descriptors, else at the last close. */
 void cache_invalidate_locked(struct cache_inode *ino);

@@ -87,7 +87,11 @@ int watch_fd(void)
 	return ifd;
 }
 
-bool watch_init(void)
+/* The reports' receiver (watch_init). */
+static const struct watch_ops *ops;
+
+/* Opens an instance: at init, after a fork, after the instance was lost. */
+static bool watch_open(void)
 {
 	if (!config.inotify || !REAL_HAS(fcntl))
 		return false;
@@ -148,7 +152,7 @@ void watch_after_fork(void)
 		STAT_SUB(fds_held, 1);
 	ifd = -1;
 	forget_all();
-	watch_init();
+	watch_open();
 }
 
 /* Filesystems whose every change goes through this host's VFS, so that
@@ -394,7 +398,7 @@ static bool dispatch_file(const struct inotify_event *ev)
 		free(f);
 	}
 	/* May free f: the entry's watch_file_put() of the last reference. */
-	cache_file_changed(dev, ino);
+	ops->file_changed(dev, ino);
 	return true;
 }
 
@@ -415,7 +419,7 @@ static void forget_wd(struct wnum *n)
 	int i;
 
 	for (i = 0; i < n->npaths; i++) {
-		cache_changed(n->paths[i]->path, true);
+		ops->changed(n->paths[i]->path, true);
 		HASH_DEL(by_path, n->paths[i]);
 		free(n->paths[i]);
 	}
@@ -466,7 +470,7 @@ static void dispatch(const struct inotify_event *ev)
 		if (ev->len == 0 || dl + 1 + strlen(ev->name) + 1 > sizeof(buf)) {
 			if (ev->mask & MASK_GONE)
 				moved_under(dir);
-			cache_changed(dir, true);
+			ops->changed(dir, true);
 			continue;
 		}
 		if (dl == 1)
@@ -476,7 +480,7 @@ static void dispatch(const struct inotify_event *ev)
 		strcpy(buf + dl + 1, ev->name);
 		if ((ev->mask & MASK_RENAMES) && is_way(buf))
 			moved_under(buf);
-		cache_changed(buf, is_way(buf));
+		ops->changed(buf, is_way(buf));
 	}
 }
 
@@ -497,7 +501,7 @@ void watch_poll(uint64_t now_ms, bool force)
 
 	if (lost) {
 		lost = false;
-		watch_init();
+		watch_open();
 	}
 	if (ifd < 0 || (!force && now_ms - last_poll_ms < config.check_ms))
 		return;
@@ -510,7 +514,7 @@ void watch_poll(uint64_t now_ms, bool force)
 		if (reads++ == POLL_READS_MAX) {
 			/* Events may be left unread: forget everything
 			 * rather than serve what they would invalidate. */
-			cache_drop_all_locked();
+			ops->lost_all();
 			break;
 		}
 		n = real.read(ifd, buf, sizeof(buf));
@@ -520,7 +524,7 @@ void watch_poll(uint64_t now_ms, bool force)
 			const struct inotify_event *ev = (const void *)p;
 
 			if (ev->mask & IN_Q_OVERFLOW)
-				cache_drop_all_locked();
+				ops->lost_all();
 			else
 				dispatch(ev);
 			p += sizeof(*ev) + ev->len;
@@ -530,4 +534,10 @@ void watch_poll(uint64_t now_ms, bool force)
 		if ((size_t)n < sizeof(buf) / 2)
 			break;
 	}
+}
+
+bool watch_init(const struct watch_ops *o)
+{
+	ops = o;
+	return watch_open();
 }

@@ -15,9 +15,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Opens this process's inotify instance (unless config.inotify is 0).
- * Returns false when inotify is unavailable: every name is revalidated. */
-bool watch_init(void);
+/* What watch reports, to the module that owns the names (the cache). All
+ * are called under that module's lock, from watch_poll(). */
+struct watch_ops {
+	/* Something at path changed. subtree: path is, or may be, a
+	 * directory: everything below it is affected too. */
+	void (*changed)(const char *path, bool subtree);
+	/* The file (dev, ino) changed, through whatever name. */
+	void (*file_changed)(dev_t dev, ino_t ino);
+	/* Events were lost (queue overflow, the instance lost): every name. */
+	void (*lost_all)(void);
+};
+
+/* Opens this process's inotify instance (unless config.inotify is 0) and
+ * reports changes to ops from then on. Returns false when inotify is
+ * unavailable: every name is revalidated. */
+bool watch_init(const struct watch_ops *ops);
 
 /* Watches every directory from "/" down to the parent of abs. Returns
  * false if any could not be watched (no inotify, ENOSPC, EACCES...): that
@@ -33,7 +46,7 @@ bool watch_fs_complete(int fd, dev_t dev);
 
 /* Watches the inode of the open file fd: once watch_file_bind() has told
  * its (dev, ino), any change to its bytes or attributes, through whatever
- * name, calls cache_file_changed() (events are read under the cache lock:
+ * name, calls ops->file_changed() (events are read under the cache lock:
  * bind before unlocking). Returns the watch (>= 0) for watch_file_put(),
  * or -1. A file watched twice shares one watch, counted. Made before the
  * file's snapshot is taken, so no change falls between. */
@@ -48,7 +61,7 @@ void watch_file_put(int wd, unsigned gen);
 unsigned watch_gen(void);
 
 /* Reads pending events if check_ms has passed since the last read (or
- * force is true), and calls cache_changed() for each. now_ms is
+ * force is true), and calls ops->changed() for each. now_ms is
  * CLOCK_MONOTONIC_COARSE. */
 void watch_poll(uint64_t now_ms, bool force);
 
@@ -69,16 +82,5 @@ void watch_lost(void);
 
 /* The inotify fd, or -1. */
 int watch_fd(void);
-
-/* Called by watch when something at path changed. subtree: path is, or
- * may be, a directory: everything below it is affected too. Defined by the
- * cache. */
-void cache_changed(const char *path, bool subtree);
-
-/* Called when the file (dev, ino) changed. Defined by the cache. */
-void cache_file_changed(dev_t dev, ino_t ino);
-
-/* Called when events were lost (queue overflow). Defined by the cache. */
-void cache_drop_all_locked(void);
 
 #endif
