@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../src/engine.h"
+#include "../src/real.h"           /* SYSCALL_ARGS */
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -302,14 +302,4 @@ SC_EXPORT(int, capset, (void *hdr, void *data),
 /* syscall(2): six register-sized arguments whatever the call takes, as
  * the kernel reads them; only credential changes are looked at. */
 SC_EXPORT(long, syscall, (long n, ...),
-{
-	long a[6];
-	va_list ap;
-	int i;
-
-	va_start(ap, n);
-	for (i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
-	return sc_syscall(n, a);
-})
+	{ long a[6]; SYSCALL_ARGS(n, a); return sc_syscall(n, a); })

@@ -70,28 +70,18 @@ static void creds_split(void)
 }
 
 /* setfsuid and setfsgid return the previous id whether or not they
- * changed it: any call may have. */
+ * changed it: any call with an id (not -1, which only asks) may have. */
+static int fs_id_set(int rc, bool asked_only)
+{
+	if (!asked_only)
+		creds_split();
+	return rc;
+}
+
 int sc_setfsuid(uid_t u)
-{
-	int rc;
-
-	sc_init();
-	rc = REAL.setfsuid(u);
-	if (u != (uid_t)-1)
-		creds_split();
-	return rc;
-}
-
+{ sc_init(); return fs_id_set(REAL.setfsuid(u), u == (uid_t)-1); }
 int sc_setfsgid(gid_t g)
-{
-	int rc;
-
-	sc_init();
-	rc = REAL.setfsgid(g);
-	if (g != (gid_t)-1)
-		creds_split();
-	return rc;
-}
+{ sc_init(); return fs_id_set(REAL.setfsgid(g), g == (gid_t)-1); }
 
 int sc_capset(void *hdr, void *data)
 {

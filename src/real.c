@@ -40,13 +40,8 @@ static int missing_munmap(void *addr, size_t len)
 static long missing_syscall(long n, ...)
 {
 	long a[6];
-	va_list ap;
-	int i;
 
-	va_start(ap, n);
-	for (i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	SYSCALL_ARGS(n, a);
 	return real_raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 

@@ -9,6 +9,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -61,6 +62,18 @@ static inline struct real_fns *real_need(void)
 
 /* True if libc's name was found: real.name is not its stand-in. */
 #define REAL_HAS(name) (REAL.name != real_missing.name)
+
+/* In a function (long n, ...): its six register-sized arguments into a[],
+ * as the kernel reads them whatever the call takes. */
+#define SYSCALL_ARGS(n, a)                              \
+	do {                                            \
+		va_list ap_;                            \
+		int i_;                                 \
+		va_start(ap_, n);                       \
+		for (i_ = 0; i_ < 6; i_++)              \
+			(a)[i_] = va_arg(ap_, long);    \
+		va_end(ap_);                            \
+	} while (0)
 
 /* syscall(2) straight to the kernel: the stand-ins of syscall, mmap and
  * munmap, which must work before libc's names are resolved. Returns -1 with errno set on error; ENOSYS
