@@ -79,7 +79,7 @@ FUZZ_OBJS_http-head := $(filter-out engine blocking creds descs,$(ENGINE_SRCS:sr
 # Each target's corpus replayed by the plain compiler in make test.
 FUZZ_DRIVERS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz-%)
 
-all: $(LIB) $(STAT_CLI)
+all: $(LIB) $(STAT_CLI) $(GEN_DOCS)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -105,7 +105,7 @@ $(STAT_CLI): src/cli/sendcache-stat.c $(STAT_OBJS) $(wildcard src/*.h)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
 
 # Prints the tables made from src/config_def.h for scripts/gen-docs.
-$(GEN_DOCS): src/cli/gen-docs.c src/config_def.h
+$(GEN_DOCS): src/cli/gen-docs.c src/config_def.h | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LDFLAGS)
 
 $(MKSEG): tests/helpers/mkseg.c $(STAT_OBJS) $(wildcard src/*.h) | $(BUILD)/tests
@@ -296,7 +296,7 @@ soak:
 	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 	SCRIBBLE_SECONDS=$(SCRIBBLE_SECONDS) prove -v tests/t4008-segment-scribble.t
 
-install: $(LIB) $(STAT_CLI)
+install: $(LIB) $(STAT_CLI) $(GEN_DOCS)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsendcache.so
 	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/sendcache-run > $(DESTDIR)$(BINDIR)/sendcache-run

@@ -4,7 +4,8 @@
  *     a libc function the library calls: real.name (real.h), resolved by
  *     dlsym(RTLD_NEXT) at the first call of any. Until then, and if libc
  *     lacks it, real.name is a stand-in that fails: missing is ERR (-1,
- *     errno ENOSYS), NULLPTR (NULL, ENOSYS), VOID (returns), or RAW (the
+ *     errno ENOSYS), NULLPTR (NULL, ENOSYS), VOID (returns, errno as it
+ *     was), or RAW (the
  *     system call itself, for mmap, munmap and syscall, which other
  *     libraries' constructors and dlsym's own malloc call first).
  * SC_EXPORT(ret, name, (params), { body })

@@ -260,9 +260,8 @@ static const char *process_getenv(const char *name)
 }
 
 /* What SENDCACHE_MAX_FDS asked for, or the default's ceiling (and then
- * at most a quarter of the user's inotify watches); 0 until config_load()
- * or config_want_fds(): the default then. */
-static size_t fds_wanted;
+ * at most a quarter of the user's inotify watches, which may be 0). */
+static size_t fds_wanted = SIZE_MAX;    /* SIZE_MAX: not yet, the default */
 
 size_t config_fd_budget(size_t wanted, uint64_t soft)
 {
@@ -302,8 +301,8 @@ bool config_refresh_fds(void)
 	 * worker_rlimit_nofile in each worker). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return false;
-	if (!fds_wanted)
-		fds_wanted = config.max_fds;
+	if (fds_wanted == SIZE_MAX)
+		fds_wanted = config_defaults.max_fds;
 	config.max_fds = config_fd_budget(fds_wanted,
 		rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur);
 	return config.max_fds != was;
@@ -311,7 +310,7 @@ bool config_refresh_fds(void)
 
 size_t config_want_fds(size_t n)
 {
-	size_t was = fds_wanted;
+	size_t was = fds_wanted == SIZE_MAX ? config_defaults.max_fds : fds_wanted;
 
 	fds_wanted = n;
 	config_refresh_fds();

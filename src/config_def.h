@@ -101,8 +101,8 @@ SC_VAR(STATS, stats, BOOL, true, 0, 0, "1", "--no-stats",
        "segment")
 SC_VAR(STATS_NAME, stats_name, NAME, "", 0, 0, "PROGRAM-PID",
        "--stats-name NAME", "counters in /dev/shm/sendcache.NAME",
-       "instance name: the segment is `/dev/shm/sendcache.NAME`, read by "
-       "`sendcache-stat -n NAME`")
+       "instance name, letters, digits, `.`, `_` and `-`, at most 63: the "
+       "segment is `/dev/shm/sendcache.NAME`, read by `sendcache-stat -n NAME`")
 SC_VAR(STATS_GROUP, stats_group, NAME, "", 0, 0, "unset",
        "--stats-group GROUP", "group that may read the counters",
        "group allowed to read the segment (mode 0640 instead of 0600)")
@@ -111,7 +111,8 @@ SC_VAR(STATS_SLOTS, stats_slots, COUNT, 256, 4, 65536, "256",
        "processes the segment has room for, 4 to 65536")
 SC_VAR(STATS_FILE, stats_file, PATH, "", 0, 0, "unset", "--stats-file FILE",
        "append counters there at exit",
-       "a file to which each process appends its counters at exit (`pid N`, "
+       "an absolute path: a file to which each process appends its counters "
+       "at exit (`pid N`, "
        "then `name value` lines). Create it first, writable by the workers' "
        "user (e.g. www-data). It is opened without following a symlink "
        "anywhere on the path (`openat2`; where the kernel lacks it, only the "

@@ -453,7 +453,7 @@ ssize_t sc_readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!on_fd(fd, -1))
 		return REAL.readv(fd, iov, iovcnt);
-	if (s && s->kind == FD_HANDED && REAL.preadv) {
+	if (s && s->kind == FD_HANDED && REAL_HAS(preadv)) {
 		r = REAL.preadv(fd, iov, iovcnt, s->pos);
 		if (r > 0)
 			s->pos += r;

@@ -186,7 +186,7 @@ unlike "$out" $'\e' "-i: no screen clearing when stdout is not a terminal"
 # The CLI links the segment's own file (shm.c) and no other engine object:
 # no global that another object of the engine defines is in it.
 others=$(for o in "$tap_build"/obj/*.o; do
-	case ${o##*/} in shm.o | preload.o | cache-selfcheck.o) continue ;; esac
+	case ${o##*/} in shm.o | preload.o | *-selfcheck.o) continue ;; esac
 	nm --defined-only -g "$o" | awk '{ print $3 }'
 done | sort -u)
 inside=$(nm --defined-only "$stat" | awk '{ print $3 }' | sort -u)

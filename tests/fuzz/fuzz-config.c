@@ -84,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check(memchr(c.prewarm, 0, sizeof(c.prewarm)) != NULL);
 	fuzz_check(!strchr(c.stats_name, '/') && c.stats_name[0] != '.');
 	fuzz_check(!c.prewarm[0] || c.prewarm[0] == '/');
+	fuzz_check(memchr(c.stats_file, 0, sizeof(c.stats_file)) != NULL);
+	fuzz_check(!c.stats_file[0] || c.stats_file[0] == '/');
 
 	free(err_text);
 	for (i = 0; i < nvars; i++)
