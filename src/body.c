@@ -7,6 +7,7 @@
 #include "cache_in.h"
 #include "config.h"
 #include "fdtab.h"
+#include "pipe.h"
 #include "real.h"
 #include "stats.h"
 
@@ -125,48 +126,22 @@ ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off)
 	return (ssize_t)n;
 }
 
-/* Largest pipe an unprivileged process may ask for (fs.pipe-max-size),
- * read once; root could go beyond it, but should not be different. */
-static size_t pipe_max_size(void)
-{
-	static size_t max;
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	if (max)
-		return max;
-	max = 1 << 20;
-	fd = real.openat(AT_FDCWD, "/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = real.read(fd, buf, sizeof(buf) - 1);
-		if (n > 0) {
-			buf[n] = 0;
-			max = strtoul(buf, NULL, 10);
-		}
-		real.close(fd);
-	}
-	return max;
-}
-
 /* Makes ino's pipe. The kernel counts pipe pages per user: past
  * pipe-user-pages-soft, F_SETPIPE_SZ fails with EPERM, and that is a
  * fallback, not an error. */
 static bool pipe_fill(struct cache_inode *ino)
 {
-	size_t size = (size_t)ino->st.st_size, page = 4096;
+	size_t size = (size_t)ino->st.st_size;
 	loff_t off = 0;
 	int p[2], high;
 	ssize_t r;
 
-	/* One page of room beyond the file: the pipe's buffers are whole
-	 * pages, and the scratch pipe it is teed into has the same size. */
-	if (size == 0 || size > config.pipe_max || size + page > pipe_max_size() ||
-	    ino->master < 0 || !cache_make_room(3, cache_pages(size), ino))
+	if (!pipe_fits(size) || ino->master < 0 ||
+	    !cache_make_room(3, cache_pages(size), ino))
 		return false;
 	if (real.pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return false;
-	if (real.fcntl(p[1], F_SETPIPE_SZ, (int)(size + page)) < 0)
+	if (real.fcntl(p[1], F_SETPIPE_SZ, (int)(size + PIPE_PAGE)) < 0)
 		goto fail;
 	while (off < (loff_t)size) {
 		r = splice(ino->master, &off, p[1], NULL, size - (size_t)off,

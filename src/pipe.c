@@ -3,11 +3,13 @@
 #define _GNU_SOURCE
 #include "pipe.h"
 #include "fdtab.h"
+#include "config.h"
 #include "real.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* The thread's scratch pipe and its size; created at first use, closed
@@ -72,7 +74,7 @@ ssize_t pipe_send(int out, int src, size_t n)
 	int saved = errno;
 
 	/* A page more than the bytes: tee duplicates whole buffers. */
-	if (!scratch_get(n + 4096))
+	if (!scratch_get(n + PIPE_PAGE))
 		goto decline;
 	t = tee(src, scratch[1], n, SPLICE_F_NONBLOCK);
 	if (t != (ssize_t)n) {
@@ -97,4 +99,36 @@ void pipe_after_fork(void)
 	/* The descriptors are the parent's pipe too: close ours of it (the
 	 * parent keeps its own), so the two never mix bytes. */
 	scratch_close();
+}
+
+/* Largest pipe an unprivileged process may ask for (fs.pipe-max-size),
+ * read once; root could go beyond it, but should not be different. */
+static size_t pipe_max_size(void)
+{
+	static size_t max;
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if (max)
+		return max;
+	max = 1 << 20;
+	fd = real.openat(AT_FDCWD, "/proc/sys/fs/pipe-max-size", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = real.read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = 0;
+			max = strtoul(buf, NULL, 10);
+		}
+		real.close(fd);
+	}
+	return max;
+}
+
+bool pipe_fits(size_t size)
+{
+	/* One page of room beyond the file: the pipe's buffers are whole
+	 * pages, and the scratch pipe it is teed into has the same size. */
+	return size > 0 && size <= config.pipe_max &&
+	       size + PIPE_PAGE <= pipe_max_size();
 }

@@ -1,11 +1,13 @@
-/* send.c - held-back headers and merged sends. */
+/* send.c - held-back headers and merged sends; the table of strategy rows
+ * (send_writev.c, send_pipe.c, send_sendfile.c) a body after held bytes
+ * is sent by. */
 #define _GNU_SOURCE
 #include "send.h"
+#include "send_in.h"
 #include "cache.h"
 #include "config.h"
 #include "fmaps.h"
 #include "real.h"
-#include "pipe.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -18,10 +20,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-/* Response heads of nginx, lighttpd and Apache are a few hundred bytes;
- * anything larger than this passes through in order. */
-#define HOLD_MAX 8192
-
 /* How long a flush at a blocking point may wait for room in the socket
  * buffer before giving up on a peer that does not read: bounded, so one
  * stuck client cannot stall the others for long. */
@@ -30,16 +28,6 @@
 /* A thread holds bytes on at most this many sockets; more flushes the
  * oldest first. */
 #define HELD_MAX 16
-
-struct hold {
-	const void *owner;     /* the thread whose blocking point flushes it */
-	size_t len;
-	/* The connection's error (ECONNRESET...) as a flush of ours took it
-	 * from the kernel, which reports it once: it belongs to the server's
-	 * next call on the socket. */
-	int err;
-	char buf[HOLD_MAX];
-};
 
 static __thread int held_fds[HELD_MAX];
 static __thread int nheld;
@@ -55,11 +43,6 @@ static void hold_lock(struct fd_slot *s)
 static void hold_unlock(struct fd_slot *s)
 {
 	__atomic_clear(&s->hlock, __ATOMIC_RELEASE);
-}
-
-static size_t held_len(const struct fd_slot *s)
-{
-	return s->hold ? s->hold->len : 0;
 }
 
 bool send_holds(const struct fd_slot *s)
@@ -166,16 +149,10 @@ static bool may_hold(size_t held, const struct iovec *iov, int iovcnt,
 	return !head || !memcmp(iov[0].iov_base, "HTTP/1.", 7);
 }
 
-/* Result of account() when every held byte went out but none of the
- * caller's: the caller must try its own bytes with the real call, whose
- * EAGAIN (if any) arms the edge-triggered EPOLLOUT a server waits for, and
- * whose answer for a truncated file is the one the server would get. */
-#define ONLY_HELD (-2)
-
 /* Accounts for a send of held bytes + n of the caller's bytes that
  * returned r: held bytes go first, the caller learns only of its own.
  * A short write inside the held bytes is EAGAIN: the socket is full. */
-static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
+ssize_t send_account(struct fd_slot *s, ssize_t r, size_t n)
 {
 	struct hold *h = s->hold;
 	size_t held = h->len;
@@ -203,7 +180,7 @@ static ssize_t account(struct fd_slot *s, ssize_t r, size_t n)
  * cork period (pipelined requests) waited the same way. So at the first
  * send under a cork the socket gets TCP_NODELAY, once per connection
  * (getsockopt still reports the server's own setting). Keeps errno. */
-static void corked_sent(int fd, struct fd_slot *s)
+void send_corked_sent(int fd, struct fd_slot *s)
 {
 	int e;
 
@@ -235,20 +212,20 @@ static ssize_t merge_send(int fd, struct fd_slot *s, const struct iovec *iov,
 	for (i = 0; i < iovcnt; i++)
 		v[i + 1] = iov[i];
 	m.msg_iovlen = (size_t)iovcnt + 1;
-	r = account(s, real.sendmsg(fd, &m, flags), n);
+	r = send_account(s, real.sendmsg(fd, &m, flags), n);
 	if (r == ONLY_HELD) {
 		m.msg_iov = v + 1;
 		m.msg_iovlen = (size_t)iovcnt;
 		r = real.sendmsg(fd, &m, flags);
 	}
 	if (r > 0)
-		corked_sent(fd, s);
+		send_corked_sent(fd, s);
 	return r;
 }
 
 /* Sends the held bytes alone, with flags. Returns 0 when all went out, -1
  * with errno otherwise (EAGAIN: the rest is still held). */
-static int hold_send(int fd, struct fd_slot *s, int flags)
+int send_hold_out(int fd, struct fd_slot *s, int flags)
 {
 	struct hold *h = s->hold;
 	ssize_t r;
@@ -280,7 +257,7 @@ static ssize_t corked_send(int fd, struct fd_slot *s, const struct iovec *iov,
 
 	if (r > 0) {
 		s->corked |= CORK_MORE;
-		corked_sent(fd, s);
+		send_corked_sent(fd, s);
 	}
 	return r;
 }
@@ -323,7 +300,7 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	}
 	if (iovcnt < IOV_MAX) {
 		*ret = merge_send(fd, s, iov, iovcnt, n, flags & ~MSG_MORE);
-	} else if (hold_send(fd, s, MSG_MORE | (flags & MSG_NOSIGNAL)) < 0) {
+	} else if (send_hold_out(fd, s, MSG_MORE | (flags & MSG_NOSIGNAL)) < 0) {
 		*ret = -1;
 	} else {
 		hold_unlock(s);
@@ -331,37 +308,6 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	}
 	hold_unlock(s);
 	return true;
-}
-
-/* The merged path: held bytes + [map + off, n) in one writev, which
- * raises SIGPIPE where sendfile would. Returns the
- * result for sendfile, or ONLY_HELD when the real sendfile must go on
- * (the held bytes are out, no body byte went: a full socket, or a
- * mapping past the end of a truncated file, EFAULT). */
-static ssize_t sendfile_merged(int out, struct fd_slot *os,
-			       const struct cache_inode *ino, off_t off,
-			       size_t n)
-{
-	struct iovec v[2];
-	size_t held = os->hold->len;
-	ssize_t r;
-
-	v[0].iov_base = os->hold->buf;
-	v[0].iov_len = held;
-	v[1].iov_base = (void *)(cache_map(ino) + off);
-	v[1].iov_len = n;
-	r = real.writev(out, v, 2);
-	if (r < 0 && errno == EFAULT) {
-		/* Nothing went out at all: send the header alone below. */
-		STAT_INC(efault_fallback);
-		return ONLY_HELD;
-	}
-	STAT_INC(merged_writev);
-	if (r > 0) {
-		STAT_ADD(merged_bytes, r);
-		corked_sent(out, os);
-	}
-	return account(os, r, n);
 }
 
 /* No body byte followed a head sent with MSG_MORE (end of file, an error):
@@ -377,22 +323,8 @@ static void push_more(int fd)
 	errno = e;
 }
 
-/* A sendfile call with held bytes, as the strategies see it. */
-struct body {
-	int out, in;
-	struct fd_slot *os;       /* out's slot, hold locked */
-	struct cache_inode *ino;  /* in's entry, or NULL: not a cached file */
-	off_t *offp;              /* the offset sendfile uses and advances */
-	size_t count;
-};
-
-/* A strategy's answer when it cannot take this body: nothing of the
- * body went out, and what is still held stays held (or went out with
- * MSG_MORE), for the next row of the table. */
-#define DECLINE (-3)
-
 /* Strategy rows take the body only from a fresh cached file. */
-static bool cached(const struct body *b)
+bool send_cached(const struct body *b)
 {
 	return b->ino && b->count > 0 && *b->offp >= 0 &&
 	       !__atomic_load_n(&b->ino->stale, __ATOMIC_ACQUIRE);
@@ -400,93 +332,21 @@ static bool cached(const struct body *b)
 
 /* After a head went out with MSG_MORE alone, r from the body's send: push
  * the head if no body byte followed (see push_more). */
-static ssize_t after_more(int out, ssize_t r)
+ssize_t send_after_more(int out, ssize_t r)
 {
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
 		push_more(out);
 	return r;
 }
 
-/* One writev(held + mapping): files mapped because they are at most
- * SENDCACHE_MERGE_MAX. */
-static ssize_t by_writev(struct body *b)
-{
-	size_t n;
-	ssize_t r;
-
-	if (!cached(b) || !cache_map(b->ino) ||
-	    (size_t)*b->offp >= b->ino->maplen)
-		return DECLINE;
-	n = b->ino->maplen - (size_t)*b->offp;
-	if (n > b->count)
-		n = b->count;
-	r = sendfile_merged(b->out, b->os, b->ino, *b->offp, n);
-	if (r == ONLY_HELD) {
-		if (b->os->hold->len)   /* EFAULT: the file shrank under us */
-			cache_invalidate(b->ino);
-		return DECLINE;
-	}
-	if (r > 0)
-		*b->offp += r;
-	return r;
-}
-
-/* The head with MSG_MORE, then the whole file teed from its cached pipe
- * and spliced to the socket: files of at most SENDCACHE_PIPE_MAX, sent
- * from their start to their end. */
-static ssize_t by_pipe(struct body *b)
-{
-	size_t size;
-	ssize_t r;
-	int src;
-
-	if (!cached(b) || *b->offp != 0)
-		return DECLINE;
-	size = (size_t)b->ino->st.st_size;
-	if (size == 0 || size > config.pipe_max || b->count < size ||
-	    (src = cache_pipe(b->ino)) < 0)
-		return DECLINE;
-	if (hold_send(b->out, b->os, MSG_MORE) < 0)
-		return -1;
-	r = pipe_send(b->out, src, size);
-	if (r == -2)
-		return DECLINE;
-	STAT_INC(piped);
-	if (r > 0) {
-		*b->offp += r;
-		corked_sent(b->out, b->os);
-	}
-	return after_more(b->out, r);
-}
-
-/* The head with MSG_MORE, then the real sendfile: any body. No TCP_CORK
- * is set: MSG_MORE already makes head and body share segments, and
- * sendfile marks all but its last chunk as more to come. */
-static ssize_t by_sendfile(struct body *b)
-{
-	ssize_t r;
-	bool more = b->os && held_len(b->os);
-
-	if (more && hold_send(b->out, b->os, MSG_MORE) < 0)
-		return -1;
-	r = real.sendfile(b->out, b->in, b->offp, b->count);
-	STAT_INC(sendfile_real);
-	if (r > 0) {
-		STAT_ADD(sendfile_bytes, r);
-		if (b->os)
-			corked_sent(b->out, b->os);
-	}
-	return more ? after_more(b->out, r) : r;
-}
-
 /* How a body follows held bytes: the first row that takes it sends it.
  * by_writev is bounded by SENDCACHE_MERGE_MAX and by_pipe by
  * SENDCACHE_PIPE_MAX; the defaults come from bench/strategies.sh (see
  * bench/results/ and HOW-IT-WORKS.md, "Send strategies"). */
-static ssize_t (*const strategies[])(struct body *) = {
-	by_writev,
-	by_pipe,
-	by_sendfile,
+static const struct send_row *const strategies[] = {
+	&send_by_writev,        /* send_writev.c */
+	&send_by_pipe,          /* send_pipe.c */
+	&send_by_sendfile,      /* send_sendfile.c */
 };
 
 ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
@@ -506,11 +366,11 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 	/* With nothing held, one sendfile is already one syscall. */
 	if (!os || !held_len(os)) {
 		b.os = NULL;
-		return by_sendfile(&b);
+		return send_by_sendfile.send(&b);
 	}
 	hold_lock(os);
 	for (i = 0; r == DECLINE && i < sizeof(strategies) / sizeof(strategies[0]); i++)
-		r = strategies[i](&b);
+		r = strategies[i]->send(&b);
 	hold_unlock(os);
 	return r;
 }
@@ -520,7 +380,7 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
  * the server's next call. Returns hold_send's result. */
 static int flush_now(int fd, struct fd_slot *s)
 {
-	if (hold_send(fd, s, MSG_NOSIGNAL) == 0)
+	if (send_hold_out(fd, s, MSG_NOSIGNAL) == 0)
 		return 0;
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EPIPE)
 		s->hold->err = errno;
