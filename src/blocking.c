@@ -26,7 +26,7 @@ int sc_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	struct fd_slot *s;
 
 	if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && on_fd(fd, -1) &&
-	    (s = fdtab_get(fd)) != NULL && s->hold)
+	    (s = fdtab_get(fd)) != NULL && send_has_hold(s))
 		send_flush_fd(fd, s);
 	return REAL.epoll_ctl(epfd, op, fd, ev);
 }
@@ -90,7 +90,7 @@ int sc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 		/* A connection accepted on a TCP listener is TCP: no need to
 		 * ask the kernel about each one. */
 		ls = send_tcp_slot(fd);
-		born(nfd, ls ? FD_TCP : FD_UNKNOWN);
+		fdtab_born(nfd, ls ? FD_TCP : FD_UNKNOWN);
 	}
 	return nfd;
 }

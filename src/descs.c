@@ -1,6 +1,6 @@
 /* descs.c - calls that hand back descriptors (socket, pipe, dup, fcntl,
  * epoll_create, eventfd) or share one (fdopen): each new number passes
- * through born(), which finds a number of ours closed behind our back and
+ * through fdtab_born(), which finds a number of ours closed behind our back and
  * reused; a cached descriptor about to be shared gets a description of
  * its own first. */
 #define _GNU_SOURCE
@@ -19,7 +19,7 @@ int sc_socket(int domain, int type, int proto)
 	int fd = REAL.socket(domain, type, proto);
 
 	if (fd >= 0 && on())
-		born(fd, FD_UNKNOWN);
+		fdtab_born(fd, FD_UNKNOWN);
 	return fd;
 }
 
@@ -28,8 +28,8 @@ int sc_socketpair(int domain, int type, int proto, int sv[2])
 	int rc = REAL.socketpair(domain, type, proto, sv);
 
 	if (rc == 0 && on()) {
-		born(sv[0], FD_UNKNOWN);
-		born(sv[1], FD_UNKNOWN);
+		fdtab_born(sv[0], FD_UNKNOWN);
+		fdtab_born(sv[1], FD_UNKNOWN);
 	}
 	return rc;
 }
@@ -39,8 +39,8 @@ int sc_pipe2(int fds[2], int flags, int use_pipe2)
 	int rc = use_pipe2 ? REAL.pipe2(fds, flags) : REAL.pipe(fds);
 
 	if (rc == 0 && on()) {
-		born(fds[0], FD_OTHER);
-		born(fds[1], FD_OTHER);
+		fdtab_born(fds[0], FD_OTHER);
+		fdtab_born(fds[1], FD_OTHER);
 	}
 	return rc;
 }
@@ -77,7 +77,7 @@ int sc_dup(int fd)
 		return -1;
 	nfd = REAL.dup(fd);
 	if (nfd >= 0 && on())
-		born(nfd, kind_of(fd));
+		fdtab_born(nfd, kind_of(fd));
 	return nfd;
 }
 
@@ -92,11 +92,11 @@ int sc_dup3(int old, int new, int flags, int use_dup3)
 		/* The kernel will close whatever is at new: if it is ours,
 		 * forget it first so no one hands it out meanwhile. */
 		if (s && old != new)
-			closing(new, s);
+			fdtab_closing(new, s);
 	}
 	rc = use_dup3 ? REAL.dup3(old, new, flags) : REAL.dup2(old, new);
 	if (rc >= 0 && on() && old != new)
-		born(rc, kind_of(old));
+		fdtab_born(rc, kind_of(old));
 	return rc;
 }
 
@@ -127,7 +127,7 @@ int sc_fcntl(int fd, int cmd, void *arg)
 	}
 	rc = REAL.fcntl(fd, cmd, arg);
 	if (rc >= 0 && on() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		born(rc, FD_UNKNOWN);
+		fdtab_born(rc, FD_UNKNOWN);
 	return rc;
 }
 
@@ -136,7 +136,7 @@ int sc_epoll_create1(int flags, int size, int use_create1)
 	int fd = use_create1 ? REAL.epoll_create1(flags) : REAL.epoll_create(size);
 
 	if (fd >= 0 && on())
-		born(fd, FD_OTHER);
+		fdtab_born(fd, FD_OTHER);
 	return fd;
 }
 
@@ -145,7 +145,7 @@ int sc_eventfd(unsigned initval, int flags)
 	int fd = REAL.eventfd(initval, flags);
 
 	if (fd >= 0 && on())
-		born(fd, FD_OTHER);
+		fdtab_born(fd, FD_OTHER);
 	return fd;
 }
 

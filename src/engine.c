@@ -2,7 +2,7 @@
  *
  * Each function answers from the cache or the send engine when it can and
  * otherwise makes the real call with the caller's arguments untouched.
- * Every descriptor a call hands back passes through born(), which is how a
+ * Every descriptor a call hands back passes through fdtab_born(), which is how a
  * number we thought we owned, closed behind our back and reused, is found
  * out (DESIGN.md §3.6).
  */
@@ -55,6 +55,12 @@ static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
 
+/* What the end of a descriptor means to the cache and to send. */
+static const struct fdtab_ops fd_ops = {
+	.lost = cache_lost,
+	.send_end = send_end,
+};
+
 static void do_init(void)
 {
 	in_init = true;
@@ -62,7 +68,7 @@ static void do_init(void)
 	config_load();
 	if (config.disabled || !REAL_HAS(openat) || !REAL_HAS(close) ||
 	    !REAL_HAS(fcntl) || !REAL_HAS(sendmsg) || !REAL_HAS(mmap) ||
-	    !REAL_HAS(munmap) || !fdtab_init() || !cache_init()) {
+	    !REAL_HAS(munmap) || !fdtab_init(&fd_ops) || !cache_init()) {
 		sc_state = SC_OFF;
 		in_init = false;
 		return;
@@ -87,7 +93,7 @@ static bool wakes(int fd)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
-	return s && (s->kind >= FD_HANDED || s->hold || s->corked);
+	return s && (fdtab_is_cache(s) || send_tracks(s));
 }
 
 /* This thread's first call, or one of a sleeping child's that must wake
@@ -168,22 +174,6 @@ __attribute__((destructor)) static void sc_dtor(void)
 	stats_exit();
 }
 
-/* fd was just returned by the kernel: whatever we knew of its number is
- * void. If we thought we owned it, we lost it (closed behind our back). */
-void born(int fd, int kind)
-{
-	struct fd_slot *s = fdtab_get(fd);
-
-	if (!s)
-		return;
-	if (s->kind == FD_HANDED || s->kind == FD_POOL || s->kind == FD_OURS)
-		cache_lost(fd, s);
-	if (s->hold)
-		send_forget(s);
-	s->corked = 0;
-	fdtab_mark(s, kind, NULL);
-}
-
 static bool absolute_or_cwd(int dirfd, const char *path)
 {
 	return path && (dirfd == AT_FDCWD || path[0] == '/');
@@ -219,25 +209,10 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 	}
 	fd = REAL.openat(dirfd, path, flags, mode);
 	if (fd >= 0)
-		born(fd, FD_OTHER);
+		fdtab_born(fd, FD_OTHER);
 	if (cacheable_path(dirfd, path))
 		cache_opened(&k, path, flags, fd);
 	return fd;
-}
-
-/* Forgets what we track at fd before the kernel closes it. */
-void closing(int fd, struct fd_slot *s)
-{
-	if (s->kind == FD_HANDED || s->kind == FD_POOL || s->kind == FD_OURS) {
-		cache_lost(fd, s);
-		return;
-	}
-	if (s->hold) {
-		send_flush_fd(fd, s);
-		send_forget(s);
-	}
-	s->corked = 0;
-	fdtab_mark(s, FD_UNKNOWN, NULL);
 }
 
 int sc_close(int fd)
@@ -255,34 +230,22 @@ int sc_close(int fd)
 		errno = EBADF;
 		return -1;
 	}
-	closing(fd, s);
+	fdtab_closing(fd, s);
 	return REAL.close(fd);
-}
-
-static void closing_range(unsigned lo, unsigned hi)
-{
-	unsigned fd;
-
-	for (fd = lo; fd <= hi && fd < (unsigned)fdtab_size; fd++) {
-		struct fd_slot *s = &fdtab[fd];
-
-		if (s->kind != FD_UNKNOWN || s->hold)
-			closing((int)fd, s);
-	}
 }
 
 /* Where libc lacks them, nothing is closed: nothing is forgotten. */
 int sc_close_range(unsigned lo, unsigned hi, int flags)
 {
 	if (REAL_HAS(close_range) && on_wake() && !(flags & CLOSE_RANGE_CLOEXEC))
-		closing_range(lo, hi);
+		fdtab_closing_range(lo, hi);
 	return REAL.close_range(lo, hi, flags);
 }
 
 void sc_closefrom(int lo)
 {
 	if (REAL_HAS(closefrom) && on_wake() && lo >= 0)
-		closing_range((unsigned)lo, UINT_MAX);
+		fdtab_closing_range((unsigned)lo, UINT_MAX);
 	REAL.closefrom(lo);
 }
 
@@ -420,7 +383,7 @@ static bool before_read(int fd)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
-	if (!s || !s->hold)
+	if (!s || !send_has_hold(s))
 		return false;
 	send_flush_fd(fd, s);
 	return send_take_error(s);
@@ -598,15 +561,13 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 int sc_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 {
 	struct fd_slot *s;
+	int v;
 
 	if (level == IPPROTO_TCP && val && len &&
 	    (opt == TCP_CORK || opt == TCP_NODELAY) && on_fd(fd, -1) &&
-	    (s = send_tcp_slot(fd)) != NULL &&
-	    (opt == TCP_CORK || (s->corked & CORK_NODELAY))) {
+	    (s = send_tcp_slot(fd)) != NULL && send_sockopt_kept(s, opt, &v)) {
 		/* As the kernel does (do_tcp_getsockopt): the first
-		 * min(*len, sizeof(int)) bytes of the int, that length back.
-		 * TCP_NODELAY that we set is not the server's. */
-		int v = opt == TCP_CORK ? (s->corked & CORK_SERVER) != 0 : 0;
+		 * min(*len, sizeof(int)) bytes of the int, that length back. */
 		socklen_t n = *len < sizeof(int) ? *len : sizeof(int);
 
 		memcpy(val, &v, n);
@@ -621,7 +582,7 @@ int sc_shutdown(int fd, int how)
 	struct fd_slot *s = fdtab_get(fd);
 
 	/* Flushes first; an error it meets stays for the next call. */
-	if (s && on_fd(fd, -1) && s->hold)
+	if (s && on_fd(fd, -1) && send_has_hold(s))
 		send_flush_fd(fd, s);
 	return REAL.shutdown(fd, how);
 }

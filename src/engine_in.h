@@ -45,13 +45,6 @@ static inline bool on_wake(void)
 	       on_slow(true, -1, -1);
 }
 
-/* fd was just returned by the kernel: whatever we knew of its number is
- * void. kind: what the new descriptor is (fdtab.h). */
-void born(int fd, int kind);
-
-/* fd, one we know of, is about to be closed by the kernel. */
-void closing(int fd, struct fd_slot *s);
-
 /* Set once a thread changed its own credentials: paths are no longer
  * answered from the cache (creds.c). */
 extern bool creds_per_thread;

@@ -19,8 +19,9 @@
 
 struct fd_slot *fdtab;
 int fdtab_size;
+static const struct fdtab_ops *ops;
 
-bool fdtab_init(void)
+bool fdtab_init(const struct fdtab_ops *o)
 {
 	struct rlimit rl;
 	size_t n = 65536;
@@ -39,7 +40,42 @@ bool fdtab_init(void)
 		return false;
 	fdtab = p;
 	fdtab_size = (int)n;
+	ops = o;
 	return true;
+}
+
+void fdtab_born(int fd, int kind)
+{
+	struct fd_slot *s = fdtab_get(fd);
+
+	if (!s)
+		return;
+	if (fdtab_is_cache(s))
+		ops->lost(fd, s);
+	ops->send_end(fd, s, false);
+	fdtab_mark(s, kind, NULL);
+}
+
+void fdtab_closing(int fd, struct fd_slot *s)
+{
+	if (fdtab_is_cache(s)) {
+		ops->lost(fd, s);
+		return;
+	}
+	ops->send_end(fd, s, true);
+	fdtab_mark(s, FD_UNKNOWN, NULL);
+}
+
+void fdtab_closing_range(unsigned lo, unsigned hi)
+{
+	unsigned fd;
+
+	for (fd = lo; fd <= hi && fd < (unsigned)fdtab_size; fd++) {
+		struct fd_slot *s = &fdtab[fd];
+
+		if (s->kind != FD_UNKNOWN || s->hold)
+			fdtab_closing((int)fd, s);
+	}
 }
 
 int fdtab_classify(int fd, struct fd_slot *s)

@@ -20,21 +20,12 @@ enum fd_kind {
 	FD_OURS,         /* ours for good: an entry's master, the inotify fd */
 };
 
-/* fd_slot.corked: the server's TCP_CORK, kept in user space; CORK_MORE:
- * bytes went out with MSG_MORE under it, which its uncork must push;
- * CORK_NODELAY: TCP_NODELAY is set on the socket by us (send.c
- * corked_sent), NODELAY_SERVER: by the server. */
-#define CORK_SERVER 1
-#define CORK_MORE 2
-#define CORK_NODELAY 8
-#define NODELAY_SERVER 16
-
 struct hold;
 struct cache_inode;
 
 struct fd_slot {
 	uint8_t kind;
-	uint8_t corked;         /* TCP: CORK_* and NODELAY_SERVER bits */
+	uint8_t corked;         /* TCP: send.c's cork bits (send.h) */
 	uint8_t cloexec;        /* HANDED: FD_CLOEXEC as the server sees it */
 	uint8_t hlock;          /* TCP: guards hold (a spin flag) */
 	uint8_t adopted;        /* HANDED: the server's own open, closed for real */
@@ -47,8 +38,19 @@ struct fd_slot {
 extern struct fd_slot *fdtab;
 extern int fdtab_size;
 
+/* What the end of a descriptor means to the modules that keep state in
+ * its slot, given once to fdtab_init(). */
+struct fdtab_ops {
+	/* fd, a descriptor of the cache's (HANDED, POOL, OURS), is gone
+	 * or about to be: the cache forgets it (and its kind). */
+	void (*lost)(int fd, struct fd_slot *s);
+	/* fd's send state ends (held bytes, cork); flush: what is held
+	 * goes out first, the socket being still open. */
+	void (*send_end)(int fd, struct fd_slot *s, bool flush);
+};
+
 /* Maps the table. Returns false (and sendcache stays off) if it cannot. */
-bool fdtab_init(void);
+bool fdtab_init(const struct fdtab_ops *ops);
 
 /* The slot of fd, or NULL for a number we do not track. */
 static inline struct fd_slot *fdtab_get(int fd)
@@ -78,6 +80,24 @@ static inline void fdtab_set(int fd, int kind, struct cache_inode *ino)
 	if (s)
 		fdtab_mark(s, kind, ino);
 }
+
+/* A descriptor of the cache's: HANDED, POOL or OURS. */
+static inline bool fdtab_is_cache(const struct fd_slot *s)
+{
+	return s->kind == FD_HANDED || s->kind == FD_POOL || s->kind == FD_OURS;
+}
+
+/* fd was just returned by the kernel: whatever was known of its number
+ * is void (a number the cache thought its own was closed behind its back
+ * and reused). It is of kind from now on. */
+void fdtab_born(int fd, int kind);
+
+/* The kernel is about to close fd (close, dup2 over it): its state ends,
+ * held bytes going out first. */
+void fdtab_closing(int fd, struct fd_slot *s);
+
+/* fdtab_closing() for every tracked number from lo to hi. */
+void fdtab_closing_range(unsigned lo, unsigned hi);
 
 /* A forked child wakes: what it did while asleep went by us, so every
  * slot but the cache's (HANDED, POOL, OURS) starts over, UNKNOWN. */

@@ -498,3 +498,25 @@ void send_forget(struct fd_slot *s)
 	s->corked = 0;
 	hold_unlock(s);
 }
+
+void send_end(int fd, struct fd_slot *s, bool flush)
+{
+	if (s->hold) {
+		if (flush)
+			send_flush_fd(fd, s);
+		send_forget(s);
+	}
+	s->corked = 0;
+}
+
+bool send_sockopt_kept(const struct fd_slot *s, int opt, int *v)
+{
+	/* TCP_NODELAY that we set is not the server's. */
+	if (opt == TCP_CORK)
+		*v = (s->corked & CORK_SERVER) != 0;
+	else if (opt == TCP_NODELAY && (s->corked & CORK_NODELAY))
+		*v = 0;
+	else
+		return false;
+	return true;
+}

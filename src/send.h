@@ -11,10 +11,20 @@
 #define SC_SEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include "fdtab.h"
+
+/* fd_slot.corked, send's: the server's TCP_CORK, kept in user space; CORK_MORE:
+ * bytes went out with MSG_MORE under it, which its uncork must push;
+ * CORK_NODELAY: TCP_NODELAY is set on the socket by us (send.c
+ * corked_sent), NODELAY_SERVER: by the server. */
+#define CORK_SERVER 1
+#define CORK_MORE 2
+#define CORK_NODELAY 8
+#define NODELAY_SERVER 16
 
 /* The slot of fd if it is a TCP socket (classifying it on first sight),
  * else NULL. */
@@ -60,6 +70,25 @@ bool send_take_error(struct fd_slot *s);
 
 /* fd is gone (closed for real or reborn): free its held bytes. */
 void send_forget(struct fd_slot *s);
+
+/* fdtab_ops.send_end: s's held bytes (sent first if flush) and cork end. */
+void send_end(int fd, struct fd_slot *s, bool flush);
+
+/* True if send keeps anything for s: a hold (even emptied) or a cork. */
+static inline bool send_tracks(const struct fd_slot *s)
+{
+	return s->hold || s->corked;
+}
+
+/* True if s has a hold allocated (held bytes, or an error kept). */
+static inline bool send_has_hold(const struct fd_slot *s)
+{
+	return s->hold != NULL;
+}
+
+/* getsockopt(TCP_CORK or TCP_NODELAY) as the server set it, when kept
+ * here: true with *v set; false if the kernel's answer is the server's. */
+bool send_sockopt_kept(const struct fd_slot *s, int opt, int *v);
 
 /* True if data (n bytes in iov) is exactly one HTTP/1.x response head:
  * "HTTP/1.x NNN ..." ending with the first blank line. Exposed for tests
