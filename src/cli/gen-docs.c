@@ -99,6 +99,10 @@ static void run_sh(void)
 {
 	const struct var *v;
 
+	printf("# Every variable the library reads.\nconfig_vars=(");
+	for (v = vars; v->name; v++)
+		printf("%s%s", v == vars ? "" : " ", v->name);
+	puts(")\n");
 	puts("config_usage() {\n\tcat <<'USAGE'");
 	run_help();
 	puts("USAGE\n}\n");
