@@ -10,7 +10,7 @@ tap_require_lib
 if [[ $tap_preload != "$tap_lib" ]]; then
 	skip_all "sendcache-run cannot put TAP_PRELOAD's sanitizer runtime first"
 fi
-plan 10
+plan 13
 tap_require curl
 run=$tap_top/scripts/sendcache-run
 dir=$(tap_tmpdir)
@@ -73,3 +73,54 @@ like "$("$tap_build/sendcache-stat" -1 -n "$svc")" "processes: 2 live" \
 nginx_stop "$dir/ng"
 for _ in $(seq 50); do [[ -e /dev/shm/sendcache.$svc ]] || break; sleep 0.1; done
 ok "the instance's segment is gone with its last process" test ! -e "/dev/shm/sendcache.$svc"
+
+# nginx's binary upgrade (kill -USR2) execs a new master with nginx's own
+# environment: only "env LD_PRELOAD;" (and "env SENDCACHE_...;" for each
+# variable) in nginx.conf keeps the library and its settings there
+# (README, "nginx under systemd"). upgrade N CONF_LINES: starts nginx
+# with the drop-in's environment and CONF_LINES in the main context,
+# upgrades, lets the old master go, and prints how many of the new master
+# and its worker have the library, and how many processes count in the
+# service's instance.
+upgrade() {
+	local d=$dir/up$1 old new worker n=0 pid live
+	port=$(tap_free_port)
+	nginx_conf "$d" "$port"
+	sed -i "s|^worker_processes 1;|worker_processes 1;\n$2|" "$d/nginx.conf"
+	echo up >"$d/www/index.html"
+	nginx_www_perms "$d"
+	env -i PATH="$PATH" "${env[@]}" /usr/sbin/nginx -p "$d" -c "$d/nginx.conf" \
+		-e "$d/error.log" </dev/null >"$d/out" 2>&1
+	tap_wait_port "$port"
+	old=$(cat "$d/nginx.pid")
+	kill -USR2 "$old"
+	for _ in $(seq 100); do
+		new=$(cat "$d/nginx.pid" 2>/dev/null)
+		[[ -n $new && $new != "$old" && -e $d/nginx.pid.oldbin ]] && break
+		sleep 0.05
+	done
+	for _ in $(seq 100); do
+		worker=$(pgrep -P "$new" | head -1)
+		[[ -n $worker ]] && break
+		sleep 0.05
+	done
+	for pid in $new $worker; do
+		grep -q libsendcache "/proc/$pid/maps" 2>/dev/null && n=$((n + 1))
+	done
+	kill -QUIT "$old"
+	for _ in $(seq 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.05; done
+	curl -fs "http://127.0.0.1:$port/index.html" >/dev/null || n="$n, no answer"
+	live=$("$tap_build/sendcache-stat" -1 -n "$svc" 2>/dev/null |
+		awk '/^processes:/ { print $2 }')
+	nginx_stop "$d"
+	echo "$n ${live:-none}"
+}
+is "$(upgrade 1 'env LD_PRELOAD; env SENDCACHE_STATS_NAME;')" "2 2" \
+	"after kill -USR2, with 'env LD_PRELOAD; env SENDCACHE_STATS_NAME;', the new master and worker have the library, in the service's instance"
+# The old master leaves its segment (0 live) to the next sweep: at its
+# exit it had a child, the new master, so it could not know it was last.
+rm -f "/dev/shm/sendcache.$svc"
+is "$(upgrade 2 'env LD_PRELOAD;')" "2 0" \
+	"with 'env LD_PRELOAD;' alone they have it, in an instance of their own"
+rm -f "/dev/shm/sendcache.$svc"
+is "$(upgrade 3 '')" "0 0" "without it they have not (why the README says so)"
