@@ -296,7 +296,7 @@ soak:
 	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 	SCRIBBLE_SECONDS=$(SCRIBBLE_SECONDS) prove -v tests/t4008-segment-scribble.t
 
-install: $(LIB) $(STAT_CLI) $(GEN_DOCS)
+install: $(LIB) $(STAT_CLI)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsendcache.so
 	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/sendcache-run > $(DESTDIR)$(BINDIR)/sendcache-run
