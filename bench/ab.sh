@@ -1057,7 +1057,8 @@ report() {
 		echo "64 MiB response cut off when wrk stops counts for its part. MB = 10^6 bytes, headers included;"
 		echo "p50 and p99 are wrk's, over the responses it saw complete."
 		echo "The mixed set is SPECweb99's: 36 files from 102 B to 900 KiB, 35% of requests"
-		echo "under 1 KiB (\`mix.lua\`). Every run: \`rounds.csv\`; medians and ratios: \`summary.csv\`."
+		echo "under 1 KiB, walked from one fixed list (bench/ab.sh's write_mix_lua, the same every run)."
+		echo "Every run: \`rounds.csv\`; medians and ratios: \`summary.csv\`."
 		echo
 		cat "$TMP/tables.md"
 		if ((DO_PLOTS)); then
@@ -1138,7 +1139,6 @@ cleanup() {
 	if [[ -n $TMP && -d $TMP ]]; then
 		if [[ -n $OUT && -d $OUT ]]; then
 			mkdir -p "$OUT/raw" && cp -p "$TMP"/raw/* "$OUT/raw/" 2>/dev/null
-			cp -p "$TMP/mix.lua" "$OUT/" 2>/dev/null
 		fi
 		rm -rf "$TMP"
 	fi

@@ -52,7 +52,8 @@ void fdtab_born(int fd, int kind)
 		return;
 	if (fdtab_is_cache(s))
 		ops->lost(fd, s);
-	ops->send_end(fd, s, false);
+	if (s->hold || s->corked)       /* send keeps something for it */
+		ops->send_end(fd, s, false);
 	fdtab_mark(s, kind, NULL);
 }
 
@@ -62,7 +63,8 @@ void fdtab_closing(int fd, struct fd_slot *s)
 		ops->lost(fd, s);
 		return;
 	}
-	ops->send_end(fd, s, true);
+	if (s->hold || s->corked)
+		ops->send_end(fd, s, true);
 	fdtab_mark(s, FD_UNKNOWN, NULL);
 }
 
