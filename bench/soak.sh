@@ -57,7 +57,7 @@ soak_exit() {
 }
 trap soak_exit EXIT
 
-for c in wrk python3 curl "$nginx_bin" "$srv_lighttpd_bin" "$srv_apache_bin"; do
+for c in wrk python3 curl "$(srv_bin nginx)" "$(srv_bin lighttpd)" "$(srv_bin apache-event)"; do
 	command -v "$c" >/dev/null || { echo "soak: $c is missing (scripts/install-deps demo)" >&2; exit 1; }
 done
 [[ -f $tap_lib ]] || { echo "soak: $tap_lib is not built (make)" >&2; exit 1; }
@@ -69,37 +69,26 @@ setup() {
 	local kind=$1
 	DIR[$kind]=$(tap_tmpdir)
 	PORT[$kind]=$(tap_free_port)
-	case $kind in
-	nginx)    nginx_conf "${DIR[$kind]}" "${PORT[$kind]}" ;;
+	local extra=
 	# lighttpd's own stat cache would serve changed files for a second
-	lighttpd) srv_conf lighttpd "${DIR[$kind]}" "${PORT[$kind]}" 'server.stat-cache-engine = "disable"' ;;
-	*)        srv_conf "$kind" "${DIR[$kind]}" "${PORT[$kind]}" ;;
-	esac
+	[[ $kind == lighttpd ]] && extra='server.stat-cache-engine = "disable"'
+	srv_conf "$kind" "${DIR[$kind]}" "${PORT[$kind]}" "$extra"
 	python3 "$FAULTLOAD" init "${DIR[$kind]}/www"
 }
 
 start() {
 	local kind=$1 mode=$2 d=${DIR[$1]}
-	if [[ $kind == nginx ]]; then
-		nginx_start "$d" "$mode" || return 1
-	else
-		srv_start "$kind" "$d" "$mode" || return 1
-	fi
+	srv_start "$kind" "$d" "$mode" || return 1
 	echo "$(serving "$kind")" >"$d/pids.$mode"
 }
 
 stop() {
-	if [[ $1 == nginx ]]; then nginx_stop "${DIR[$1]}"; else srv_stop "$1" "${DIR[$1]}"; fi
+	srv_stop "$1" "${DIR[$1]}"
 }
 
 # serving KIND: the pids that answer requests, one line.
 serving() {
-	local d=${DIR[$1]}
-	if [[ $1 == nginx ]]; then
-		nginx_worker_pids "$(cat "$d/nginx.pid" 2>/dev/null)" | tr '\n' ' '
-	else
-		srv_serving_pids "$1" "$d" | tr '\n' ' '
-	fi
+	srv_serving_pids "$1" "${DIR[$1]}" | tr '\n' ' '
 }
 
 # sample T KIND: "T,KIND,PROCS,FDS,RSS_KB" for the serving processes.

@@ -93,7 +93,7 @@ run_with() {
 	served=$(serves_all)
 	nginx_stop "$dir"
 	hits=$(awk '$1 == "open_hit" { n += $2 } END { print n + 0 }' "$work/stats")
-	cat "$dir/nginx.out" "$dir/error.log" >"$work/out"
+	cat "$dir/server.out" "$dir/error.log" >"$work/out"
 	total=$(grep -c 'sendcache:' "$work/out")
 	for a in "$@"; do
 		name=${a%%=*}

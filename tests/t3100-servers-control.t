@@ -1,5 +1,6 @@
 #!/bin/bash
-# t3100-servers-control: tests/tap/servers.sh starts and stops every server.
+# t3100-servers-control: tests/tap/servers.sh starts and stops every server
+# of tests/servers/.
 #
 # Each kind of server is started without and with the library: it must
 # answer a GET with the file, have the library mapped in every serving
@@ -45,7 +46,7 @@ for kind in "${srv_kinds[@]}"; do
 		fi
 		main=$SRV_PID
 		mapfile -t serving < <(srv_serving_pids "$kind" "$dir")
-		is "$(curl -s --max-time 10 "http://127.0.0.1:$port/index.html")" \
+		is "$(curl -sk --max-time 10 "$(srv_url "$kind" "$port")/index.html")" \
 			"hello from $kind $mode" "$kind $mode: GET /index.html"
 		if [[ $mode == with ]]; then
 			srv_ok_lib "$kind" "$dir" "$kind with"

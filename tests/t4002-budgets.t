@@ -156,7 +156,7 @@ is "$(nginx_worker_pids "$NGINX_MASTER_PID" | tr '\n' ' ')" "$worker " \
 	"the worker is still pid $worker"
 # The cache's own mappings are not the server's: were they recorded as
 # such (src/fmaps.c), the 10,400 would fill its table and turn holding off.
-is "$(grep -h 'sendcache:' "$dir/error.log" "$dir/nginx.out" 2>/dev/null)" "" \
+is "$(grep -h 'sendcache:' "$dir/error.log" "$dir/server.out" 2>/dev/null)" "" \
 	"no complaint from the library (file mappings, budgets)"
 nginx_stop "$dir"
 ok "stopping nginx removed its stats segment" test ! -e "/dev/shm/sendcache.$name"

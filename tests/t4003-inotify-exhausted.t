@@ -94,6 +94,6 @@ ok "freshness came from stat revalidation (inval_revalidate=$(counter inval_reva
 	test "$(counter inval_revalidate)" -gt 0
 ok "and the cache still served hits (open_hit=$(counter open_hit))" \
 	test "$(counter open_hit)" -gt 0
-lines=$(cat "$dir/nginx.out" "$dir/error.log" | grep -c 'sendcache:')
+lines=$(cat "$dir/server.out" "$dir/error.log" | grep -c 'sendcache:')
 ok "at most one line about it on stderr, not one per directory ($lines)" \
 	test "$lines" -le 1

@@ -44,31 +44,26 @@ val() { sed -n "s/^$2 //p" "$1" | head -n 1; }
 
 # start KIND DIR with|without: start the server; its serving pids in $pids.
 start() {
-	if [[ $1 == nginx ]]; then
-		nginx_start "$2" "$3" || bail_out "nginx ($3 the library) did not start"
-		pids=$(nginx_worker_pids "$NGINX_MASTER_PID" | sort -n | tr '\n' ' ')
-	elif [[ $1 == apache-* ]]; then
-		# Apache starts and retires children as the load comes and goes:
-		# its main process must live, and a child killed by a signal is
-		# in its error log (signals below).
-		srv_start "$1" "$2" "$3" || bail_out "$1 ($3 the library) did not start"
-		pids="$SRV_PID "
+	srv_start "$1" "$2" "$3" || bail_out "$1 ($3 the library) did not start"
+	pids=$(watched "$1" "$2")
+}
+
+# watched KIND DIR: the pids that must live through the load, one line.
+# Apache starts and retires children as the load comes and goes: its main
+# process must live, and a child killed by a signal is in its error log
+# (signals below).
+watched() {
+	if [[ $1 == apache-* ]]; then
+		echo "$(srv_main_pid "$1" "$2") "
 	else
-		srv_start "$1" "$2" "$3" || bail_out "$1 ($3 the library) did not start"
-		pids=$(srv_serving_pids "$1" "$2" | sort -n | tr '\n' ' ')
+		srv_serving_pids "$1" "$2" | sort -n | tr '\n' ' '
 	fi
 }
 
 # alive KIND DIR PIDS: every pid in PIDS still serves.
 alive() {
 	local now pid
-	if [[ $1 == nginx ]]; then
-		now=" $(nginx_worker_pids "$(cat "$2/nginx.pid")" | tr '\n' ' ')"
-	elif [[ $1 == apache-* ]]; then
-		now=" $(cat "$2/.srv-pid") "
-	else
-		now=" $(srv_serving_pids "$1" "$2" | tr '\n' ' ')"
-	fi
+	now=" $(watched "$1" "$2")"
 	for pid in $3; do
 		[[ $now == *" $pid "* ]] || { echo "pid $pid is gone; now:$now"; return 1; }
 	done
@@ -77,9 +72,7 @@ alive() {
 # signals DIR: error log lines that tell of a process killed by a signal.
 signals() { grep -hiE 'signal|SIGBUS|bus error' "$1"/error.log* 2>/dev/null; }
 
-stop() {
-	if [[ $1 == nginx ]]; then nginx_stop "$2"; else srv_stop "$1" "$2"; fi
-}
+stop() { srv_stop "$1" "$2"; }
 
 # run KIND DIR LABEL [BASELINE]: faultload against the running server;
 # its output in DIR/LABEL.out, its result in DIR/LABEL.json.
@@ -95,9 +88,9 @@ for kind in "${servers[@]}"; do
 	# up to a second; disabled, plain lighttpd is fresh within the bound
 	# (as in t3102).
 	case $kind in
-	nginx)    nginx_conf "$dir" "$port" ;;
 	lighttpd) srv_conf "$kind" "$dir" "$port" 'server.stat-cache-engine = "disable"' ;;
-	*)        srv_conf "$kind" "$dir" "$port" "${FAULT_APACHE_EXTRA-}" ;;
+	apache-*) srv_conf "$kind" "$dir" "$port" "${FAULT_APACHE_EXTRA-}" ;;
+	*)        srv_conf "$kind" "$dir" "$port" ;;
 	esac
 	python3 "$faultload" init "$dir/www" || bail_out "faultload.py init failed"
 
@@ -114,11 +107,7 @@ for kind in "${servers[@]}"; do
 		"$(grep '^kinds ' "$dir/plain.out")"
 
 	start "$kind" "$dir" with
-	if [[ $kind == nginx ]]; then
-		ok "$kind: the library is mapped in worker $pids" nginx_has_lib ${pids%% *}
-	else
-		srv_ok_lib "$kind" "$dir" "$kind"
-	fi
+	srv_ok_lib "$kind" "$dir" "$kind"
 	run "$kind" "$dir" with "$dir/plain.json"
 	ok "$kind: faultload ran to the end" test $? = 0 ||
 		diag "$(tail -n 20 "$dir/with.out")"

@@ -181,7 +181,7 @@ ln -s "$dir/target" "$planted"
 chown -h nobody "$planted"
 export SENDCACHE_STATS_NAME=$stats_name-planted
 nginx_start_with "$ng"
-like "$(cat "$ng/nginx.out")" "sendcache: no stats segment /sendcache.$stats_name-planted: File exists" \
+like "$(cat "$ng/server.out")" "sendcache: no stats segment /sendcache.$stats_name-planted: File exists" \
 	"a planted symlink: the library says it keeps its counters private"
 is "$(curl -s --max-time 10 "http://127.0.0.1:$port/on/a.bin" | sha256sum)" \
 	"$(sha256sum <"$ng/www/on/a.bin")" "the server serves"

@@ -135,25 +135,14 @@ wait_reloaded() {
 }
 
 # The kind's master pid, workers and log problems.
-master_of() { if [[ $1 == nginx ]]; then echo "$NGINX_MASTER_PID"; else echo "$SRV_PID"; fi; }
-workers_of() {
-	if [[ $1 == nginx ]]; then nginx_worker_pids "$(master_of nginx)"
-	else srv_serving_pids "$1" "$2"; fi
-}
+workers_of() { srv_serving_pids "$1" "$2"; }
 # running KIND DIR PID: PID is still the kind's live master. A zombie
 # counts as exited: the parent a daemon is left with (init) may take a
 # second or more to reap it.
-running() {
-	if [[ $1 == nginx ]]; then _nginx_master_is "$3" "$2"
-	else _srv_is "$3" "$1" "$2"; fi
-}
+running() { srv_is_main "$3" "$1" "$2"; }
+# problems_of KIND DIR: the log's problems but a worker this test killed.
 problems_of() {
-	if [[ $1 == nginx ]]; then
-		grep -E 'exited on signal|\[(crit|alert|emerg)\]' "$2/error.log" 2>/dev/null |
-			grep -v "exited on signal 9\b"
-	else
-		srv_log_problems "$1" "$2" | grep -v 'exit signal Killed'
-	fi
+	srv_log_problems "$1" "$2" | grep -v 'exited on signal 9\b\|exit signal Killed'
 	return 0
 }
 
@@ -176,20 +165,12 @@ for kind in "${kinds[@]}"; do
 	shm=/dev/shm/sendcache.$name
 	tap_at_exit rm -f "$shm"
 	mkdir -p "$d/counts" && chown www-data: "$d/counts"
-	if [[ $kind == nginx ]]; then
-		nginx_conf "$d" "$port"
-		make_files "$d/www"
-		SENDCACHE_STATS_NAME=$name SENDCACHE_STATS_FILE=$d/counts/all \
-			nginx_start "$d" with ||
-			bail_out "nginx with the library did not start"
-	else
-		srv_conf "$kind" "$d" "$port"
-		make_files "$d/www"
-		SENDCACHE_STATS_NAME=$name SENDCACHE_STATS_FILE=$d/counts/all \
-			srv_start "$kind" "$d" with ||
-			bail_out "$kind with the library did not start"
-	fi
-	master=$(master_of "$kind")
+	srv_conf "$kind" "$d" "$port"
+	make_files "$d/www"
+	SENDCACHE_STATS_NAME=$name SENDCACHE_STATS_FILE=$d/counts/all \
+		srv_start "$kind" "$d" with ||
+		bail_out "$kind with the library did not start"
+	master=$SRV_PID
 	[[ -e $shm ]] || bail_out "$kind made no segment $shm"
 	rm -f "$d/stop" "$d/cli"
 	# The target a worker would like root to append to.
@@ -228,7 +209,7 @@ for kind in "${kinds[@]}"; do
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	# A master still running is stopped, workers and all, by *_stop.
 	running "$kind" "$d" "$master" && ms=timeout
-	[[ $kind == nginx ]] && nginx_stop "$d" || srv_stop "$kind" "$d"
+	srv_stop "$kind" "$d"
 
 	read -r n_ok n_wrong n_other n_none <"$d/client"
 	codes=$(sort -n "$d/cli" | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')

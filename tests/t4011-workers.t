@@ -87,27 +87,16 @@ for kind in "${kinds[@]}"; do
 	name=t4011-$kind-$$
 	tap_at_exit rm -f "/dev/shm/sendcache.$name"
 	export SENDCACHE_ADMIT_ALL=1 SENDCACHE_MAX_FDS=$budget_fds SENDCACHE_MAX_MAPPED=4M
-	if [[ $kind == nginx ]]; then
-		nginx_conf "$d" "$port"
+	srv_conf "$kind" "$d" "$port"
+	[[ $kind == nginx ]] &&
 		sed -i 's/^worker_processes 1;/worker_processes 2;/' "$d/nginx.conf"
-		make_site "$d/www"
-		nginx_www_perms "$d"
-		SENDCACHE_STATS_NAME=$name nginx_start "$d" with ||
-			bail_out "nginx with the library did not start"
-		main=$NGINX_MASTER_PID
-	else
-		srv_conf "$kind" "$d" "$port"
-		make_site "$d/www"
-		SENDCACHE_STATS_NAME=$name srv_start "$kind" "$d" with ||
-			bail_out "$kind with the library did not start"
-		main=$SRV_PID
-	fi
+	make_site "$d/www"
+	[[ $kind == nginx ]] && nginx_www_perms "$d"
+	SENDCACHE_STATS_NAME=$name srv_start "$kind" "$d" with ||
+		bail_out "$kind with the library did not start"
+	main=$SRV_PID
 	unset SENDCACHE_ADMIT_ALL SENDCACHE_MAX_FDS SENDCACHE_MAX_MAPPED
-	if [[ $kind == nginx ]]; then
-		mapfile -t procs < <(nginx_worker_pids "$main")
-	else
-		mapfile -t procs < <(srv_serving_pids "$kind" "$d")
-	fi
+	mapfile -t procs < <(srv_serving_pids "$kind" "$d")
 	# A first request each (a process allocates at its first), then the
 	# baselines and the samplers.
 	for ((i = 0; i < 8; i++)); do
@@ -159,15 +148,8 @@ for kind in "${kinds[@]}"; do
 		"$(( $(counter "$total_json" open_hit) - hit0[total] )) $(( $(counter "$total_json" open_miss) - miss0[total] )) $(( $(counter "$total_json" evictions) - ev0[total] ))" \
 		"$kind: over the load, per-process counters (sendcache-stat -p) add up to the totals (hits, misses, evictions)"
 	ok "$kind: the budgets bound ($sum_ev evictions)" test "$sum_ev" -gt $((nfiles / 2))
-	if [[ $kind == nginx ]]; then
-		is "$(grep -h 'sendcache:' "$d/error.log" "$d/nginx.out" 2>/dev/null)" "" \
-			"$kind: no complaint from the library"
-		ok "$kind: still running" _nginx_master_is "$main" "$d"
-		nginx_stop "$d"
-	else
-		is "$(grep -h 'sendcache:' "$d/error.log" "$d/server.out" 2>/dev/null)" "" \
-			"$kind: no complaint from the library"
-		ok "$kind: still running" _srv_is "$main" "$kind" "$d"
-		srv_stop "$kind" "$d"
-	fi
+	is "$(grep -h 'sendcache:' "$d/error.log" "$d/server.out" 2>/dev/null)" "" \
+		"$kind: no complaint from the library"
+	ok "$kind: still running" srv_is_main "$main" "$kind" "$d"
+	srv_stop "$kind" "$d"
 done
