@@ -249,121 +249,123 @@ site_check() {
 	rm -f "$TMP/check.body"
 }
 
-# site_one KIND STREAM ROUND MODE
+# site_one KIND STREAM ROUND MODE: one fresh server, a warm-up, the
+# measured run, the counting run, one row. The steps share the run's
+# facts as S_*.
 site_one() {
-	local kind=$1 stream=$2 round=$3 mode=$4
-	local tag=$kind-$stream-r$round-$mode raw=$TMP/raw dir port url
-	local warm_off=0 meas_off=$((STREAM_LEN * 2 / 5)) count_off=$((STREAM_LEN * 4 / 5))
-	local meas_secs=$DURATION len
-	local -a pids
-
+	S_KIND=$1 S_STREAM=$2 S_ROUND=$3 S_MODE=$4
+	S_TAG=$1-$2-r$3-$4
 	RUN_NO=$((RUN_NO + 1))
 	STATS_NAME=site-$$-$RUN_NO
-	dir=$(server_dir "$kind") || { site_fail "$kind" "$mode" "$stream" "$round" setup "no directory"; return; }
-	port=$(tap_free_port) || { site_fail "$kind" "$mode" "$stream" "$round" setup "no free port"; return; }
-	bench_conf "$kind" "$dir" "$port" 2>"$raw/$tag.start.txt" ||
-		{ site_fail "$kind" "$mode" "$stream" "$round" config "$(tail -n 1 "$raw/$tag.start.txt")"; return; }
-	CUR_KIND=$kind CUR_DIR=$dir
-	if ! bench_start "$kind" "$dir" "$mode" 2>>"$raw/$tag.start.txt"; then
-		site_fail "$kind" "$mode" "$stream" "$round" start "did not start"
-		stop_current
-		return
-	fi
-	mapfile -t pids < <(bench_pids "$kind" "$dir")
-	pin_pids "$MAIN_PID" "${pids[@]}"
-	if [[ $mode == with ]] && ! has_lib "${pids[0]}"; then
-		flag "$tag: the library is not mapped in pid ${pids[0]}"
-	fi
-	if ! site_check "$kind" "$port"; then
-		[[ $mode == with ]] && flag "$tag: $CHECK_MSG"
-		site_fail "$kind" "$mode" "$stream" "$round" check "$CHECK_MSG"
-		stop_current
-		return
-	fi
-	url=$(url "$kind" "$port")/
-
-	if [[ $stream == onehit ]]; then
-		meas_off=0 meas_secs=$ONEHIT_SECS
-	elif ! site_wrk "$WARMUP" "$stream" "$warm_off" "$url" "$raw/$tag.warmup.txt"; then
-		site_fail "$kind" "$mode" "$stream" "$round" wrk "warm-up failed"
-		stop_current
-		return
-	fi
-
-	local ticks_before ticks_after cpu_s s_before s_after io_before io_after
-	((COLD)) && drop_pages
-	s_before=$(stat_values "$STATS_NAME")
-	ticks_before=$(cpu_ticks "${pids[@]}")
-	io_before=$(io_counts "${pids[@]}")
-	if ! site_wrk "$meas_secs" "$stream" "$meas_off" "$url" "$raw/$tag.wrk.txt"; then
-		site_fail "$kind" "$mode" "$stream" "$round" wrk "wrk failed"
-		stop_current
-		return
-	fi
-	sleep 0.1
-	local -a all
-	mapfile -t all < <({ printf '%s\n' "${pids[@]}"; bench_pids "$kind" "$dir"; } | sort -un)
-	ticks_after=$(cpu_ticks "${all[@]}")
-	io_after=$(io_counts "${all[@]}")
-	s_after=$(stat_values "$STATS_NAME")
-	cpu_s=$(awk -v t="$(cpu_delta "$ticks_before" "$ticks_after")" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')
-	local -a f
-	read -r -a f <<<"$(wrk_fields "$raw/$tag.wrk.txt")"
-	if ((${#f[@]} != 6)); then
-		site_fail "$kind" "$mode" "$stream" "$round" wrk "cannot read wrk's output"
-		stop_current
-		return
-	fi
-	((f[5] > 0)) && [[ $mode == with ]] && flag "$tag: ${f[5]} wrk errors with the library"
-	[[ $stream == onehit ]] && count_off=$((f[0] + 64))
-
-	local gauges_w rss
-	gauges_w=$(watches "${all[@]}")
-	rss=$(rss_kb "${all[@]}")
-
-	local syscalls=NA c_req=0
-	count_start "$raw/$tag.count.txt" "$MAIN_PID" "${all[@]}"
-	if site_wrk "$COUNT_SECS" "$stream" "$count_off" "$url" "$raw/$tag.countwrk.txt"; then
-		count_stop "$raw/$tag.count.txt"
-		[[ $COUNT_RESULT =~ ^[0-9]+$ ]] && syscalls=$COUNT_RESULT
-		c_req=$(wrk_fields "$raw/$tag.countwrk.txt" | awk '{ print $1 + 0 }')
-	else
-		count_stop "$raw/$tag.count.txt"
-	fi
-	local wrapped=''
-	len=$(wc -l <"$TMP/streams/$stream.txt")
-	if [[ $stream == onehit ]] && ((count_off + c_req > len)); then
-		wrapped='the stream wrapped: some files were asked for twice'
-		flag "$tag: $wrapped ($((count_off + c_req)) requests of $len files)"
-	fi
-	if ! alive "$MAIN_PID"; then
-		flag "$tag: the server's main process died"
-		site_fail "$kind" "$mode" "$stream" "$round" died "main process died"
-		stop_current
-		return
+	if site_setup && site_measure; then
+		site_count
+		if ! alive "$MAIN_PID"; then
+			flag "$S_TAG: the server's main process died"
+			site_run_fail died "main process died"
+		else
+			stop_current
+			site_row
+		fi
 	fi
 	stop_current
+}
 
-	awk -v server="$kind" -v config="$mode" -v stream="$stream" -v round="$round" \
-	    -v r="${f[0]}" -v d="${f[2]}" -v p99="${f[4]}" -v err="${f[5]}" -v cpu="$cpu_s" \
-	    -v creq="$c_req" -v sc="$syscalls" -v sb="$s_before" -v sa="$s_after" \
-	    -v w="$gauges_w" -v rss="$rss" -v note="$wrapped" \
-	    -v io="$(io_delta "$io_before" "$io_after")" 'BEGIN {
-		split(sb, b, " "); split(sa, a, " "); split(io, id, " ")
-		for (i = 1; i <= 5; i++) dlt[i] = a[i] - b[i]
-		opens = dlt[1] + dlt[2] + dlt[3] + dlt[4]
-		hit = (config == "with" && opens > 0) ? sprintf("%.3f", dlt[1] / opens) : ""
-		secs = d / 1e6
-		printf "%s,%s,%s,%d,ok,%d,%.3f,%.1f,%.2f,%d,%.3f,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%.3f,%.2f,%s\n",
-			server, config, stream, round, r, secs, r / secs, p99 / 1000, err,
-			(r > 0 ? cpu / r * 10000 : 0), creq,
-			(sc != "NA" && creq > 0) ? sprintf("%.2f", sc / creq) : "NA",
-			hit, (config == "with" ? dlt[1] : ""), (config == "with" ? dlt[2] : ""),
-			(config == "with" ? dlt[3] : ""), (config == "with" ? dlt[5] : ""),
-			(config == "with" ? a[6] : ""), (config == "with" ? a[7] : ""),
-			(config == "with" ? a[8] : ""), rss, (config == "with" ? w : ""),
-			(r > 0 ? id[1] / r : 0), (r > 0 ? id[2] / 1024 / r : 0), note
-	}' >>"$OUT/rounds.csv"
+# site_run_fail STATUS NOTE: the run's row without figures.
+site_run_fail() { site_fail "$S_KIND" "$S_MODE" "$S_STREAM" "$S_ROUND" "$@"; }
+
+# site_setup: start the server, check its bytes, warm it up (not for
+# onehit, whose every request must be a new file). Sets S_DIR, S_PIDS,
+# S_URL. Returns 1 after a failed row.
+site_setup() {
+	local start=$TMP/raw/$S_TAG.start.txt port
+	S_DIR=$(server_dir "$S_KIND") || { site_run_fail setup "no directory"; return 1; }
+	port=$(tap_free_port) || { site_run_fail setup "no free port"; return 1; }
+	bench_conf "$S_KIND" "$S_DIR" "$port" 2>"$start" ||
+		{ site_run_fail config "$(tail -n 1 "$start")"; return 1; }
+	CUR_KIND=$S_KIND CUR_DIR=$S_DIR
+	if ! bench_start "$S_KIND" "$S_DIR" "$S_MODE" 2>>"$start"; then
+		site_run_fail start "did not start"
+		return 1
+	fi
+	mapfile -t S_PIDS < <(bench_pids "$S_KIND" "$S_DIR")
+	pin_pids "$MAIN_PID" "${S_PIDS[@]}"
+	if [[ $S_MODE == with ]] && ! has_lib "${S_PIDS[0]}"; then
+		flag "$S_TAG: the library is not mapped in pid ${S_PIDS[0]}"
+	fi
+	if ! site_check "$S_KIND" "$port"; then
+		[[ $S_MODE == with ]] && flag "$S_TAG: $CHECK_MSG"
+		site_run_fail check "$CHECK_MSG"
+		return 1
+	fi
+	S_URL=$(url "$S_KIND" "$port")/
+	[[ $S_STREAM == onehit ]] && return 0
+	site_wrk "$WARMUP" "$S_STREAM" 0 "$S_URL" "$TMP/raw/$S_TAG.warmup.txt" ||
+		{ site_run_fail wrk "warm-up failed"; return 1; }
+}
+
+# site_measure: the measured run, from 40% into the stream (onehit: from
+# its start, for ONEHIT_SECS), the page cache dropped first with --cold.
+# Sets S_WRK (wrk_fields), S_CPU_S, S_STATS_BEFORE/AFTER, S_IO (io_delta),
+# S_PIDS (every serving process seen), S_WATCHES and S_RSS.
+site_measure() {
+	local out=$TMP/raw/$S_TAG.wrk.txt secs=$DURATION off=$((STREAM_LEN * 2 / 5))
+	local ticks_before io_before
+	[[ $S_STREAM == onehit ]] && off=0 secs=$ONEHIT_SECS
+	((COLD)) && drop_pages
+	S_STATS_BEFORE=$(stat_values "$STATS_NAME")
+	ticks_before=$(cpu_ticks "${S_PIDS[@]}")
+	io_before=$(io_counts "${S_PIDS[@]}")
+	if ! site_wrk "$secs" "$S_STREAM" "$off" "$S_URL" "$out"; then
+		site_run_fail wrk "wrk failed"
+		return 1
+	fi
+	sleep 0.1
+	mapfile -t S_PIDS < <({ printf '%s\n' "${S_PIDS[@]}"; bench_pids "$S_KIND" "$S_DIR"; } | sort -un)
+	S_CPU_S=$(awk -v t="$(cpu_delta "$ticks_before" "$(cpu_ticks "${S_PIDS[@]}")")" \
+		-v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }')
+	S_IO=$(io_delta "$io_before" "$(io_counts "${S_PIDS[@]}")")
+	S_STATS_AFTER=$(stat_values "$STATS_NAME")
+	read -r -a S_WRK <<<"$(wrk_fields "$out")"
+	if ((${#S_WRK[@]} != 6)); then
+		site_run_fail wrk "cannot read wrk's output"
+		return 1
+	fi
+	((S_WRK[5] > 0)) && [[ $S_MODE == with ]] &&
+		flag "$S_TAG: ${S_WRK[5]} wrk errors with the library"
+	S_WATCHES=$(watches "${S_PIDS[@]}")
+	S_RSS=$(rss_kb "${S_PIDS[@]}")
+}
+
+# site_count: the counting run, from 80% into the stream (onehit: just
+# after what the measured run asked for). Sets S_SYSCALLS (NA when
+# unknown), S_COUNT_REQ and S_NOTE (a onehit stream that wrapped).
+site_count() {
+	local out=$TMP/raw/$S_TAG off=$((STREAM_LEN * 4 / 5)) len
+	[[ $S_STREAM == onehit ]] && off=$((S_WRK[0] + 64))
+	S_SYSCALLS=NA S_COUNT_REQ=0 S_NOTE=
+	count_start "$out.count.txt" "$MAIN_PID" "${S_PIDS[@]}"
+	if site_wrk "$COUNT_SECS" "$S_STREAM" "$off" "$S_URL" "$out.countwrk.txt"; then
+		count_stop "$out.count.txt"
+		[[ $COUNT_RESULT =~ ^[0-9]+$ ]] && S_SYSCALLS=$COUNT_RESULT
+		S_COUNT_REQ=$(wrk_fields "$out.countwrk.txt" | awk '{ print $1 + 0 }')
+	else
+		count_stop "$out.count.txt"
+	fi
+	len=$(wc -l <"$TMP/streams/$S_STREAM.txt")
+	if [[ $S_STREAM == onehit ]] && ((off + S_COUNT_REQ > len)); then
+		S_NOTE='the stream wrapped: some files were asked for twice'
+		flag "$S_TAG: $S_NOTE ($((off + S_COUNT_REQ)) requests of $len files)"
+	fi
+}
+
+# site_row: the run's row in rounds.csv (bench/lib/site-row.awk) and its
+# line on the terminal.
+site_row() {
+	awk -v server="$S_KIND" -v config="$S_MODE" -v stream="$S_STREAM" -v round="$S_ROUND" \
+	    -v r="${S_WRK[0]}" -v d="${S_WRK[2]}" -v p99="${S_WRK[4]}" -v err="${S_WRK[5]}" \
+	    -v cpu="$S_CPU_S" -v creq="$S_COUNT_REQ" -v sc="$S_SYSCALLS" \
+	    -v sb="$S_STATS_BEFORE" -v sa="$S_STATS_AFTER" -v w="$S_WATCHES" -v rss="$S_RSS" \
+	    -v note="$S_NOTE" -v io="$S_IO" -f "$SITE_ROOT/bench/lib/site-row.awk" >>"$OUT/rounds.csv"
 	tail -n 1 "$OUT/rounds.csv" | awk -F, '{
 		printf "  %-13s %-9s %-7s r%d %9.0f req/s  p99 %6.2f ms  %5s calls/req  hit %s\n",
 			$1, $3, $2, $4, $8, $9, $13, ($14 == "" ? "-" : $14) }'
