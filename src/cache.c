@@ -14,6 +14,7 @@
 #include "config.h"
 #include "path.h"
 #include "real.h"
+#include "send.h"
 #include "stats.h"
 #include "watch.h"
 
@@ -344,7 +345,7 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 	ino->ino = st->st_ino;
 	ino->st = *st;
 	ino->wd = -1;
-	body_map(ino);
+	send_prepare(ino);
 	HASH_ADD(hh, inodes, dev, sizeof(dev_t) + sizeof(ino_t), ino);
 	lru_front(ino);
 	STAT_INC(entries);
@@ -422,13 +423,13 @@ static bool worth_caching(const struct cache_key *k, int fd, struct stat *st)
 	 * 70 to 140 KB files through 256 MB: 3.4 times slower than nginx
 	 * alone). Elsewhere a file that passes costs no fstat. */
 	need = 1;
-	if (!cache_room(0, config.merge_max)) {
+	if (!cache_room(0, send_map_most())) {
 		if (real.fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
 			STAT_INC(open_pass_type);
 			return false;
 		}
 		have_st = true;
-		need = body_map_need(st->st_size);
+		need = send_map_need(st->st_size);
 	}
 	if (!admitted(k->hash, need)) {
 		STAT_INC(open_pass_cold);

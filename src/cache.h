@@ -33,6 +33,7 @@ struct cache_inode {
 	int master;               /* our descriptor; -1 once lost */
 	bool master_out;          /* handed to the server as one of its own */
 	bool stale;               /* invalidated: no new hits; freed at 0 handed */
+	/* The writev row's (send_writev.c), lent to the server's mmap: */
 	const char *map;          /* read-only MAP_SHARED mapping, or NULL; */
 	size_t maplen;            /* this process's only if map_epoch is */
 	unsigned map_epoch;       /* cache_map_epoch when mapped (cache_map) */
@@ -42,6 +43,7 @@ struct cache_inode {
 	int handed;               /* descriptors the server holds */
 	int mrefs;                /* mappings of map the server holds */
 	char *copy;               /* private copy of the file, or NULL */
+	/* The pipe row's (send_pipe.c): */
 	int pipe;                 /* read end of a pipe holding the file */
 	size_t pipe_len;          /* bytes in it; 0: no pipe */
 	bool pipe_failed;         /* could not have one: do not try again */
@@ -140,16 +142,6 @@ ssize_t cache_pread(struct fd_slot *s, void *buf, size_t n, off_t off);
  * kernel would see it now (a fresh, watched entry): a sendfile from there
  * sends nothing. */
 bool cache_at_eof(struct fd_slot *s, off_t off);
-
-/* The read end of a pipe that holds the whole file of ino (the pipe
- * strategy, send.c): made at first use with one pipe2, one F_SETPIPE_SZ
- * and splices from our descriptor, within the budgets (the pipe's
- * descriptor and bytes count as ours). The descriptor stays valid while
- * the caller holds a descriptor of ino. Returns -1 when there is none:
- * file over pipe_max or larger than a pipe may be (pipe-max-size), the
- * user's pipe pages exhausted (EPERM), no descriptor; never tried again
- * for this entry. */
-int cache_pipe(struct cache_inode *ino);
 
 /* mmap(NULL, len, PROT_READ, MAP_SHARED or MAP_PRIVATE, fd, 0) of a HANDED
  * descriptor: the entry's own read-only mapping, reference-counted. The

@@ -207,10 +207,7 @@ void pool_hand(struct fd_slot *s, struct cache_inode *ino, int flags,
 int pool_open_master(int fd);
 
 /* body.c, all locked. */
-size_t body_map_need(off_t size);                 /* bytes body_map maps */
-void body_map(struct cache_inode *ino);           /* maps it, if it fits */
-void body_free(struct cache_inode *ino);          /* mapping, pipe, copy */
-void body_pipe_lost(struct cache_inode *ino);     /* its pipe was closed */
+void body_free(struct cache_inode *ino);          /* copy, the rows' (send.h) */
 void body_fork_prepare(void);                     /* held maps go along */
 void body_fork_parent(void);
 void body_wake(void);                             /* a child's own maps */

@@ -7,6 +7,7 @@
 #include "cache_in.h"
 #include "fdtab.h"
 #include "real.h"
+#include "send.h"
 #include "stats.h"
 #include "watch.h"
 
@@ -84,7 +85,7 @@ int pool_hand_out(struct cache_inode *ino, int flags)
 	 * mapping would cost it mmap, madvise, page faults and their
 	 * teardown at exit, more than the head + sendfile it saves. */
 	if (!cache_map(ino) && !cache_forked)
-		body_map(ino);
+		send_prepare(ino);
 	return fd;
 }
 
@@ -187,8 +188,8 @@ void cache_lost(int fd, struct fd_slot *s)
 			cache_invalidate_locked(ino);
 		else
 			cache_release(ino);
-	} else if (kind == FD_OURS && ino->pipe_len && fd == ino->pipe) {
-		body_pipe_lost(ino);
+	} else if (kind == FD_OURS && send_lost(ino, fd)) {
+		/* the pipe row's pipe: the entry lives on without it */
 	} else {
 		cache_release(ino);
 	}

@@ -31,7 +31,7 @@ static bool prewarm_file(const char *path)
 	k.state = CACHE_KEY_UNSET;
 	if (real.fstatat(AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
 		return true;
-	/* Descriptors only: a warm-up maps nothing (body_map). */
+	/* Descriptors only: a warm-up maps nothing (send_writev.c). */
 	if (!cache_fits(2, 0))
 		return false;
 	fd = real.openat(AT_FDCWD, path, PREWARM_FLAGS);

@@ -340,7 +340,7 @@ ssize_t send_after_more(int out, ssize_t r)
 }
 
 /* How a body follows held bytes: the first row that takes it sends it.
- * by_writev is bounded by SENDCACHE_MERGE_MAX and by_pipe by
+ * The writev row is bounded by SENDCACHE_MERGE_MAX and the pipe row by
  * SENDCACHE_PIPE_MAX; the defaults come from bench/strategies.sh (see
  * bench/results/ and HOW-IT-WORKS.md, "Send strategies"). */
 static const struct send_row *const strategies[] = {
@@ -348,6 +348,35 @@ static const struct send_row *const strategies[] = {
 	&send_by_pipe,          /* send_pipe.c */
 	&send_by_sendfile,      /* send_sendfile.c */
 };
+#define NROWS (sizeof(strategies) / sizeof(strategies[0]))
+
+void send_prepare(struct cache_inode *ino)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++)
+		if (strategies[i]->prepare && strategies[i]->fits(ino->st.st_size))
+			strategies[i]->prepare(ino);
+}
+
+void send_release(struct cache_inode *ino)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++)
+		if (strategies[i]->release)
+			strategies[i]->release(ino);
+}
+
+bool send_lost(struct cache_inode *ino, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < NROWS; i++)
+		if (strategies[i]->lost && strategies[i]->lost(ino, fd))
+			return true;
+	return false;
+}
 
 ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 {
@@ -369,7 +398,7 @@ ssize_t send_sendfile(int out, int in, off_t *off, size_t count)
 		return send_by_sendfile.send(&b);
 	}
 	hold_lock(os);
-	for (i = 0; r == DECLINE && i < sizeof(strategies) / sizeof(strategies[0]); i++)
+	for (i = 0; r == DECLINE && i < NROWS; i++)
 		r = strategies[i]->send(&b);
 	hold_unlock(os);
 	return r;

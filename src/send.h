@@ -17,6 +17,28 @@
 
 #include "fdtab.h"
 
+struct cache_inode;
+
+/* What the send rows (send_in.h) make and free for a cached file, under
+ * the cache lock: at admission, each row that makes its resource then
+ * and fits the file (the writev row maps it; not in a process warming
+ * up, SENDCACHE_PREWARM); at the entry's end, each row's. */
+void send_prepare(struct cache_inode *ino);
+void send_release(struct cache_inode *ino);
+
+/* The server closed fd, a descriptor of ino's we hold: true when it was
+ * a row's resource (the pipe row's pipe), now forgotten. */
+bool send_lost(struct cache_inode *ino, int fd);
+
+/* The mapped bytes (whole pages) the writev row maps for a file of size
+ * bytes: 0 when it would not; and the most it maps for any file. */
+size_t send_map_need(off_t size);
+size_t send_map_most(void);
+
+/* In a process that woke after fork: of the writev row's mappings, only
+ * held bytes (those the server holds, inherited) are this process's. */
+void send_maps_kept(size_t held);
+
 /* fd_slot.corked, send's: the server's TCP_CORK, kept in user space; CORK_MORE:
  * bytes went out with MSG_MORE under it, which its uncork must push;
  * CORK_NODELAY: TCP_NODELAY is set on the socket by us (send.c

@@ -69,11 +69,25 @@ bool send_cached(const struct body *b);
  * head is pushed if no body byte followed. */
 ssize_t send_after_more(int out, ssize_t r);
 
-/* A way to send a body after held bytes: the first row of send.c's table
- * whose send() does not DECLINE sends it. */
+/* A way to send a body after held bytes, with what it sends from: the
+ * first row of send.c's table whose send() does not DECLINE sends it.
+ * A row's resource for a cached file (the writev row's mapping, the pipe
+ * row's pipe) is made, counted in the budgets and freed by the row alone,
+ * under the cache lock; struct cache_inode only holds it. */
 struct send_row {
 	const char *name;
+	/* Whether the row can send a whole file of size bytes: its bound,
+	 * read here only. */
+	bool (*fits)(off_t size);
+	/* Makes the row's resource for ino when the cache admits it (NULL:
+	 * the row makes it at its first send). */
+	void (*prepare)(struct cache_inode *ino);
 	ssize_t (*send)(struct body *b);
+	/* Frees ino's resource, if any (NULL: none). */
+	void (*release)(struct cache_inode *ino);
+	/* The server closed fd, a descriptor of ino's we hold: true when it
+	 * was the row's resource, which is now forgotten (NULL: none). */
+	bool (*lost)(struct cache_inode *ino, int fd);
 };
 extern const struct send_row send_by_writev, send_by_pipe, send_by_sendfile;
 

@@ -28,4 +28,15 @@ static ssize_t by_sendfile(struct body *b)
 	return more ? send_after_more(b->out, r) : r;
 }
 
-const struct send_row send_by_sendfile = { "sendfile", by_sendfile };
+/* Any body. */
+static bool sendfile_fits(off_t size)
+{
+	(void)size;
+	return true;
+}
+
+const struct send_row send_by_sendfile = {
+	.name = "sendfile",
+	.fits = sendfile_fits,
+	.send = by_sendfile,
+};
