@@ -60,6 +60,8 @@ GEN_DOCS    := $(BUILD)/gen-docs
 # The CLI reads the segment with the library's layout (shm.h) and counter
 # list (shm.c) and links no other engine object (t5001 checks).
 STAT_OBJS   := $(BUILD)/obj/shm.o
+# What the command-line tools share (src/cli/segment.h), built into each.
+CLI_SRCS    := src/cli/segment.c
 MKSEG       := $(BUILD)/tests/mkseg
 SENDPATHS   := $(BUILD)/tests/sendpaths
 FDSERVER    := $(BUILD)/tests/fdserver
@@ -101,8 +103,8 @@ $(LIB): $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(MAP)
 	  -Wl,--version-script=$(MAP) -Wl,-z,now -Wl,-z,relro \
 	  $(LDFLAGS) -o $@ $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(LDLIBS)
 
-$(STAT_CLI): src/cli/sendcache-stat.c $(STAT_OBJS) $(wildcard src/*.h)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
+$(STAT_CLI): src/cli/sendcache-stat.c $(CLI_SRCS) $(STAT_OBJS) $(wildcard src/*.h src/cli/*.h)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(CLI_SRCS) $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
 
 # Prints the tables made from src/config_def.h for scripts/gen-docs.
 $(GEN_DOCS): src/cli/gen-docs.c src/config_def.h | $(BUILD)/obj

@@ -1,10 +1,8 @@
 /* sendcache-stat.c - print the counters of a sendcache stats segment.
  *
- * Reads /dev/shm/sendcache.NAME into private memory (pread: a segment
- * truncated meanwhile cannot raise SIGBUS here), checks its layout with
- * shm_validate() and sums the copy with shm_sum(): the totals of exited
- * processes, every slot's COUNT counters and the gauges of live slots (or
- * one process's slot with -p). The result is printed as a table, a live
+ * Takes a reading of /dev/shm/sendcache.NAME (segment.c: a private copy,
+ * checked, summed): the totals of exited processes, every slot's COUNT
+ * counters and the gauges of live slots (or one process's slot with -p). The result is printed as a table, a live
  * view with per-second rates, JSON, or Prometheus text exposition format.
  * The counter list itself (-l, -l --man) comes from stats_def.h, so the
  * man page's table is generated from the same declarations.
@@ -13,52 +11,20 @@
  * stat_exit), so scripts can tell "no server" from "wrong version".
  */
 #define _GNU_SOURCE
-#include "shm.h"
+#include "segment.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PROG "sendcache-stat"
-#define SHM_DIR "/dev/shm"
-/* shm_open(3) names are files of /dev/shm: "/sendcache.NAME" there. */
-#define SHM_PATH SHM_DIR SC_SHM_PREFIX          /* + instance name */
-
-/* Opens "/sendcache.NAME" of /dev/shm for reading as shm_open(3) would,
- * but never blocks: anyone may make a FIFO of that name, and opening a
- * FIFO for reading waits for a writer. */
-static int open_seg(const char *shm_name)
-{
-	char path[sizeof(SHM_DIR) + sizeof(SC_SHM_PREFIX) + 256];
-
-	snprintf(path, sizeof(path), SHM_DIR "%s", shm_name);
-	return open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-}
-
-/* More segments than this in /dev/shm are not listed one by one in the
- * "several instances" error; a line of names is all the user needs. */
-#define MAX_LISTED 16
-
-enum stat_exit {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,          /* an unexpected system error (mmap, write) */
-	EXIT_USAGE = 2,
-	EXIT_NOSEG = 3,         /* no such segment (ENOENT) */
-	EXIT_PERM = 4,          /* permission denied (EACCES) */
-	EXIT_LAYOUT = 5,        /* bad magic, other version, bad layout */
-	EXIT_SEVERAL = 6,       /* several instances and no -n */
-	EXIT_NOSLOT = 7,        /* -p PID has no slot */
-};
+const char *seg_prog = PROG;
 
 enum stat_mode { MODE_AUTO, MODE_TABLE, MODE_LIVE, MODE_JSON, MODE_PROM,
 		 MODE_LIST };
@@ -70,26 +36,6 @@ struct stat_opts {
 	long count;             /* live view: refreshes, 0 = until killed */
 	pid_t pid;              /* > 0: that process's slot only */
 	bool man;               /* -l --man: troff */
-};
-
-/* An open segment, the identity of the instance, and the last copy read
- * of it (private memory: the segment is untrusted, DESIGN.md 11). */
-struct stat_seg {
-	char name[SC_SHM_NAME_MAX + 1];
-	int fd;
-	struct sc_shm_header *h;        /* the copy */
-	size_t len;
-	uint32_t nslots;                /* validated at the first read */
-};
-
-/* Copies taken before the totals are seen holding still. */
-#define READ_TRIES 200
-
-/* One reading of the segment. */
-struct stat_snap {
-	int live;
-	struct sc_counters c;
-	struct timespec at;     /* CLOCK_MONOTONIC, for rates */
 };
 
 static void usage(FILE *f)
@@ -133,13 +79,6 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static bool valid_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 0 && n <= SC_SHM_NAME_MAX && !strchr(name, '/');
-}
-
 static bool parse_long(const char *s, long min, long *out)
 {
 	char *end;
@@ -181,7 +120,7 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 		switch (c) {
 		case 'n':
 			o->name = optarg;
-			if (!valid_name(optarg))
+			if (!seg_valid_name(optarg))
 				rc = usage_error("bad instance name '%s'", optarg);
 			break;
 		case '1': rc = set_mode(o, MODE_TABLE, "-1"); break;
@@ -225,287 +164,6 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 	if (rc == EXIT_OK && o->count && o->mode != MODE_LIVE)
 		rc = usage_error("-c goes with the live view (-i)");
 	return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* pread of len bytes at 0 into buf: true if all came. */
-static bool read_all(int fd, void *buf, size_t len)
-{
-	size_t at = 0;
-	ssize_t n;
-
-	while (at < len) {
-		n = pread(fd, (char *)buf + at, len - at, (off_t)at);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		at += (size_t)n;
-	}
-	return true;
-}
-
-/* A segment no process has counted in for this long is left over (a
- * server killed outright); younger ones may still be being set up. */
-#define STALE_AGE_S 2
-
-/* True if the segment at fd is left over: old enough, unreadable as a
- * segment or read with no live process in it, and mapped by no process
- * (a live server's segment may be damaged, its slots scribbled over). */
-static bool seg_stale(int fd)
-{
-	struct sc_shm_header *h;
-	struct stat st;
-	bool stale = true;
-	uint32_t n;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (geteuid() != 0 && st.st_uid != geteuid()) ||
-	    time(NULL) - st.st_ctime < STALE_AGE_S)
-		return false;
-	if ((size_t)st.st_size < sizeof(*h) ||
-	    (size_t)st.st_size > shm_size(SC_MAX_SLOTS))
-		return !shm_mapped(st.st_dev, st.st_ino);
-	h = malloc((size_t)st.st_size);
-	if (!h)
-		return false;
-	if (read_all(fd, h, (size_t)st.st_size) &&
-	    shm_validate(h, (size_t)st.st_size, &n) == SHM_OK)
-		stale = shm_live(h, n, 0, 1) == 0;
-	free(h);
-	return stale && !shm_mapped(st.st_dev, st.st_ino);
-}
-
-/* Removes the segments of this user (any, for root) that no process
- * counts in any more, so that the instance looked for is the one left. */
-static void sweep_stale(void)
-{
-	const char *prefix = SC_SHM_PREFIX + 1;        /* "sendcache." */
-	char name[sizeof(SC_SHM_PREFIX) + 256];
-	struct dirent *d;
-	struct stat st;
-	DIR *dir;
-	int fd;
-
-	if (!(dir = opendir(SHM_DIR)))
-		return;
-	while ((d = readdir(dir)) != NULL) {
-		if (strncmp(d->d_name, prefix, strlen(prefix)))
-			continue;
-		snprintf(name, sizeof(name), "/%s", d->d_name);
-		if ((fd = open_seg(name)) < 0)
-			continue;
-		if (seg_stale(fd) && fstat(fd, &st) == 0)
-			shm_unlink_same(name, st.st_dev, st.st_ino);
-		close(fd);
-	}
-	closedir(dir);
-}
-
-/* Finds the only sendcache.* object in /dev/shm and copies its instance
- * name into seg->name. Returns EXIT_OK, EXIT_NOSEG or EXIT_SEVERAL after
- * a message. */
-static int find_instance(struct stat_seg *seg)
-{
-	const char *prefix = SC_SHM_PREFIX + 1;        /* "sendcache." */
-	const size_t plen = strlen(prefix);
-	char *names[MAX_LISTED];
-	struct dirent *d;
-	size_t n = 0, i;
-	DIR *dir;
-
-	dir = opendir(SHM_DIR);
-	if (!dir) {
-		fprintf(stderr, PROG ": %s: %s\n", SHM_DIR, strerror(errno));
-		return errno == EACCES ? EXIT_PERM : EXIT_NOSEG;
-	}
-	while ((d = readdir(dir)) != NULL) {
-		if (strncmp(d->d_name, prefix, plen) ||
-		    !valid_name(d->d_name + plen))
-			continue;
-		if (n < MAX_LISTED)
-			names[n] = strdup(d->d_name + plen);
-		n++;
-	}
-	closedir(dir);
-	if (n == 0) {
-		fprintf(stderr, PROG ": no stats segment " SHM_PATH "*: is a "
-			"server running with sendcache loaded?\n");
-		return EXIT_NOSEG;
-	}
-	if (n == 1 && names[0]) {
-		snprintf(seg->name, sizeof(seg->name), "%s", names[0]);
-		free(names[0]);
-		return EXIT_OK;
-	}
-	qsort(names, n < MAX_LISTED ? n : MAX_LISTED, sizeof(*names), cmp_str);
-	fprintf(stderr, PROG ": %zu instances:", n);
-	for (i = 0; i < n && i < MAX_LISTED; i++) {
-		fprintf(stderr, " %s", names[i] ? names[i] : "?");
-		free(names[i]);
-	}
-	fprintf(stderr, "%s; pick one with -n\n", n > MAX_LISTED ? " ..." : "");
-	return EXIT_SEVERAL;
-}
-
-static int layout_error(const struct stat_seg *seg, enum shm_check why)
-{
-	const struct sc_shm_header *h = seg->h;
-	const char *path = SHM_PATH;
-
-	switch (why) {
-	case SHM_BAD_MAGIC:
-		fprintf(stderr, PROG ": %s%s: not a sendcache stats segment "
-			"(bad magic)\n", path, seg->name);
-		break;
-	case SHM_BAD_VERSION:
-		fprintf(stderr, PROG ": %s%s: layout version %" PRIu32 ", this "
-			PROG " reads version %d: use the " PROG " of the same "
-			"release as the library\n", path, seg->name, h->version,
-			SC_SHM_VERSION);
-		break;
-	case SHM_BAD_LAYOUT:
-		fprintf(stderr, PROG ": %s%s: bad layout (header %" PRIu32
-			", slot %" PRIu32 " bytes, %" PRIu32 " counters, %" PRIu32
-			" slots; expected %zu, %zu, %d, 1 or more)\n", path,
-			seg->name, h->header_size, h->slot_size, h->ncounters,
-			h->nslots, sizeof(*h), sizeof(struct sc_shm_slot),
-			SC_NCOUNTERS);
-		break;
-	default:
-		fprintf(stderr, PROG ": %s%s: truncated segment (%zu bytes)\n",
-			path, seg->name, seg->len);
-		break;
-	}
-	return EXIT_LAYOUT;
-}
-
-/* Takes a copy of the segment in which no fold was under way: the fold
- * counters read equal before the copy, in it, and after it. Validates
- * the copy; a layout other than the first read's is damage. Returns
- * EXIT_OK or an exit status after a message. */
-static int seg_read(struct stat_seg *seg)
-{
-	struct sc_shm_header before, after;
-	enum shm_check why;
-	uint32_t n;
-	int tries;
-
-	for (tries = 0; tries < READ_TRIES; tries++) {
-		if (!read_all(seg->fd, &before, sizeof(before)) ||
-		    !read_all(seg->fd, seg->h, seg->len) ||
-		    !read_all(seg->fd, &after, sizeof(after))) {
-			fprintf(stderr, PROG ": " SHM_PATH "%s: cannot read it "
-				"whole (%zu bytes): changed in size?\n",
-				seg->name, seg->len);
-			return EXIT_LAYOUT;
-		}
-		why = shm_validate(seg->h, seg->len, &n);
-		if (why != SHM_OK)
-			return layout_error(seg, why);
-		if (seg->nslots && n != seg->nslots) {
-			fprintf(stderr, PROG ": " SHM_PATH "%s: damaged: its slot "
-				"count changed from %" PRIu32 " to %" PRIu32 "\n",
-				seg->name, seg->nslots, n);
-			return EXIT_LAYOUT;
-		}
-		seg->nslots = n;
-		if (before.folds_begun == before.folds_done &&
-		    seg->h->folds_begun == before.folds_begun &&
-		    seg->h->folds_done == before.folds_done &&
-		    after.folds_begun == before.folds_begun)
-			return EXIT_OK;
-		if (tries % 10 == 9)
-			usleep(1000);
-	}
-	fprintf(stderr, PROG ": " SHM_PATH "%s: damaged: a fold of counts "
-		"never ended (%d reads)\n", seg->name, READ_TRIES);
-	return EXIT_LAYOUT;
-}
-
-/* Opens the segment of seg->name read-only and reads a first copy.
- * Returns EXIT_OK with seg set, or an exit status after a message. */
-static int seg_open(struct stat_seg *seg)
-{
-	char shm_name[sizeof(SC_SHM_PREFIX) + SC_SHM_NAME_MAX];
-	static struct sc_shm_header empty;
-	struct stat st;
-	int rc;
-
-	snprintf(shm_name, sizeof(shm_name), SC_SHM_PREFIX "%s", seg->name);
-	seg->fd = open_seg(shm_name);
-	if (seg->fd < 0) {
-		int err = errno;
-
-		fprintf(stderr, PROG ": " SHM_DIR "%s: %s\n", shm_name,
-			strerror(err));
-		return err == ENOENT ? EXIT_NOSEG :
-		       err == EACCES ? EXIT_PERM : EXIT_FAIL;
-	}
-	if (fstat(seg->fd, &st) < 0) {
-		fprintf(stderr, PROG ": " SHM_DIR "%s: %s\n", shm_name,
-			strerror(errno));
-		return EXIT_FAIL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, PROG ": " SHM_DIR "%s: not a regular file: not a "
-			"sendcache segment\n", shm_name);
-		return EXIT_LAYOUT;
-	}
-	seg->len = (size_t)st.st_size;
-	seg->h = &empty;
-	if (seg->len < sizeof(struct sc_shm_header)) {
-		uint32_t n;
-
-		/* shm_validate() reads no further than len. */
-		return layout_error(seg, shm_validate(&empty, seg->len, &n));
-	}
-	if (seg->len > shm_size(SC_MAX_SLOTS)) {
-		fprintf(stderr, PROG ": " SHM_DIR "%s: %zu bytes, more than a "
-			"segment of %d slots: not a sendcache segment\n",
-			shm_name, seg->len, SC_MAX_SLOTS);
-		return EXIT_LAYOUT;
-	}
-	seg->h = malloc(seg->len);
-	if (!seg->h) {
-		seg->h = &empty;
-		fprintf(stderr, PROG ": %s\n", strerror(errno));
-		return EXIT_FAIL;
-	}
-	rc = seg_read(seg);
-	return rc;
-}
-
-static bool has_slot(const struct stat_seg *seg, pid_t pid)
-{
-	uint32_t i;
-
-	for (i = 0; i < seg->nslots; i++)
-		if (shm_slot(seg->h, i)->pid == pid)
-			return true;
-	return false;
-}
-
-/* A fresh reading into s. Returns EXIT_OK or an exit status after a
- * message (the segment is damaged). */
-static int snap_take(struct stat_seg *seg, pid_t pid, struct stat_snap *s)
-{
-	int rc = seg_read(seg);
-
-	if (rc != EXIT_OK)
-		return rc;
-	s->live = shm_sum(seg->h, seg->nslots, pid, &s->c);
-	clock_gettime(CLOCK_MONOTONIC, &s->at);
-	if (s->live < 0) {
-		fprintf(stderr, PROG ": " SHM_PATH "%s: damaged: its totals "
-			"do not hold still\n", seg->name);
-		return EXIT_LAYOUT;
-	}
-	return EXIT_OK;
 }
 
 static uint64_t counter(const struct sc_counters *c, int i)
@@ -702,7 +360,7 @@ static int run_live(struct stat_seg *seg, const struct stat_opts *o)
 
 		if (n)
 			sleep_until(&next, o->interval);
-		if ((rc = snap_take(seg, o->pid, cur)) != EXIT_OK)
+		if ((rc = seg_snap(seg, o->pid, cur)) != EXIT_OK)
 			return rc;
 		if (tty)
 			printf("\033[H\033[2J");        /* home, clear screen */
@@ -776,18 +434,18 @@ int main(int argc, char **argv)
 	}
 	if (o.name)
 		snprintf(seg.name, sizeof(seg.name), "%s", o.name);
-	else if (sweep_stale(), (rc = find_instance(&seg)) != EXIT_OK)
+	else if (seg_sweep_stale(), (rc = seg_find(&seg)) != EXIT_OK)
 		return rc;
 	if ((rc = seg_open(&seg)) != EXIT_OK)
 		return rc;
-	if (o.pid > 0 && !has_slot(&seg, o.pid)) {
+	if (o.pid > 0 && !seg_has_slot(&seg, o.pid)) {
 		fprintf(stderr, PROG ": %s: no slot for pid %d\n", seg.name,
 			(int)o.pid);
 		return EXIT_NOSLOT;
 	}
 	if (o.mode == MODE_LIVE)
 		return finish(run_live(&seg, &o));
-	if ((rc = snap_take(&seg, o.pid, &snap)) != EXIT_OK)
+	if ((rc = seg_snap(&seg, o.pid, &snap)) != EXIT_OK)
 		return rc;
 	if (o.mode == MODE_JSON)
 		print_json(&seg, &o, &snap);
