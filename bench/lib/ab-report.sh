@@ -69,7 +69,7 @@ report() {
 		echo "64 MiB response cut off when wrk stops counts for its part. MB = 10^6 bytes, headers included;"
 		echo "p50 and p99 are wrk's, over the responses it saw complete."
 		echo "The mixed set is SPECweb99's: 36 files from 102 B to 900 KiB, 35% of requests"
-		echo "under 1 KiB, walked from one fixed list (bench/ab.sh's write_mix_lua, the same every run)."
+		echo "under 1 KiB, walked from one fixed list (bench/lib/ab-site.sh's write_mix_lua, the same every run)."
 		echo "Every run: \`rounds.csv\`; medians and ratios: \`summary.csv\`."
 		echo
 		cat "$TMP/tables.md"
