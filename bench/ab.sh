@@ -2,11 +2,12 @@
 # ab.sh - A/B benchmark of unmodified static-file servers without and with
 # sendcache preloaded, beside two nginx anchors, for several file sizes.
 #
-# Servers: nginx (Debian's configuration, one worker; tests/tap/nginx.sh),
-# the same nginx over HTTPS (nginx-tls: HTTP/1.1, TLS 1.2/1.3, an ECDSA
-# certificate made for the run; no kTLS here, so bodies are read and
-# encrypted in user space), lighttpd, Apache event and prefork, busybox httpd and python3's
-# http.server (tests/tap/servers.sh), each as the tests configure it.
+# Servers: every one of tests/servers/, each as the tests configure it:
+# nginx (Debian's configuration, one worker), the same nginx over HTTPS
+# (nginx-tls: HTTP/1.1, TLS 1.2/1.3, an ECDSA certificate made for the
+# run; no kTLS here, so bodies are read and encrypted in user space),
+# lighttpd, Apache event and prefork, busybox httpd and python3's
+# http.server.
 # Anchors, always without the library: nginx returning a body of the same
 # size from memory ("mem": `return 200 "..."`, the floor unmodified nginx
 # can reach) and nginx tuned by hand ("tuned": open_file_cache and
@@ -78,8 +79,12 @@ bench_at_exit() { AT_EXIT+=("$(printf '%q ' "$@")"); }
 
 readonly SERVER_CPU=0
 readonly CLIENT_CPU=1
-# Every server of tests/servers/, nginx first.
-ALL_SERVERS=$(printf '%s\n' "${srv_kinds[@]}" | awk '/^nginx/ { printf "%s,", $0 } !/^nginx/ { r = r $0 "," } END { print substr(r, 1, length(r) - 1) }')
+# Every server of tests/servers/: these first, in this order (the tables'),
+# then any other.
+ALL_SERVERS=$(printf '%s\n' "${srv_kinds[@]}" |
+	awk -v first="nginx nginx-tls lighttpd apache-event busybox apache-prefork python" '
+		BEGIN { n = split(first, f, " "); for (i = 1; i <= n; i++) rank[f[i]] = i }
+		{ print ($0 in rank ? rank[$0] : n + 1), $0 }' | sort -s -n -k1,1 | cut -d' ' -f2 | paste -sd,)
 readonly ALL_SERVERS
 readonly ALL_SIZES=1k,16k,128k,1m,64m,mix
 readonly ALL_ANCHORS=mem,tuned

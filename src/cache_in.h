@@ -1,7 +1,9 @@
 /* cache_in.h - what the cache's own files share, not for other modules.
  *
- * cache.c holds the tables, the lock and the budgets; body.c makes and
- * frees what an entry's bytes are sent from (mapping, copy, pipe);
+ * cache.c holds the tables and admission, budget.c the budgets and the
+ * order of use, pool.c an entry's descriptors; body.c makes and frees
+ * the copy a server reads and lends the writev row's mapping to its mmap
+ * (the send rows make and free the mapping and the pipe: send.h);
  * prewarm.c fills the tables through cache.h's functions. Functions
  * marked "locked" are called with the lock held.
  */

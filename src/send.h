@@ -20,9 +20,11 @@
 struct cache_inode;
 
 /* What the send rows (send_in.h) make and free for a cached file, under
- * the cache lock: at admission, each row that makes its resource then
- * and fits the file (the writev row maps it; not in a process warming
- * up, SENDCACHE_PREWARM); at the entry's end, each row's. */
+ * the cache lock. send_prepare: at admission, and when a descriptor of a
+ * file this process has no mapping of is handed out (a forked child),
+ * each row that makes its resource then and fits the file (the writev
+ * row maps it; not in a process warming up, SENDCACHE_PREWARM).
+ * send_release: at the entry's end, each row's. */
 void send_prepare(struct cache_inode *ino);
 void send_release(struct cache_inode *ino);
 

@@ -77,9 +77,10 @@ ssize_t send_after_more(int out, ssize_t r);
 struct send_row {
 	const char *name;
 	/* Whether the row can send a whole file of size bytes: its bound,
-	 * read here only. */
+	 * read in the row's own files only (send_writev.c; send_pipe.c
+	 * and pipe.c). */
 	bool (*fits)(off_t size);
-	/* Makes the row's resource for ino when the cache admits it (NULL:
+	/* Makes the row's resource for ino (send.h, send_prepare; NULL:
 	 * the row makes it at its first send). */
 	void (*prepare)(struct cache_inode *ino);
 	ssize_t (*send)(struct body *b);

@@ -1,6 +1,6 @@
 /* send_writev.c - the writev row: held bytes and the body, from a
  * mapping of a file of at most SENDCACHE_MERGE_MAX, in one writev. The
- * row makes the mapping when the cache admits the file and unmaps it
+ * row makes the mapping (send.h, send_prepare) and unmaps it
  * with the entry; the server's own mmap of the file borrows it (body.c,
  * cache_mmap). */
 #define _GNU_SOURCE
@@ -18,7 +18,8 @@
 unsigned cache_map_epoch;
 static size_t map_bytes;       /* this process's mappings, whole pages */
 
-/* Files at most SENDCACHE_MERGE_MAX: the row's bound, read here only. */
+/* Files at most SENDCACHE_MERGE_MAX: the row's bound, read in this file
+ * only. */
 static bool writev_fits(off_t size)
 {
 	return size > 0 && (size_t)size <= config.merge_max;

@@ -131,9 +131,12 @@ run_counted() {
 	((${#R_PIDS[@]})) || return 0
 	mapfile -t pids_all < <(printf '%s\n' "$MAIN_PID" "${R_PIDS[@]}" | sort -un)
 	count_start "$out.count.txt" "${pids_all[@]}"
-	run_wrk "$COUNT_SECS" "$R_CONNS" "$R_URL" "$R_SCRIPT" "$out.countwrk.txt"
-	count_stop "$out.count.txt"
-	[[ $COUNT_RESULT =~ ^[0-9]+$ ]] && R_SYSCALLS=$COUNT_RESULT
+	if run_wrk "$COUNT_SECS" "$R_CONNS" "$R_URL" "$R_SCRIPT" "$out.countwrk.txt"; then
+		count_stop "$out.count.txt"
+		[[ $COUNT_RESULT =~ ^[0-9]+$ ]] && R_SYSCALLS=$COUNT_RESULT
+	else
+		count_stop "$out.count.txt"
+	fi
 	return 0
 }
 

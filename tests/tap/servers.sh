@@ -359,7 +359,7 @@ _srv_launch() {
 # library, else empty). Prints nothing on success; returns 1 with the
 # reason as diagnostics. srv_stop runs at exit.
 srv_start() {
-	local kind=$1 dir=$2 mode=${3:-without} port main stats_name='' state
+	local kind=$1 dir=$2 mode=${3:-without} port main stats_name='' state pid
 	local -a env=(env -u LD_PRELOAD)
 	_srv_check_kind "$kind" || return 1
 	port=$(srv_port "$dir")
@@ -385,7 +385,9 @@ srv_start() {
 	_srv_call "$kind" prestart "$dir"
 	_srv_launch "$kind" "$dir" "${env[@]}" || return 1
 	main=$_srv_main
-	_srv_wait "$_srv_start_steps" srv_is_main "$main" "$kind" "$dir"
+	# (one that detaches: _srv_launch waited for its pid file)
+	[[ $(srv_prop "$kind" detaches) == 1 ]] ||
+		_srv_wait "$_srv_start_steps" srv_is_main "$main" "$kind" "$dir"
 	if ! srv_is_main "$main" "$kind" "$dir"; then
 		# What became of it: exited (a zombie, not reaped yet), gone,
 		# or running as something else; and all it printed.
@@ -394,13 +396,15 @@ srv_start() {
 		diag "srv_start: $kind did not start (pid '$main': ${state%% [0-9]*}," \
 			"cmdline '$({ tr '\0' ' ' <"/proc/$main/cmdline"; } 2>/dev/null)')" \
 			"$(tail -n 20 "$dir/server.out" 2>/dev/null)"
-		# One that starts after all must not outlive the test.
-		[[ -n $main ]] && kill "$main" 2>/dev/null
+		# One that starts after all must not outlive the test: our
+		# own child only (a pid file's pid may be anyone's by now).
+		[[ $(srv_prop "$kind" detaches) == 1 ]] || kill "$main" 2>/dev/null
 		return 1
 	fi
 	echo "$main" >"$dir/.srv-pid"
 
-	if ! _srv_wait "$_srv_start_steps" tap_listening "$port"; then
+	_srv_wait "$_srv_start_steps" _srv_up "$port" "$main" "$kind" "$dir"
+	if ! tap_listening "$port"; then
 		diag "srv_start: $kind (pid $main) does not listen on port $port" \
 			"$(srv_log "$dir")"
 		return 1
@@ -409,12 +413,37 @@ srv_start() {
 		diag "srv_start: $kind $main has no process that serves" "$(srv_log "$dir")"
 		return 1
 	fi
-	srv_serving_pids "$kind" "$dir" >"$dir/.srv-serving"
+	for pid in $(srv_serving_pids "$kind" "$dir"); do
+		echo "$pid $(_srv_start_time "$pid")"
+	done >"$dir/.srv-serving"
 	SRV_PID=$main
 	return 0
 }
 
 _srv_serves() { [[ -n $(srv_serving_pids "$1" "$2") ]]; }
+
+# _srv_up PORT MAIN KIND DIR: the port listens, or the main process is
+# gone (no use waiting longer).
+_srv_up() { tap_listening "$1" || ! srv_is_main "$2" "$3" "$4"; }
+
+# _srv_start_time PID: when process PID started (field 22 of its stat),
+# which tells it from a later process given the same pid.
+_srv_start_time() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	awk '{ print $20 }' <<<"$st"
+}
+
+# _srv_recorded DIR: the serving processes srv_start recorded that still
+# run: the same processes, not others given their pids since.
+_srv_recorded() {
+	local pid start
+	while read -r pid start; do
+		[[ -n $start && $(_srv_start_time "$pid") == "$start" ]] && echo "$pid"
+	done <"$1/.srv-serving" 2>/dev/null
+	return 0
+}
 
 # srv_none_alive KIND DIR PID...: succeeds when none of the pids is a live
 # process of the KIND server of DIR.
@@ -431,20 +460,21 @@ srv_none_alive() {
 # runs: each of its stop signals in turn to its main process, waiting a
 # bound after each, and KILL to any of its processes still there (its
 # children; a worker its main process left behind when it died), each by
-# its own pid. Removes the instance's stats segment if the kind leaves it.
+# its own pid. Removes the instance's stats segment if the kind leaves it
+# or a process had to be killed.
 # Safe to call when nothing runs. Always returns 0.
 srv_stop() {
-	local kind=$1 dir=$2 main pid name sig steps
+	local kind=$1 dir=$2 main pid name sig steps killed=0
 	local -a all=()
 	main=$(srv_main_pid "$kind" "$dir")
 	mapfile -t all < <(
 		[[ -n $main ]] && { echo "$main"; _srv_children "$main" "$kind" "$dir"; }
-		cat "$dir/.srv-serving" 2>/dev/null)
+		_srv_recorded "$dir")
 	if [[ -n $main ]]; then
 		for sig in $(srv_prop "$kind" stop_signals "TERM KILL"); do
 			steps=$_srv_stop_steps
 			if [[ $sig == KILL ]]; then
-				steps=$_srv_kill_steps
+				steps=$_srv_kill_steps killed=1
 				for pid in "${all[@]}"; do
 					_srv_is "$pid" "$kind" "$dir" && kill -KILL "$pid" 2>/dev/null
 				done
@@ -456,12 +486,13 @@ srv_stop() {
 	fi
 	# A worker whose main process died before us.
 	for pid in "${all[@]}"; do
-		_srv_is "$pid" "$kind" "$dir" && kill -KILL "$pid" 2>/dev/null
+		_srv_is "$pid" "$kind" "$dir" && kill -KILL "$pid" 2>/dev/null && killed=1
 	done
 	_srv_wait "$_srv_kill_steps" srv_none_alive "$kind" "$dir" "${all[@]}"
 	rm -f "$dir/.srv-pid" "$dir/.srv-serving"
 	name=$(cat "$dir/.srv-stats-name" 2>/dev/null)
-	[[ -n $name && $(srv_prop "$kind" leaves_segment) == 1 ]] &&
+	# No exit handler ran in a process killed outright.
+	[[ -n $name ]] && { ((killed)) || [[ $(srv_prop "$kind" leaves_segment) == 1 ]]; } &&
 		rm -f "/dev/shm/sendcache.$name"
 	rm -f "$dir/.srv-stats-name"
 	return 0
