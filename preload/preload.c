@@ -27,7 +27,13 @@ _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 	       "stat and stat64 share one layout on this ABI");
 _Static_assert(sizeof(off_t) == sizeof(off64_t), "64-bit off_t");
 
-/* The mode argument exists only when the flags create a file. */
+/* The mode argument exists only when the flags create a file (glibc's
+ * test; other libcs do not spell it). */
+#ifndef __OPEN_NEEDS_MODE
+#define __OPEN_NEEDS_MODE(flags) \
+	(((flags) & O_CREAT) != 0 || ((flags) & O_TMPFILE) == O_TMPFILE)
+#endif
+
 #define OPEN_MODE(flags, mode)                                  \
 	do {                                                    \
 		va_list ap;                                     \

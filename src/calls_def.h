@@ -13,9 +13,23 @@
  *     from these): one spelling a server may import, forwarded to its
  *     engine function (engine.h). No policy here.
  *
+ * SC_EXPORT_GLIBC(...)
+ *     as SC_EXPORT, for a spelling only glibc's headers make a program
+ *     import (LFS *64 names, __xstat, _FORTIFY_SOURCE's __*_chk): with
+ *     another libc (musl, whose headers spell these as the plain names)
+ *     it is no name of ours.
+ *
  * Adding an interposed call: its SC_EXPORT line(s) here, an SC_REAL line
  * if libc's own is needed, and the sc_ function in engine.c.
  */
+
+#ifndef SC_EXPORT_GLIBC
+# ifdef __GLIBC__
+#  define SC_EXPORT_GLIBC SC_EXPORT
+# else
+#  define SC_EXPORT_GLIBC(ret, name, params, body)
+# endif
+#endif
 
 /* resolved first: what dlsym's own malloc and other libraries'
  * constructors call into while the rest is being resolved */
@@ -27,23 +41,23 @@ SC_REAL(long, syscall, (long n, ...), RAW)
 SC_REAL(int, openat, (int dirfd, const char *path, int flags, ...), ERR)
 SC_EXPORT(int, open, (const char *path, int flags, ...),
 	{ mode_t mode = 0; OPEN_MODE(flags, mode); return sc_openat(AT_FDCWD, path, flags, mode); })
-SC_EXPORT(int, open64, (const char *path, int flags, ...),
+SC_EXPORT_GLIBC(int, open64, (const char *path, int flags, ...),
 	{ mode_t mode = 0; OPEN_MODE(flags, mode); return sc_openat(AT_FDCWD, path, flags, mode); })
 SC_EXPORT(int, openat, (int dirfd, const char *path, int flags, ...),
 	{ mode_t mode = 0; OPEN_MODE(flags, mode); return sc_openat(dirfd, path, flags, mode); })
-SC_EXPORT(int, openat64, (int dirfd, const char *path, int flags, ...),
+SC_EXPORT_GLIBC(int, openat64, (int dirfd, const char *path, int flags, ...),
 	{ mode_t mode = 0; OPEN_MODE(flags, mode); return sc_openat(dirfd, path, flags, mode); })
-SC_EXPORT(int, __open_2, (const char *path, int flags),
+SC_EXPORT_GLIBC(int, __open_2, (const char *path, int flags),
 	{ return sc_openat(AT_FDCWD, path, flags, 0); })
-SC_EXPORT(int, __open64_2, (const char *path, int flags),
+SC_EXPORT_GLIBC(int, __open64_2, (const char *path, int flags),
 	{ return sc_openat(AT_FDCWD, path, flags, 0); })
-SC_EXPORT(int, __openat_2, (int dirfd, const char *path, int flags),
+SC_EXPORT_GLIBC(int, __openat_2, (int dirfd, const char *path, int flags),
 	{ return sc_openat(dirfd, path, flags, 0); })
-SC_EXPORT(int, __openat64_2, (int dirfd, const char *path, int flags),
+SC_EXPORT_GLIBC(int, __openat64_2, (int dirfd, const char *path, int flags),
 	{ return sc_openat(dirfd, path, flags, 0); })
 SC_EXPORT(int, creat, (const char *path, mode_t mode),
 	{ return sc_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode); })
-SC_EXPORT(int, creat64, (const char *path, mode_t mode),
+SC_EXPORT_GLIBC(int, creat64, (const char *path, mode_t mode),
 	{ return sc_openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode); })
 
 /* close family */
@@ -62,44 +76,44 @@ SC_REAL(int, fstat, (int fd, struct stat *st), ERR)
 SC_REAL(int, fstatat, (int dirfd, const char *path, struct stat *st, int flags), ERR)
 SC_EXPORT(int, stat, (const char *restrict path, struct stat *restrict st),
 	{ return sc_fstatat(AT_FDCWD, path, st, 0); })
-SC_EXPORT(int, stat64, (const char *restrict path, struct stat64 *restrict st),
+SC_EXPORT_GLIBC(int, stat64, (const char *restrict path, struct stat64 *restrict st),
 	{ return sc_fstatat(AT_FDCWD, path, (struct stat *)st, 0); })
 SC_EXPORT(int, lstat, (const char *restrict path, struct stat *restrict st),
 	{ return sc_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW); })
-SC_EXPORT(int, lstat64, (const char *restrict path, struct stat64 *restrict st),
+SC_EXPORT_GLIBC(int, lstat64, (const char *restrict path, struct stat64 *restrict st),
 	{ return sc_fstatat(AT_FDCWD, path, (struct stat *)st, AT_SYMLINK_NOFOLLOW); })
 SC_EXPORT(int, fstatat, (int dirfd, const char *restrict path, struct stat *restrict st, int flags),
 	{ return sc_fstatat(dirfd, path, st, flags); })
-SC_EXPORT(int, fstatat64, (int dirfd, const char *restrict path, struct stat64 *restrict st, int flags),
+SC_EXPORT_GLIBC(int, fstatat64, (int dirfd, const char *restrict path, struct stat64 *restrict st, int flags),
 	{ return sc_fstatat(dirfd, path, (struct stat *)st, flags); })
 SC_EXPORT(int, fstat, (int fd, struct stat *st),
 	{ return sc_fstat(fd, st); })
-SC_EXPORT(int, fstat64, (int fd, struct stat64 *st),
+SC_EXPORT_GLIBC(int, fstat64, (int fd, struct stat64 *st),
 	{ return sc_fstat(fd, (struct stat *)st); })
 
 /* stat family as binaries built against glibc < 2.33 call it */
-SC_EXPORT(int, __xstat, (int ver, const char *path, struct stat *st),
+SC_EXPORT_GLIBC(int, __xstat, (int ver, const char *path, struct stat *st),
 	{ return sc_xstat_version(ver) ?: sc_fstatat(AT_FDCWD, path, st, 0); })
-SC_EXPORT(int, __xstat64, (int ver, const char *path, struct stat64 *st),
+SC_EXPORT_GLIBC(int, __xstat64, (int ver, const char *path, struct stat64 *st),
 	{ return sc_xstat_version(ver) ?: sc_fstatat(AT_FDCWD, path, (struct stat *)st, 0); })
-SC_EXPORT(int, __lxstat, (int ver, const char *path, struct stat *st),
+SC_EXPORT_GLIBC(int, __lxstat, (int ver, const char *path, struct stat *st),
 	{ return sc_xstat_version(ver) ?: sc_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW); })
-SC_EXPORT(int, __lxstat64, (int ver, const char *path, struct stat64 *st),
+SC_EXPORT_GLIBC(int, __lxstat64, (int ver, const char *path, struct stat64 *st),
 	{ return sc_xstat_version(ver) ?: sc_fstatat(AT_FDCWD, path, (struct stat *)st, AT_SYMLINK_NOFOLLOW); })
-SC_EXPORT(int, __fxstat, (int ver, int fd, struct stat *st),
+SC_EXPORT_GLIBC(int, __fxstat, (int ver, int fd, struct stat *st),
 	{ return sc_xstat_version(ver) ?: sc_fstat(fd, st); })
-SC_EXPORT(int, __fxstat64, (int ver, int fd, struct stat64 *st),
+SC_EXPORT_GLIBC(int, __fxstat64, (int ver, int fd, struct stat64 *st),
 	{ return sc_xstat_version(ver) ?: sc_fstat(fd, (struct stat *)st); })
-SC_EXPORT(int, __fxstatat, (int ver, int dirfd, const char *path, struct stat *st, int flags),
+SC_EXPORT_GLIBC(int, __fxstatat, (int ver, int dirfd, const char *path, struct stat *st, int flags),
 	{ return sc_xstat_version(ver) ?: sc_fstatat(dirfd, path, st, flags); })
-SC_EXPORT(int, __fxstatat64, (int ver, int dirfd, const char *path, struct stat64 *st, int flags),
+SC_EXPORT_GLIBC(int, __fxstatat64, (int ver, int dirfd, const char *path, struct stat64 *st, int flags),
 	{ return sc_xstat_version(ver) ?: sc_fstatat(dirfd, path, (struct stat *)st, flags); })
 
 /* sendfile family */
 SC_REAL(ssize_t, sendfile, (int out, int in, off_t *off, size_t count), ERR)
 SC_EXPORT(ssize_t, sendfile, (int out, int in, off_t *off, size_t count),
 	{ return sc_sendfile(out, in, off, count); })
-SC_EXPORT(ssize_t, sendfile64, (int out, int in, off64_t *off, size_t count),
+SC_EXPORT_GLIBC(ssize_t, sendfile64, (int out, int in, off64_t *off, size_t count),
 	{ return sc_sendfile(out, in, (off_t *)off, count); })
 
 /* write family */
@@ -127,17 +141,17 @@ SC_REAL(ssize_t, recvfrom, (int fd, void *buf, size_t n, int flags, struct socka
 SC_REAL(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags), ERR)
 SC_EXPORT(ssize_t, read, (int fd, void *buf, size_t n),
 	{ return sc_read(fd, buf, n); })
-SC_EXPORT(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen),
+SC_EXPORT_GLIBC(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen),
 	{ (void)buflen; return sc_read(fd, buf, n); })
 SC_EXPORT(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt),
 	{ return sc_readv(fd, iov, iovcnt); })
 SC_EXPORT(ssize_t, recv, (int fd, void *buf, size_t n, int flags),
 	{ return sc_recvfrom(fd, buf, n, flags, NULL, NULL); })
-SC_EXPORT(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),
+SC_EXPORT_GLIBC(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),
 	{ (void)buflen; return sc_recvfrom(fd, buf, n, flags, NULL, NULL); })
 SC_EXPORT(ssize_t, recvfrom, (int fd, void *restrict buf, size_t n, int flags, struct sockaddr *restrict from, socklen_t *restrict fromlen),
 	{ return sc_recvfrom(fd, buf, n, flags, from, fromlen); })
-SC_EXPORT(ssize_t, __recvfrom_chk, (int fd, void *restrict buf, size_t n, size_t buflen, int flags, struct sockaddr *restrict from, socklen_t *restrict fromlen),
+SC_EXPORT_GLIBC(ssize_t, __recvfrom_chk, (int fd, void *restrict buf, size_t n, size_t buflen, int flags, struct sockaddr *restrict from, socklen_t *restrict fromlen),
 	{ (void)buflen; return sc_recvfrom(fd, buf, n, flags, from, fromlen); })
 SC_EXPORT(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags),
 	{ return sc_recvmsg(fd, msg, flags); })
@@ -146,17 +160,17 @@ SC_REAL(ssize_t, pread, (int fd, void *buf, size_t n, off_t off), ERR)
 SC_REAL(ssize_t, preadv, (int fd, const struct iovec *iov, int iovcnt, off_t off), ERR)
 SC_EXPORT(ssize_t, pread, (int fd, void *buf, size_t n, off_t off),
 	{ return sc_pread(fd, buf, n, off); })
-SC_EXPORT(ssize_t, pread64, (int fd, void *buf, size_t n, off64_t off),
+SC_EXPORT_GLIBC(ssize_t, pread64, (int fd, void *buf, size_t n, off64_t off),
 	{ return sc_pread(fd, buf, n, off); })
-SC_EXPORT(ssize_t, __pread_chk, (int fd, void *buf, size_t n, off_t off, size_t buflen),
+SC_EXPORT_GLIBC(ssize_t, __pread_chk, (int fd, void *buf, size_t n, off_t off, size_t buflen),
 	{ (void)buflen; return sc_pread(fd, buf, n, off); })
-SC_EXPORT(ssize_t, __pread64_chk, (int fd, void *buf, size_t n, off64_t off, size_t buflen),
+SC_EXPORT_GLIBC(ssize_t, __pread64_chk, (int fd, void *buf, size_t n, off64_t off, size_t buflen),
 	{ (void)buflen; return sc_pread(fd, buf, n, off); })
 
 /* mmap family: a cached file's mapping is handed out, not made again */
 SC_EXPORT(void *, mmap, (void *addr, size_t len, int prot, int flags, int fd, off_t off),
 	{ return sc_mmap(addr, len, prot, flags, fd, off); })
-SC_EXPORT(void *, mmap64, (void *addr, size_t len, int prot, int flags, int fd, off64_t off),
+SC_EXPORT_GLIBC(void *, mmap64, (void *addr, size_t len, int prot, int flags, int fd, off64_t off),
 	{ return sc_mmap(addr, len, prot, flags, fd, off); })
 SC_EXPORT(int, munmap, (void *addr, size_t len),
 	{ return sc_munmap(addr, len); })
@@ -165,7 +179,7 @@ SC_EXPORT(int, munmap, (void *addr, size_t len),
 SC_REAL(off_t, lseek, (int fd, off_t off, int whence), ERR)
 SC_EXPORT(off_t, lseek, (int fd, off_t off, int whence),
 	{ return sc_lseek(fd, off, whence); })
-SC_EXPORT(off64_t, lseek64, (int fd, off64_t off, int whence),
+SC_EXPORT_GLIBC(off64_t, lseek64, (int fd, off64_t off, int whence),
 	{ return sc_lseek(fd, off, whence); })
 
 /* socket options: TCP_CORK lives in user space */
@@ -240,7 +254,7 @@ SC_EXPORT(int, dup3, (int old, int new, int flags),
 	{ return sc_dup3(old, new, flags, 1); })
 SC_EXPORT(int, fcntl, (int fd, int cmd, ...),
 	{ va_list ap; void *arg; va_start(ap, cmd); arg = va_arg(ap, void *); va_end(ap); return sc_fcntl(fd, cmd, arg); })
-SC_EXPORT(int, fcntl64, (int fd, int cmd, ...),
+SC_EXPORT_GLIBC(int, fcntl64, (int fd, int cmd, ...),
 	{ va_list ap; void *arg; va_start(ap, cmd); arg = va_arg(ap, void *); va_end(ap); return sc_fcntl(fd, cmd, arg); })
 SC_EXPORT(int, epoll_create, (int size),
 	{ return sc_epoll_create1(0, size, 0); })

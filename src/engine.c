@@ -234,6 +234,10 @@ int sc_close(int fd)
 	return REAL.close(fd);
 }
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)   /* linux/close_range.h; not in musl */
+#endif
+
 /* Where libc lacks them, nothing is closed: nothing is forgotten. */
 int sc_close_range(unsigned lo, unsigned hi, int flags)
 {

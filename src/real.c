@@ -1,6 +1,7 @@
 /* real.c - resolve libc's own functions once. */
 #define _GNU_SOURCE
 #include "real.h"
+#include "rawsys.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -27,13 +28,13 @@
 static void *missing_mmap(void *addr, size_t len, int prot, int flags, int fd,
 			  off_t off)
 {
-	return (void *)real_raw_syscall(SYS_mmap, (long)addr, (long)len, prot,
+	return (void *)raw_syscall(SYS_mmap, (long)addr, (long)len, prot,
 					flags, fd, off);
 }
 
 static int missing_munmap(void *addr, size_t len)
 {
-	return (int)real_raw_syscall(SYS_munmap, (long)addr, (long)len, 0, 0,
+	return (int)raw_syscall(SYS_munmap, (long)addr, (long)len, 0, 0,
 				     0, 0);
 }
 
@@ -43,7 +44,7 @@ static long missing_syscall(long n, ...)
 	long a[6];
 
 	SYSCALL_ARGS(n, a);
-	return real_raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 #define SC_REAL(ret, name, params, missing) .name = missing_##name,
@@ -116,41 +117,3 @@ void real_init(void)
 		pthread_once(&real_once, real_resolve);
 }
 
-long real_raw_syscall(long n, long a1, long a2, long a3, long a4, long a5,
-		      long a6)
-{
-	long rc;
-#if defined(__x86_64__)
-	register long r10 __asm__("r10") = a4;
-	register long r8 __asm__("r8") = a5;
-	register long r9 __asm__("r9") = a6;
-
-	__asm__ volatile("syscall"
-			 : "=a"(rc)
-			 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10),
-			   "r"(r8), "r"(r9)
-			 : "rcx", "r11", "memory");
-#elif defined(__aarch64__)
-	register long x8 __asm__("x8") = n;
-	register long x0 __asm__("x0") = a1;
-	register long x1 __asm__("x1") = a2;
-	register long x2 __asm__("x2") = a3;
-	register long x3 __asm__("x3") = a4;
-	register long x4 __asm__("x4") = a5;
-	register long x5 __asm__("x5") = a6;
-
-	__asm__ volatile("svc 0"
-			 : "+r"(x0)
-			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
-			 : "memory");
-	rc = x0;
-#else
-	(void)n, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6;
-	rc = -ENOSYS;
-#endif
-	if (rc < 0 && rc > -4096) {
-		errno = (int)-rc;
-		return -1;
-	}
-	return rc;
-}

@@ -75,10 +75,5 @@ static inline struct real_fns *real_need(void)
 		va_end(ap_);                            \
 	} while (0)
 
-/* syscall(2) straight to the kernel: the stand-ins of syscall, mmap and
- * munmap, which must work before libc's names are resolved. Returns -1 with errno set on error; ENOSYS
- * on an architecture this does not know. */
-long real_raw_syscall(long n, long a1, long a2, long a3, long a4, long a5,
-		      long a6);
 
 #endif

@@ -2,6 +2,7 @@
  * and for sendcache-stat (which links this file and no other). */
 #define _GNU_SOURCE
 #include "shm.h"
+#include "rawsys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,13 +153,14 @@ static bool maps_name(const char *pid, dev_t dev, ino_t ino, bool *unreadable)
 void shm_unlink_same(const char *name, dev_t dev, ino_t ino)
 {
 	char path[sizeof("/dev/shm") + 256];
-	struct statx now;
+	struct stat now;
 
-	/* statx: the library's own fstatat is an interposed name. */
+	/* The system call itself: the library's own fstatat and syscall are
+	 * interposed names, and musl before 1.2.5 has no statx. */
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO, &now) == 0 &&
-	    now.stx_ino == (uint64_t)ino && now.stx_dev_major == major(dev) &&
-	    now.stx_dev_minor == minor(dev))
+	if (raw_syscall(SYS_newfstatat, AT_FDCWD, (long)path, (long)&now,
+			AT_SYMLINK_NOFOLLOW, 0, 0) == 0 &&
+	    now.st_ino == ino && now.st_dev == dev)
 		shm_unlink(name);
 }
 

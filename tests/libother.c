@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "helpers/compat.h"
 
 static FILE *out;
 

@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include "compat.h"
 
 #define NOBODY 65534
 
@@ -46,7 +47,7 @@ static const char *result(int rc)
 
 	if (rc >= 0)
 		return "ok";
-	snprintf(buf, sizeof(buf), "%s", strerrorname_np(errno));
+	snprintf(buf, sizeof(buf), "%s", errno_name(errno));
 	return buf;
 }
 

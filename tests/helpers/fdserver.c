@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "compat.h"
 
 #define MAX_FOREIGN 256
 #define MAX_HELD    64

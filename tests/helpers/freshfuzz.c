@@ -40,6 +40,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "compat.h"
 
 /* Paths: components from NAMES, 1 to MAX_DEPTH deep: 3 + 9 + 27. */
 #define NAMES "abc"

@@ -45,6 +45,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "compat.h"
 
 /* The library holds back heads up to 8 KiB; a head above that must pass
  * through in order. */
@@ -193,7 +194,7 @@ static void say(const char *fmt, ...)
 static ssize_t show(const char *what, ssize_t r)
 {
 	if (r < 0)
-		say("%s = -1 %s", what, strerrorname_np(errno));
+		say("%s = -1 %s", what, errno_name(errno));
 	else
 		say("%s = %zd", what, r);
 	return r;
