@@ -152,15 +152,6 @@ site_make() {
 	cp "$SITE_ROOT/bench/lib/site.lua" "$TMP/site.lua"
 }
 
-server_dir() {
-	local dir=$TMP/srv/$1
-	if [[ ! -d $dir/www/d0000 ]]; then
-		mkdir -p "$dir/www" && chmod 0755 "$dir" "$dir/www" &&
-			cp -al "$TMP/site/." "$dir/www/" || return 1
-	fi
-	echo "$dir"
-}
-
 # site_wrk SECS STREAM OFFSET URL OUT
 site_wrk() {
 	local rc

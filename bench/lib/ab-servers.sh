@@ -20,9 +20,9 @@ bench_prop() { srv_prop "$(bench_kind "$1")" "${@:2}"; }
 # cache for every server).
 server_dir() {
 	local dir=$TMP/srv/$1
-	if [[ ! -d $dir/www/mix ]]; then
+	if [[ ! -e $dir/.site-linked ]]; then
 		mkdir -p "$dir/www" && chmod 0755 "$dir" "$dir/www" &&
-			cp -al "$TMP/site/." "$dir/www/" || return 1
+			cp -al "$TMP/site/." "$dir/www/" && : >"$dir/.site-linked" || return 1
 	fi
 	echo "$dir"
 }
