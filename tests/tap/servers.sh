@@ -439,9 +439,10 @@ _srv_start_time() {
 # run: the same processes, not others given their pids since.
 _srv_recorded() {
 	local pid start
+	[[ -f $1/.srv-serving ]] || return 0
 	while read -r pid start; do
 		[[ -n $start && $(_srv_start_time "$pid") == "$start" ]] && echo "$pid"
-	done <"$1/.srv-serving" 2>/dev/null
+	done <"$1/.srv-serving"
 	return 0
 }
 
