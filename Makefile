@@ -11,6 +11,7 @@
 #                        BENCH_ARGS=... / SITE_ARGS=... pass more options
 #   make bench-site [QUICK=1]  the real-site benchmark alone
 #   make install         PREFIX=/usr/local DESTDIR=
+#   make deb             build/sendcache_VERSION_ARCH.deb (debian/, debhelper)
 #   make SANITIZE=address,undefined|thread ...   (built in build/sanitize-*)
 #   make sanitize        unit tests + a subset of script tests under ASan and
 #                        UBSan together, then the threaded ones under TSan
@@ -83,7 +84,7 @@ FORKPAGES   := $(BUILD)/tests/forkpages
 FRESHFUZZ   := $(BUILD)/tests/freshfuzz
 SELFCHECK_LIB := $(BUILD)/tests/libsendcache-selfcheck.so
 
-.PHONY: all check test test-build check-musl deps demo bench bench-site install uninstall clean fuzz fuzz-run fuzz-fresh sanitize soak
+.PHONY: all check test test-build check-musl deb deps demo bench bench-site install uninstall clean fuzz fuzz-run fuzz-fresh sanitize soak
 
 # Fuzz targets (tests/fuzz/fuzz-NAME.c) and the engine objects each needs.
 FUZZ_TARGETS   := http-head config path
@@ -342,6 +343,19 @@ install: $(LIB) $(STAT_CLI)
 	$(INSTALL) -m 0755 $(STAT_CLI) $(DESTDIR)$(BINDIR)/sendcache-stat
 	$(INSTALL) -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+# The Debian package, built by dpkg-buildpackage (debian/) from a copy of
+# the files git tracks, so that its clean step leaves this build alone:
+# build/sendcache_VERSION_ARCH.deb.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+deb:
+	rm -rf build/deb && mkdir -p build/deb/sendcache
+	git ls-files -z | xargs -0 cp --parents -t build/deb/sendcache
+	cd build/deb/sendcache && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	mv build/deb/sendcache_$(DEB_VERSION)_$(DEB_ARCH).deb build/
+	@echo "build/sendcache_$(DEB_VERSION)_$(DEB_ARCH).deb"
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsendcache.so $(DESTDIR)$(BINDIR)/sendcache-run
