@@ -222,7 +222,8 @@ void stats_after_fork(pid_t me)
 }
 
 /* True if this thread has a child that is still running (or not yet
- * reaped): the kernel's list, read only at exit of a process that forked. */
+ * reaped): the kernel's list, read only by a process that forked, at exit
+ * and when it gives up root. */
 static bool has_children(void)
 {
 	char buf[64];
@@ -447,7 +448,8 @@ void stats_uid_changing(uid_t euid)
 	struct stat st;
 	int fd, saved = errno;
 
-	if (!seg || seg_creator != my_pid || has_forked || geteuid() != 0 ||
+	if (!seg || seg_creator != my_pid || (has_forked && has_children()) ||
+	    geteuid() != 0 ||
 	    euid == (uid_t)-1 || euid == 0)
 		return;
 	fd = shm_open(seg_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);

@@ -50,12 +50,13 @@ void stats_exit(void);
 void stats_dump_file(void);
 
 /* The process is about to take the effective uid euid (setuid and kin;
- * (uid_t)-1: unchanged). A root process that made the segment and has not
- * forked gives it to that uid first: a wrapper that drops privileges and
- * execs (setpriv, su-exec, chpst -u) can then remove it, and so can the
- * program it runs, as they could had they made it themselves. A server
- * that drops them in one process (lighttpd) removes its own at exit. Never
- * fails the call; errno is kept. */
+ * (uid_t)-1: unchanged). A root process that made the segment and has no
+ * child alive gives it to that uid first: a wrapper that drops privileges
+ * and execs (setpriv, su-exec, chpst -u) can then remove it, and so can
+ * the program it runs, as they could had they made it themselves. A
+ * server that drops them in one process removes its own at exit: lighttpd
+ * too, whose configuration (Debian's include_shell) forked a child that
+ * is gone by then. Never fails the call; errno is kept. */
 void stats_uid_changing(uid_t euid);
 
 /* The segment's name (without the leading '/'), or "" when there is none. */

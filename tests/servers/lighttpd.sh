@@ -10,12 +10,6 @@
 srv_define lighttpd
 srv_lighttpd_bin=${LIGHTTPD:-/usr/sbin/lighttpd}
 srv_lighttpd_user=www-data
-# Started as root, it runs Debian's include_shell (a fork) before it drops
-# to www-data, so the library keeps the segment root's (it hands a segment
-# to the new user only in a process that has not forked), and the www-data
-# process cannot remove it from the sticky /dev/shm at exit. The next start
-# of the library or sendcache-stat sweeps it; srv_stop removes it now.
-srv_lighttpd_leaves_segment=1
 
 srv_lighttpd_need() { echo "$srv_lighttpd_bin"; }
 srv_lighttpd_version() { "$srv_lighttpd_bin" -v 2>/dev/null | head -n 1; }
