@@ -23,19 +23,19 @@ static int creds_changed(int rc)
 }
 
 int sc_setuid(uid_t u)
-{ sc_init(); stats_uid_changing(u); return creds_changed(REAL.setuid(u)); }
+{ sc_init(); stats_uid_changing(u, u); return creds_changed(REAL.setuid(u)); }
 int sc_setgid(gid_t g)
 { sc_init(); return creds_changed(REAL.setgid(g)); }
 int sc_seteuid(uid_t u)
-{ sc_init(); stats_uid_changing(u); return creds_changed(REAL.seteuid(u)); }
+{ sc_init(); return creds_changed(REAL.seteuid(u)); }
 int sc_setegid(gid_t g)
 { sc_init(); return creds_changed(REAL.setegid(g)); }
 int sc_setreuid(uid_t r, uid_t e)
-{ sc_init(); stats_uid_changing(e); return creds_changed(REAL.setreuid(r, e)); }
+{ sc_init(); stats_uid_changing(r, e); return creds_changed(REAL.setreuid(r, e)); }
 int sc_setregid(gid_t r, gid_t e)
 { sc_init(); return creds_changed(REAL.setregid(r, e)); }
 int sc_setresuid(uid_t r, uid_t e, uid_t s)
-{ sc_init(); stats_uid_changing(e); return creds_changed(REAL.setresuid(r, e, s)); }
+{ sc_init(); stats_uid_changing(r, e); return creds_changed(REAL.setresuid(r, e, s)); }
 int sc_setresgid(gid_t r, gid_t e, gid_t s)
 { sc_init(); return creds_changed(REAL.setresgid(r, e, s)); }
 int sc_setgroups(size_t n, const gid_t *list)
@@ -111,9 +111,9 @@ long sc_syscall(long n, const long a[6])
 	int saved;
 
 	if (n == SYS_setuid)
-		stats_uid_changing((uid_t)a[0]);
+		stats_uid_changing((uid_t)a[0], (uid_t)a[0]);
 	else if (n == SYS_setreuid || n == SYS_setresuid)
-		stats_uid_changing((uid_t)a[1]);
+		stats_uid_changing((uid_t)a[0], (uid_t)a[1]);
 	/* Never starts sendcache: called while libc's names are being
 	 * resolved, it goes straight to the kernel. */
 	rc = REAL.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);

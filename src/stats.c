@@ -221,22 +221,57 @@ void stats_after_fork(pid_t me)
 		use_slot(s, shm_start_ticks(me));
 }
 
-/* True if this thread has a child that is still running (or not yet
- * reaped): the kernel's list, read only by a process that forked, at exit
- * and when it gives up root. */
-static bool has_children(void)
+/* True if process pid has exited and waits to be reaped (or is gone). */
+static bool pid_is_zombie(long pid)
 {
-	char buf[64];
+	char path[40], buf[128], *p;
 	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = real.openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = real.read(fd, buf, sizeof(buf) - 1);
+	real.close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* the state follows the parenthesised command name */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* True if this thread has a child still running (not one that exited and
+ * waits to be reaped: a server that just reaped none yet, lighttpd after
+ * a CGI): the kernel's list, read only by a process that forked, at exit
+ * and when it gives up root; unknown when the list cannot be read. */
+static bool has_children(bool unknown)
+{
+	char buf[512], *p, *end;
+	ssize_t n;
+	long pid;
 	int fd;
 
 	fd = real.openat(AT_FDCWD, "/proc/thread-self/children",
 			 O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	n = real.read(fd, buf, sizeof(buf));
+		return unknown;
+	n = real.read(fd, buf, sizeof(buf) - 1);
 	real.close(fd);
-	return n > 0;
+	if (n < 0)
+		return unknown;
+	if (n == (ssize_t)sizeof(buf) - 1)
+		return true;            /* too many to look at: some run */
+	buf[n] = '\0';
+	for (p = buf; *p; p = end) {
+		pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0 && !pid_is_zombie(pid))
+			return true;
+	}
+	return false;
 }
 
 static void default_name(char *out, size_t size)
@@ -443,14 +478,19 @@ void stats_init(void)
 		use_slot(s, shm_start_ticks(my_pid));
 }
 
-void stats_uid_changing(uid_t euid)
+void stats_uid_changing(uid_t ruid, uid_t euid)
 {
 	struct stat st;
 	int fd, saved = errno;
 
-	if (!seg || seg_creator != my_pid || (has_forked && has_children()) ||
-	    geteuid() != 0 ||
-	    euid == (uid_t)-1 || euid == 0)
+	/* Only a drop for good (the real uid leaves root too: not seteuid's
+	 * temporary one), only while no other process counts in the segment
+	 * and no child of ours lives (a root process must never map a
+	 * segment its new owner could truncate under it). */
+	if (!seg || seg_creator != my_pid || geteuid() != 0 ||
+	    ruid == (uid_t)-1 || ruid == 0 || euid == (uid_t)-1 || euid == 0 ||
+	    shm_live(seg, seg_nslots, my_pid, 1) != 0 ||
+	    (has_forked && has_children(true)))
 		return;
 	fd = shm_open(seg_name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -485,7 +525,7 @@ void stats_exit(void)
 	    shm_pid_exists(seg_creator))
 		return;
 	last = shm_live(seg, seg_nslots, my_pid, 1) == 0 &&
-	       !(has_forked && has_children()) &&
+	       !(has_forked && has_children(false)) &&
 	       (seg_creator == my_pid || !shm_mapped(seg_dev, seg_ino));
 	if (last)
 		shm_unlink_same(seg_name, seg_dev, seg_ino);

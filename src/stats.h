@@ -49,15 +49,16 @@ void stats_exit(void);
  * counters to it in one write, never through a symlink (stats.c). */
 void stats_dump_file(void);
 
-/* The process is about to take the effective uid euid (setuid and kin;
- * (uid_t)-1: unchanged). A root process that made the segment and has no
- * child alive gives it to that uid first: a wrapper that drops privileges
+/* The process is about to take the real uid ruid and the effective uid
+ * euid (setuid and kin; (uid_t)-1: unchanged). A root process that made
+ * the segment, leaves root for good (both non-zero: not seteuid), has no
+ * child alive and no other process counting in it gives it to euid first: a wrapper that drops privileges
  * and execs (setpriv, su-exec, chpst -u) can then remove it, and so can
  * the program it runs, as they could had they made it themselves. A
  * server that drops them in one process removes its own at exit: lighttpd
  * too, whose configuration (Debian's include_shell) forked a child that
  * is gone by then. Never fails the call; errno is kept. */
-void stats_uid_changing(uid_t euid);
+void stats_uid_changing(uid_t ruid, uid_t euid);
 
 /* The segment's name (without the leading '/'), or "" when there is none. */
 const char *stats_instance(void);

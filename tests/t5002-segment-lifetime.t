@@ -13,11 +13,11 @@
 #     starting process removes it while a process maps it; once that
 #     process is gone, it is removed.
 . "$(dirname "$0")/tap/tap.sh"
-tap_require taskset setpriv perl
+tap_require taskset setpriv perl /usr/bin/python3
 tap_require_lib
 stat_cli=$tap_build/sendcache-stat
 [[ -x $stat_cli ]] || bail_out "$stat_cli is not built (run make)"
-plan 15
+plan 16
 
 dir=$(tap_tmpdir)
 pids=()
@@ -134,3 +134,17 @@ LD_PRELOAD=$tap_preload /bin/true
 ok "a named instance with a live process stays" test -e "/dev/shm/sendcache.own-$$-t5002"
 kill_sleep
 rm -f "/dev/shm/sendcache.own-$$-t5002"
+
+# A process whose child has exited but is not reaped yet (a server that
+# reaps its CGI a moment later) is the last: it removes its segment. Such
+# a child was taken for a live one, and lighttpd left its segment after a
+# CGI request now and then.
+name=zombie-$$-t5002
+tap_at_exit rm -f "/dev/shm/sendcache.$name"
+SENDCACHE_STATS_NAME=$name LD_PRELOAD=$tap_preload /usr/bin/python3 -c '
+import os, time
+if os.fork() == 0:
+    os._exit(0)
+time.sleep(0.3)'
+ok "a process whose exited child is not reaped yet removes its segment" \
+	test ! -e "/dev/shm/sendcache.$name"
