@@ -185,11 +185,14 @@ $(BUILD)/tests/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/corpus-driver.c tests/fuzz
 $(BUILD)/tests/%.so: tests/%.c tests/helpers/compat.h | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(LDFLAGS)
 
-$(BUILD)/obj $(BUILD)/tests:
-	mkdir -p $@ $(if $(MUSL),$(MUSL_INC))
-	$(if $(MUSL),for d in linux asm-generic mtd; do ln -sfn /usr/include/$$d $(MUSL_INC)/$$d; done; \
-	  ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $(MUSL_INC)/asm; \
-	  ln -sfn /usr/include/uthash.h $(MUSL_INC)/uthash.h)
+$(BUILD)/obj $(BUILD)/tests: $(if $(MUSL),$(MUSL_INC)/uthash.h)
+	mkdir -p $@
+
+$(MUSL_INC)/uthash.h:
+	mkdir -p $(MUSL_INC)
+	for d in linux asm-generic mtd; do ln -sfn /usr/include/$$d $(MUSL_INC)/$$d; done
+	ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $(MUSL_INC)/asm
+	ln -sfn /usr/include/uthash.h $@
 
 deps:
 	scripts/install-deps check
@@ -350,8 +353,9 @@ install: $(LIB) $(STAT_CLI)
 DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
 DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
 deb:
-	rm -rf build/deb && mkdir -p build/deb/sendcache
-	git ls-files -z | xargs -0 cp --parents -t build/deb/sendcache
+	rm -rf build/deb build/sendcache_*.deb && mkdir -p build/deb/sendcache
+	git ls-files -z >build/deb/files || { echo "make deb: needs a git checkout" >&2; exit 1; }
+	xargs -0 -r cp --parents -t build/deb/sendcache <build/deb/files
 	cd build/deb/sendcache && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 		{ tail -n 30 ../build.log; exit 1; }
 	mv build/deb/sendcache_$(DEB_VERSION)_$(DEB_ARCH).deb build/

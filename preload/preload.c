@@ -23,9 +23,11 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+#ifdef __GLIBC__       /* (musl 1.2.4 and later have no stat64, off64_t) */
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 	       "stat and stat64 share one layout on this ABI");
 _Static_assert(sizeof(off_t) == sizeof(off64_t), "64-bit off_t");
+#endif
 
 /* The mode argument exists only when the flags create a file (glibc's
  * test; other libcs do not spell it). */

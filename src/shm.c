@@ -153,15 +153,27 @@ static bool maps_name(const char *pid, dev_t dev, ino_t ino, bool *unreadable)
 void shm_unlink_same(const char *name, dev_t dev, ino_t ino)
 {
 	char path[sizeof("/dev/shm") + 256];
+
+	/* Not the library's own fstatat or syscall (interposed names):
+	 * glibc's statx; with another libc (musl before 1.2.5 has no statx)
+	 * the system call itself, where its struct stat is the kernel's
+	 * (x86_64, aarch64); elsewhere the segment is left to the sweep. */
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+#ifdef __GLIBC__
+	struct statx now;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO, &now) == 0 &&
+	    now.stx_ino == (uint64_t)ino && now.stx_dev_major == major(dev) &&
+	    now.stx_dev_minor == minor(dev))
+		shm_unlink(name);
+#elif defined(SYS_newfstatat) && (defined(__x86_64__) || defined(__aarch64__))
 	struct stat now;
 
-	/* The system call itself: the library's own fstatat and syscall are
-	 * interposed names, and musl before 1.2.5 has no statx. */
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	if (raw_syscall(SYS_newfstatat, AT_FDCWD, (long)path, (long)&now,
 			AT_SYMLINK_NOFOLLOW, 0, 0) == 0 &&
 	    now.st_ino == ino && now.st_dev == dev)
 		shm_unlink(name);
+#endif
 }
 
 bool shm_mapped(dev_t dev, ino_t ino)

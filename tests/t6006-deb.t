@@ -6,7 +6,7 @@
 #   (debian/, dpkg-buildpackage); lintian reports no error and no warning.
 # - dpkg -i installs it; nginx started through the installed sendcache-run
 #   serves a 1 KiB file at about 3 system calls a request (strace -c of the
-#   worker, against 9 or more without); sendcache-stat reads its counters.
+#   worker, against 8 or more without); sendcache-stat reads its counters.
 # - dpkg --purge leaves none of the package's files behind.
 # - examples/Dockerfile's steps: the package's files unpacked into a
 #   scratch root (dpkg -x, as the image's dpkg -i lays them out), nginx
@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 . "$here/tap/nginx.sh"
 . "$here/tap/syscalls.sh"
 
-tap_require dpkg-buildpackage dh lintian dpkg-deb strace curl "$nginx_bin"
+tap_require dpkg-buildpackage dh lintian dpkg-deb strace curl ab "$nginx_bin"
 (( EUID == 0 )) || skip_all "dpkg -i needs root"
 if dpkg -s sendcache >/dev/null 2>&1; then
 	msg="the sendcache package is installed here: this test would replace it"
@@ -58,11 +58,16 @@ per_request() {
 	sc_per_request "${total:-0}" "$requests"
 }
 
-# Built from the files git tracks, in build/deb/.
-ok "make deb builds the package" quiet "$dir/make.out" make -s -C "$tap_top" deb ||
+# Built from the files git tracks, in build/deb/; by a make of its own (not
+# one that inherits make check's variables: SANITIZE=... would package a
+# sanitizer build).
+ok "make deb builds the package" quiet "$dir/make.out" \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$tap_top" deb ||
 	diag "$(tail -n 20 "$dir/make.out")"
-deb=$(ls "$tap_top"/build/sendcache_*_"$(dpkg --print-architecture)".deb 2>/dev/null | tail -n 1)
-[[ -f $deb ]] || bail_out "no package in build/: $(tail -n 5 "$dir/make.out")"
+deb=$(tail -n 1 "$dir/make.out")
+[[ $deb == build/sendcache_*.deb && -f $tap_top/$deb ]] ||
+	bail_out "no package in build/: $(tail -n 5 "$dir/make.out")"
+deb=$tap_top/$deb
 is "$(lintian --tag-display-limit 0 "$deb" 2>&1 | grep -E '^[EW]: ')" "" \
 	"lintian: no error, no warning"
 
@@ -123,6 +128,8 @@ while read -r line; do
 done < <(sed -n 's/^ENV \([A-Z_]*\)=\(.*\)$/\1=\2/p' "$docker")
 preload=
 for e in "${env[@]}"; do [[ $e == LD_PRELOAD=* ]] && preload=${e#LD_PRELOAD=}; done
+# (the Dockerfile names amd64's directory; its comment, arm64's)
+preload=${preload/x86_64-linux-gnu/$(dpkg-architecture -qDEB_HOST_MULTIARCH)}
 ok "the Dockerfile's LD_PRELOAD ($preload) is a file of the package" \
 	test -f "$root$preload"
 like "$(grep -c '^COPY sendcache_.*\.deb\|^RUN dpkg -i' "$docker")" '^2$' \
@@ -139,7 +146,8 @@ env -i PATH=/usr/sbin:/usr/bin:/bin "${env[@]/#LD_PRELOAD=*/LD_PRELOAD=$root$pre
 	sh -c 'exec "$0" -p "$1/" -c "$1/nginx.conf" -e "$1/error.log"' "$nginx_bin" "$dir/ct" \
 	</dev/null >"$dir/ct/server.out" 2>&1 &
 ct=$!
-tap_at_exit kill "$ct"
+stop_ct() { [[ -n $ct ]] && kill "$ct" 2>/dev/null; }
+tap_at_exit stop_ct
 tap_wait_port "$port"
 is "$(curl -s --max-time 10 "http://127.0.0.1:$port/")" "from the image" \
 	"nginx started as the image starts it serves"
@@ -147,3 +155,4 @@ like "$("$root/usr/bin/sendcache-stat" -1 -n "$cname" 2>&1)" "processes: 2 live"
 	"its master and worker count in /dev/shm, read by the unpacked sendcache-stat"
 kill -QUIT "$ct"
 wait "$ct"
+ct=
