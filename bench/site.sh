@@ -280,7 +280,7 @@ site_setup() {
 	fi
 	mapfile -t S_PIDS < <(bench_pids "$S_KIND" "$S_DIR")
 	pin_pids "$MAIN_PID" "${S_PIDS[@]}"
-	if [[ $S_MODE == with ]] && ! has_lib "${S_PIDS[0]}"; then
+	if [[ $S_MODE == with ]] && ! srv_has_lib "${S_PIDS[0]}"; then
 		flag "$S_TAG: the library is not mapped in pid ${S_PIDS[0]}"
 	fi
 	if ! site_check "$S_KIND" "$port"; then

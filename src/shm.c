@@ -64,32 +64,48 @@ enum shm_check shm_validate(const struct sc_shm_header *h, size_t len,
 	return SHM_OK;
 }
 
-uint64_t shm_start_ticks(pid_t pid)
+/* /proc/PID/stat of pid into buf; returns what follows the command name
+ * (field 3, the state, on), or NULL if the process is gone. */
+static const char *proc_stat(pid_t pid, char *buf, size_t size)
 {
-	char path[32], buf[512], *p;
-	unsigned long long t = 0;
+	char path[32], *p;
 	FILE *f;
 	size_t n;
-	int i;
 
 	if (pid <= 0 || pid > SC_PID_MAX)
-		return 0;
+		return NULL;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return NULL;
+	n = fread(buf, 1, size - 1, f);
 	fclose(f);
 	buf[n] = 0;
 	p = strrchr(buf, ')');          /* comm may hold spaces */
-	if (!p)
-		return 0;
-	/* After ") ": field 3 (state) ... field 22 (starttime). */
-	for (i = 2; p && i < 22; i++)
+	return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+uint64_t shm_start_ticks(pid_t pid)
+{
+	unsigned long long t = 0;
+	char buf[512];
+	const char *p = proc_stat(pid, buf, sizeof(buf));
+	int i;
+
+	/* field 3 (state) ... field 22 (starttime) */
+	for (i = 3; p && i < 22; i++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%llu", &t) != 1)
 		return 0;
 	return t;
+}
+
+char shm_proc_state(pid_t pid)
+{
+	char buf[128];
+	const char *p = proc_stat(pid, buf, sizeof(buf));
+
+	return p ? *p : 0;
 }
 
 bool shm_pid_exists(int32_t pid)

@@ -114,6 +114,10 @@ enum shm_check shm_validate(const struct sc_shm_header *h, size_t len,
  * outside 1..SC_PID_MAX). */
 uint64_t shm_start_ticks(pid_t pid);
 
+/* The state letter of process pid in /proc/PID/stat ('R', 'S', 'Z'...),
+ * or 0 if it is gone. */
+char shm_proc_state(pid_t pid);
+
 /* True if pid (a value read from the segment) names a process that
  * exists: 1..SC_PID_MAX and kill(pid, 0) does not say ESRCH. */
 bool shm_pid_exists(int32_t pid);

@@ -221,27 +221,6 @@ void stats_after_fork(pid_t me)
 		use_slot(s, shm_start_ticks(me));
 }
 
-/* True if process pid has exited and waits to be reaped (or is gone). */
-static bool pid_is_zombie(long pid)
-{
-	char path[40], buf[128], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	fd = real.openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = real.read(fd, buf, sizeof(buf) - 1);
-	real.close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	/* the state follows the parenthesised command name */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
 /* True if this thread has a child still running (not one that exited and
  * waits to be reaped: a server that just reaped none yet, lighttpd after
  * a CGI): the kernel's list, read only by a process that forked, at exit
@@ -268,8 +247,12 @@ static bool has_children(bool unknown)
 		pid = strtol(p, &end, 10);
 		if (end == p)
 			break;
-		if (pid > 0 && !pid_is_zombie(pid))
+		switch (shm_proc_state((pid_t)pid)) {
+		case 0: case 'Z': case 'X':     /* gone, or waits to be reaped */
+			break;
+		default:
 			return true;
+		}
 	}
 	return false;
 }

@@ -68,7 +68,7 @@ run_setup() {
 
 	[[ $R_MODE == with ]] || ((A_STATS_OFF)) && want=1
 	R_LIB=0
-	has_lib "${R_PIDS[0]}" && R_LIB=1
+	srv_has_lib "${R_PIDS[0]}" && R_LIB=1
 	if ((want && !R_LIB)); then
 		flag "$R_TAG: the library is not mapped in pid ${R_PIDS[0]}"
 	elif ((!want && R_LIB)); then

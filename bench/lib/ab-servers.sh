@@ -78,5 +78,4 @@ pin_pids() {
 	done
 }
 
-has_lib() { grep -qF -- "$LIB" "/proc/$1/maps" 2>/dev/null; }
 alive() { [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; }
