@@ -9,11 +9,16 @@
 #include "send.h"
 
 
-/* Blocking points: the thread's held bytes go out first (DESIGN.md §4). */
+/* Blocking points: the thread's held bytes go out first (DESIGN.md §4);
+ * a prewarm sendcache-ctl asked for is done here, where the process
+ * would otherwise wait. */
 static void blocking(void)
 {
-	if (sc_state == SC_ON && on_wake())
+	if (sc_state == SC_ON && on_wake()) {
 		send_flush_thread();
+		if (__builtin_expect(ctl_prewarm_due, 0))
+			ctl_prewarm();
+	}
 }
 
 /* A server that arms a socket in an epoll set waits for it next, perhaps

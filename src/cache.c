@@ -220,6 +220,33 @@ void cache_drop_all(void)
 	cache_unlock();
 }
 
+/* True if name is path or lies under it. */
+static bool under(const char *name, const char *path, size_t len)
+{
+	return !strncmp(name, path, len) &&
+	       (name[len] == 0 || name[len] == '/' || path[len - 1] == '/');
+}
+
+void cache_purge(const char *path)
+{
+	struct cache_inode *ino, *tmp;
+	struct cache_name *n;
+	size_t len = strlen(path);
+
+	if (len == 0 || path[0] != '/')
+		return;
+	cache_lock();
+	neg_changed(path, len, true);
+	/* By inode: dropping one frees its names, never the next inode. */
+	HASH_ITER(hh, inodes, ino, tmp)
+		for (n = ino->names; n; n = n->next)
+			if (under(n->path, path, len)) {
+				cache_invalidate_locked(ino);
+				break;
+			}
+	cache_unlock();
+}
+
 /* Checks a name by stat when due. Returns false if it is no longer valid
  * (the entry is dropped). */
 static bool revalidate(struct cache_name *n)

@@ -161,6 +161,15 @@ bool cache_munmap(void *addr, size_t len);
  * admission test), so that processes forked later start hot. */
 void cache_prewarm(void);
 
+/* False while a forked child still trusts its parent's view (its first
+ * 40 ms, cache_fork.c), when nothing it caches would be kept: a prewarm
+ * waits for a later idle point. */
+bool cache_may_prewarm(void);
+
+/* The same for the directories of list, separated by sep (absolute;
+ * others are skipped). Returns the files cached. */
+unsigned cache_prewarm_dirs(const char *list, char sep);
+
 /* fstat of a HANDED descriptor. Returns 0 if answered, -1 if not. */
 int cache_fstat(struct fd_slot *s, struct stat *st);
 
@@ -184,6 +193,10 @@ void cache_invalidate(struct cache_inode *ino);
 
 /* Credentials changed, or events were lost: drop every entry. */
 void cache_drop_all(void);
+
+/* Drops the entries and absences of path (absolute, no trailing '/'
+ * unless it is "/") and of every name under it (sendcache-ctl purge). */
+void cache_purge(const char *path);
 
 /* The working directory changed: read it again (one getcwd). */
 void cache_chdir(void);

@@ -17,8 +17,10 @@
 
 static int creds_changed(int rc)
 {
-	if (rc == 0 && sc_state == SC_ON && on_wake())
+	if (rc == 0 && sc_state == SC_ON && on_wake()) {
 		cache_drop_all();
+		ctl_creds();
+	}
 	return rc;
 }
 

@@ -74,6 +74,7 @@ static void do_init(void)
 		return;
 	}
 	stats_init();
+	ctl_init();
 	if (config.prewarm[0])
 		cache_prewarm();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -117,17 +118,20 @@ static void wake(void)
  * (always if force, else if fd1 or fd2 wakes), or says to pass. */
 bool on_slow(bool force, int fd1, int fd2)
 {
-	if (sc_state == SC_UNINIT) {
-		if (in_init)
+	if (thread_state != T_AWAKE) {
+		if (sc_state == SC_UNINIT) {
+			if (in_init)
+				return false;
+			sc_init();
+		}
+		if (sc_state != SC_ON)
 			return false;
-		sc_init();
+		if (thread_state == T_ASLEEP && !force && !wakes(fd1) &&
+		    !wakes(fd2))
+			return false;
+		wake();
 	}
-	if (sc_state != SC_ON)
-		return false;
-	if (thread_state == T_ASLEEP && !force && !wakes(fd1) && !wakes(fd2))
-		return false;
-	wake();
-	return true;
+	return !ctl_changed() || ctl_notice();
 }
 
 /* fork(2): the parent lets no bytes of this thread wait in user space
@@ -154,6 +158,7 @@ static void fork_child(void)
 	if (thread_state != T_AWAKE)
 		return;
 	cache_fork_child();
+	ctl_fork_child();
 	thread_state = T_ASLEEP;
 }
 
@@ -185,9 +190,15 @@ static bool absolute_or_cwd(int dirfd, const char *path)
  * answered from it. */
 bool creds_per_thread;
 
-/* True if a lookup of path may be answered from the cache. */
+/* True if a lookup of path may be answered from the cache. Paused
+ * (sendcache-ctl pause), none may, and the call costs what it does
+ * without sendcache. */
 static bool cacheable_path(int dirfd, const char *path)
 {
+	if (ctl_is_paused()) {
+		STAT_INC(pass_paused);
+		return false;
+	}
 	return absolute_or_cwd(dirfd, path) &&
 	       !__atomic_load_n(&creds_per_thread, __ATOMIC_ACQUIRE);
 }
@@ -195,12 +206,13 @@ static bool cacheable_path(int dirfd, const char *path)
 int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct cache_key k;
+	bool cacheable;
 	int fd;
 
 	if (!on())
 		return REAL.openat(dirfd, path, flags, mode);
 	k.state = CACHE_KEY_UNSET;
-	if (cacheable_path(dirfd, path)) {
+	if ((cacheable = cacheable_path(dirfd, path))) {
 		fd = cache_open(&k, path, flags);
 		if (fd >= 0)
 			return fd;
@@ -210,7 +222,7 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 	fd = REAL.openat(dirfd, path, flags, mode);
 	if (fd >= 0)
 		fdtab_born(fd, FD_OTHER);
-	if (cacheable_path(dirfd, path))
+	if (cacheable)
 		cache_opened(&k, path, flags, fd);
 	return fd;
 }
@@ -548,6 +560,9 @@ int sc_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 	if ((opt == TCP_CORK || opt == TCP_ULP) &&
 	    val && (s = send_tcp_slot(fd)) != NULL) {
 		if (opt == TCP_CORK && len >= (socklen_t)sizeof(int)) {
+			if (!send_cork_here(s))
+				return send_kernel_cork(fd, s,
+							*(const int *)val != 0);
 			send_cork(fd, s, *(const int *)val != 0);
 			return 0;
 		}

@@ -3,6 +3,7 @@
 #ifndef SC_ENGINE_IN_H
 #define SC_ENGINE_IN_H
 
+#include "ctl.h"
 #include "fdtab.h"
 
 #include <stdbool.h>
@@ -19,29 +20,31 @@ extern int sc_state;
 enum { T_NEW, T_AWAKE, T_ASLEEP };
 extern __thread uint8_t thread_state;
 
-/* on() and kin when this thread is not awake: starts sendcache, wakes
- * (always if force, else if fd1 or fd2 wakes), or says to pass. */
+/* on() and kin when this thread is not awake, or sendcache-ctl changed
+ * the control block: starts sendcache, wakes (always if force, else if
+ * fd1 or fd2 wakes), acts on the block (ctl.h), or says to pass. */
 bool on_slow(bool force, int fd1, int fd2);
 
 /* Whether this call goes through the engine: sendcache is on and this
- * thread is awake. A sleeping thread's calls pass. */
+ * thread is awake. A sleeping thread's calls pass. The one load of the
+ * control block's generation is here. */
 static inline bool on(void)
 {
-	return __builtin_expect(thread_state == T_AWAKE, 1) ||
+	return __builtin_expect(thread_state == T_AWAKE && !ctl_changed(), 1) ||
 	       on_slow(false, -1, -1);
 }
 
 /* on() for a call on descriptors fd1 and fd2, which may wake a sleeper. */
 static inline bool on_fd(int fd1, int fd2)
 {
-	return __builtin_expect(thread_state == T_AWAKE, 1) ||
+	return __builtin_expect(thread_state == T_AWAKE && !ctl_changed(), 1) ||
 	       on_slow(false, fd1, fd2);
 }
 
 /* on() for a call that wakes a sleeper. */
 static inline bool on_wake(void)
 {
-	return __builtin_expect(thread_state == T_AWAKE, 1) ||
+	return __builtin_expect(thread_state == T_AWAKE && !ctl_changed(), 1) ||
 	       on_slow(true, -1, -1);
 }
 

@@ -1,5 +1,6 @@
 /* prewarm.c - SENDCACHE_PREWARM: the files under the configured
- * directories cached when the library loads (cache.h, cache_prewarm). */
+ * directories cached when the library loads (cache.h, cache_prewarm);
+ * and sendcache-ctl prewarm's directories, at an idle point (ctl.c). */
 #define _GNU_SOURCE
 #include "cache.h"
 #include "cache_in.h"
@@ -18,6 +19,9 @@
 #define PREWARM_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
 /* Directory levels walked below each configured directory. */
 #define PREWARM_DEPTH 16
+
+/* Files cached by this walk. */
+static unsigned warmed;
 
 /* Caches one file with a spare descriptor in its pool. Returns false when
  * the budgets are full (the warm-up stops: it never evicts). */
@@ -47,6 +51,7 @@ static bool prewarm_file(const char *path)
 	if (fd >= 0) {
 		cache_close(fd, fdtab_get(fd));
 		STAT_INC(prewarmed);
+		warmed++;
 	}
 	return true;
 }
@@ -81,17 +86,33 @@ static bool prewarm_dir(char *path, size_t len, int depth)
 
 void cache_prewarm(void)
 {
+	cache_prewarm_dirs(config.prewarm, ':');
+}
+
+bool cache_may_prewarm(void)
+{
+	bool settled;
+
+	cache_lock();           /* ends a child's trusted window when due */
+	settled = !cache_forked;
+	cache_unlock();
+	return settled;
+}
+
+unsigned cache_prewarm_dirs(const char *list, char sep)
+{
 	char path[PATH_MAX];
 	const char *p, *end;
 	size_t len;
 	bool go = true;
 
-	for (p = config.prewarm; go && *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
+	warmed = 0;
+	for (p = list; go && *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, sep);
 		len = (size_t)(end - p);
 		while (len > 1 && p[len - 1] == '/')
 			len--;
-		if (len <= 1 || len >= sizeof(path))
+		if (len <= 1 || len >= sizeof(path) || p[0] != '/')
 			continue;       /* "/" itself is not a site */
 		memcpy(path, p, len);
 		path[len] = 0;
@@ -99,5 +120,5 @@ void cache_prewarm(void)
 		go = prewarm_dir(path, len, 0);
 		cache_prewarming = false;
 	}
+	return warmed;
 }
-

@@ -3,6 +3,7 @@
  * is sent by. */
 #define _GNU_SOURCE
 #include "send.h"
+#include "ctl.h"
 #include "send_in.h"
 #include "cache.h"
 #include "config.h"
@@ -142,7 +143,7 @@ static bool may_hold(size_t held, const struct iovec *iov, int iovcnt,
 		     size_t n, bool head)
 {
 	if (head && (held || !config.hold_heads || n > HOLD_MAX ||
-		     iov[0].iov_len < 7))
+		     iov[0].iov_len < 7 || ctl_is_paused()))
 		return false;
 	if (fmaps_touch(iov, iovcnt))
 		return false;
@@ -274,6 +275,10 @@ bool send_offer(int fd, struct fd_slot *s, const struct iovec *iov,
 	}
 	if (!(s->corked & CORK_SERVER) && !(flags & MSG_MORE) && !s->hold &&
 	    !config.hold_heads)
+		return false;
+	/* Paused (sendcache-ctl): nothing new is held; what a socket holds
+	 * or a cork it has from before still goes out in order. */
+	if (ctl_is_paused() && !(s->corked & CORK_SERVER) && !send_holds(s))
 		return false;
 	n = iov_total(iov, iovcnt);
 	if (n == 0)
@@ -492,6 +497,28 @@ void send_cork(int fd, struct fd_slot *s, bool on)
 		push_more(fd);
 }
 
+bool send_cork_here(const struct fd_slot *s)
+{
+	return !(s->corked & CORK_KERNEL) &&
+	       (!ctl_is_paused() || (s->corked & CORK_SERVER));
+}
+
+int send_kernel_cork(int fd, struct fd_slot *s, bool on)
+{
+	int rc;
+
+	hold_lock(s);
+	if (!on && s->hold && s->hold->len)
+		flush_now(fd, s);
+	rc = real.setsockopt(fd, IPPROTO_TCP, TCP_CORK, &(int){ on },
+			     sizeof(int));
+	if (rc == 0)
+		s->corked = on ? s->corked | CORK_KERNEL :
+				 s->corked & (uint8_t)~CORK_KERNEL;
+	hold_unlock(s);
+	return rc;
+}
+
 void send_nodelay(struct fd_slot *s, bool on)
 {
 	hold_lock(s);
@@ -541,6 +568,8 @@ void send_end(int fd, struct fd_slot *s, bool flush)
 bool send_sockopt_kept(const struct fd_slot *s, int opt, int *v)
 {
 	/* TCP_NODELAY that we set is not the server's. */
+	if (opt == TCP_CORK && (s->corked & CORK_KERNEL))
+		return false;
 	if (opt == TCP_CORK)
 		*v = (s->corked & CORK_SERVER) != 0;
 	else if (opt == TCP_NODELAY && (s->corked & CORK_NODELAY))

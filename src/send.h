@@ -41,12 +41,14 @@ size_t send_map_most(void);
  * held bytes (those the server holds, inherited) are this process's. */
 void send_maps_kept(size_t held);
 
-/* fd_slot.corked, send's: the server's TCP_CORK, kept in user space; CORK_MORE:
+/* fd_slot.corked, send's: the server's TCP_CORK, kept in user space
+ * (CORK_KERNEL: set in the kernel, as while paused); CORK_MORE:
  * bytes went out with MSG_MORE under it, which its uncork must push;
  * CORK_NODELAY: TCP_NODELAY is set on the socket by us (send.c
  * corked_sent), NODELAY_SERVER: by the server. */
 #define CORK_SERVER 1
 #define CORK_MORE 2
+#define CORK_KERNEL 4   /* the server's cork went to the kernel (paused) */
 #define CORK_NODELAY 8
 #define NODELAY_SERVER 16
 
@@ -82,6 +84,16 @@ void send_after_fork(void);
 
 /* TCP_CORK set by the server (kept in user space); uncorking flushes. */
 void send_cork(int fd, struct fd_slot *s, bool on);
+
+/* True if the server's TCP_CORK on s is kept here (send_cork). False
+ * while paused (sendcache-ctl), unless s is corked here from before, and
+ * while the kernel holds a cork set then: that call goes to the kernel,
+ * through send_kernel_cork(). */
+bool send_cork_here(const struct fd_slot *s);
+
+/* setsockopt(TCP_CORK, on) made by the kernel, what it holds sent
+ * first. Returns its result. */
+int send_kernel_cork(int fd, struct fd_slot *s, bool on);
 
 /* The server sets TCP_NODELAY on s (passed on to the kernel): ours, if
  * any (corked_sent), is replaced by the server's. */

@@ -180,16 +180,27 @@ void shm_unlink_same(const char *name, dev_t dev, ino_t ino)
 
 	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO, &now) == 0 &&
 	    now.stx_ino == (uint64_t)ino && now.stx_dev_major == major(dev) &&
-	    now.stx_dev_minor == minor(dev))
-		shm_unlink(name);
+	    now.stx_dev_minor == minor(dev) && shm_unlink(name) == 0)
+		shm_unlink_prewarm(name);
 #elif defined(SYS_newfstatat) && (defined(__x86_64__) || defined(__aarch64__))
 	struct stat now;
 
 	if (raw_syscall(SYS_newfstatat, AT_FDCWD, (long)path, (long)&now,
 			AT_SYMLINK_NOFOLLOW, 0, 0) == 0 &&
-	    now.st_ino == ino && now.st_dev == dev)
-		shm_unlink(name);
+	    now.st_ino == ino && now.st_dev == dev && shm_unlink(name) == 0)
+		shm_unlink_prewarm(name);
 #endif
+}
+
+void shm_unlink_prewarm(const char *name)
+{
+	char list[sizeof(SC_PREWARM_PREFIX) + 256];
+
+	if (strncmp(name, SC_SHM_PREFIX, strlen(SC_SHM_PREFIX)))
+		return;
+	snprintf(list, sizeof(list), SC_PREWARM_PREFIX "%s",
+		 name + strlen(SC_SHM_PREFIX));
+	shm_unlink(list);
 }
 
 bool shm_mapped(dev_t dev, ino_t ino)

@@ -27,9 +27,14 @@
 #include "stats.h"
 
 #define SC_SHM_MAGIC   0x3153544154534353ull   /* "SCSTATS1", little-endian */
-#define SC_SHM_VERSION 2                        /* 2: fold counters, no lock */
+#define SC_SHM_VERSION 3                        /* 3: control block, acks */
 #define SC_SHM_PREFIX  "/sendcache."            /* + instance name */
 #define SC_SHM_NAME_MAX 64
+/* sendcache-ctl prewarm's list of directories, beside the segment (not
+ * "sendcache." + something: that would read as another instance). */
+#define SC_PREWARM_PREFIX "/sendcache-prewarm."   /* + instance name */
+/* The most bytes a prewarm list may have. */
+#define SC_PREWARM_MAX 65536
 /* The most slots a segment may have (SENDCACHE_STATS_SLOTS' bound): a
  * segment larger than shm_size(SC_MAX_SLOTS) is not ours. */
 #define SC_MAX_SLOTS 65536
@@ -52,11 +57,37 @@ extern const char *const stats_descs[];
  * outside 1..SC_PID_MAX is damage. */
 #define SC_PID_MAX 4194304
 
+/* struct sc_shm_slot's ctl_state: what the process did with the control
+ * block at generation ctl_ack. */
+#define SC_ACK_PAUSED       1u   /* passes every call to libc */
+#define SC_ACK_PREWARM_ROOT 2u   /* runs as root: does not prewarm */
+#define SC_ACK_PREWARM_BAD  4u   /* refused the prewarm list (ctl.c) */
+
 struct sc_shm_slot {
 	int32_t pid;              /* 0 free; -P being claimed or folded by P */
-	uint32_t reserved;
+	uint32_t ctl_state;       /* SC_ACK_* */
 	uint64_t start_ticks;     /* the process's start time, tells pid reuse */
+	uint64_t ctl_ack;         /* the control generation it last acted on */
 	struct sc_counters c;
+};
+
+/* The control block (sendcache-ctl). Written by a process that can open
+ * the segment for writing (its owner, root), under flock(2) of the
+ * segment: gen is made odd, the fields written, gen made even and larger.
+ * Every process loads gen at each interposed call and acts when it
+ * differs from the last it acted on. A worker can write here too
+ * (DESIGN.md 11): every field can only narrow what a process does (drop
+ * entries, pass calls to libc), and no path in it is ever opened; the
+ * prewarm list is a file only the controller can write (ctl.c). */
+#define SC_CTL_PATHS 4096
+
+struct sc_shm_ctl {
+	uint64_t gen;             /* odd while being written */
+	uint64_t purges;          /* purges asked for */
+	uint64_t prewarms;        /* prewarms asked for */
+	uint32_t paused;          /* nonzero: pass every call to libc */
+	uint32_t npaths;          /* the last purge's paths; 0: everything */
+	char paths[SC_CTL_PATHS]; /* npaths absolute paths, each NUL-ended */
 };
 
 struct sc_shm_header {
@@ -71,13 +102,15 @@ struct sc_shm_header {
 	uint32_t folds_begun;     /* folds into totals started ... */
 	uint32_t folds_done;      /* ... and finished: equal when none runs */
 	struct sc_counters totals;/* COUNT counters of exited processes */
+	struct sc_shm_ctl ctl;
 };
 
 _Static_assert(sizeof(struct sc_counters) == SC_NCOUNTERS * sizeof(uint64_t),
 	       "counters are a packed array of u64");
 _Static_assert(offsetof(struct sc_shm_header, totals) == 48,
 	       "header layout is pinned (bump SC_SHM_VERSION to change it)");
-_Static_assert(offsetof(struct sc_shm_slot, c) == 16, "slot layout is pinned");
+_Static_assert(offsetof(struct sc_shm_slot, c) == 24, "slot layout is pinned");
+_Static_assert(offsetof(struct sc_shm_ctl, paths) == 32, "ctl layout is pinned");
 
 static inline size_t shm_size(uint32_t nslots)
 {
@@ -136,8 +169,13 @@ bool shm_mapped(dev_t dev, ino_t ino);
 
 /* Removes the shm_open(3) name (e.g. "/sendcache.x") only if it still
  * names the file (dev, ino): a check that took a while must not remove a
- * segment a new instance made under the same name meanwhile. */
+ * segment a new instance made under the same name meanwhile. Its
+ * prewarm list goes too. */
 void shm_unlink_same(const char *name, dev_t dev, ino_t ino);
+
+/* Removes the prewarm list of segment name ("/sendcache.x"), if there is
+ * one this process may remove: it goes with the segment. */
+void shm_unlink_prewarm(const char *name);
 
 /* Reads a fold-consistent sum tries times at most before giving up. */
 #define SHM_SUM_TRIES 1000

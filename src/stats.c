@@ -45,6 +45,12 @@ static ino_t seg_ino;
  * fork, so a worker knows its master's pid without reading the segment. */
 static int32_t seg_creator;
 static struct sc_shm_slot *my_slot;
+/* The segment's owner: who may write a prewarm list (ctl.c). */
+static uid_t seg_uid;
+/* What this process last acknowledged of the control block (stats_ack),
+ * in private memory: a slot claimed later starts from it. */
+static uint64_t my_ack;
+static uint32_t my_ack_state;
 static char seg_name[SC_SHM_NAME_MAX + sizeof(SC_SHM_PREFIX)];
 /* This process's pid: getpid() is a syscall, and a server forking per
  * connection would pay several per fork. Set at init and in each child. */
@@ -78,6 +84,26 @@ size_t stats_format(char *buf, size_t size)
 const char *stats_instance(void)
 {
 	return seg ? seg_name + strlen(SC_SHM_PREFIX) : "";
+}
+
+struct sc_shm_ctl *stats_ctl(void)
+{
+	return seg ? &seg->ctl : NULL;
+}
+
+uid_t stats_owner(void)
+{
+	return seg_uid;
+}
+
+void stats_ack(uint64_t gen, uint32_t state)
+{
+	my_ack = gen;
+	my_ack_state = state;
+	if (!my_slot)
+		return;
+	__atomic_store_n(&my_slot->ctl_state, state, __ATOMIC_RELAXED);
+	__atomic_store_n(&my_slot->ctl_ack, gen, __ATOMIC_RELEASE);
 }
 
 /* Moves slot s's COUNT counters into the totals and zeroes them; s's pid
@@ -174,6 +200,8 @@ static void use_slot(struct sc_shm_slot *s, uint64_t ticks)
 {
 	memset(&s->c, 0, sizeof(s->c));
 	s->start_ticks = ticks;
+	s->ctl_ack = my_ack;
+	s->ctl_state = my_ack_state;
 	copy_gauges(&s->c, stats_cur);
 	__atomic_store_n(&s->pid, my_pid, __ATOMIC_RELEASE);
 	my_slot = s;
@@ -443,6 +471,7 @@ void stats_init(void)
 		size = (size_t)st.st_size;
 	seg_dev = st.st_dev;
 	seg_ino = st.st_ino;
+	seg_uid = st.st_uid;
 	seg_creator = fresh ? my_pid : 0;
 	seg = real.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	real.close(fd);
@@ -479,8 +508,9 @@ void stats_uid_changing(uid_t ruid, uid_t euid)
 	if (fd < 0)
 		goto out;
 	if (real.fstat(fd, &st) == 0 && st.st_dev == seg_dev &&
-	    st.st_ino == seg_ino && st.st_uid != euid)
-		(void)!fchown(fd, euid, (gid_t)-1);
+	    st.st_ino == seg_ino && st.st_uid != euid &&
+	    fchown(fd, euid, (gid_t)-1) == 0)
+		seg_uid = euid;
 	real.close(fd);
 out:
 	errno = saved;

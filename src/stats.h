@@ -63,4 +63,13 @@ void stats_uid_changing(uid_t ruid, uid_t euid);
 /* The segment's name (without the leading '/'), or "" when there is none. */
 const char *stats_instance(void);
 
+/* The segment's control block (shm.h), or NULL when counters are
+ * private; and the segment's owner. For ctl.c. */
+struct sc_shm_ctl *stats_ctl(void);
+uid_t stats_owner(void);
+
+/* This process acted on control generation gen (state: SC_ACK_* of
+ * shm.h): written to its slot, and to any slot it takes later. */
+void stats_ack(uint64_t gen, uint32_t state);
+
 #endif

@@ -31,14 +31,22 @@ static void header_offsets(void)
 	is_off(struct sc_shm_header, folds_begun, 40);
 	is_off(struct sc_shm_header, folds_done, 44);
 	is_off(struct sc_shm_header, totals, 48);
+	is_off(struct sc_shm_header, ctl, 48 + SC_NCOUNTERS * 8);
+	is_off(struct sc_shm_ctl, gen, 0);
+	is_off(struct sc_shm_ctl, purges, 8);
+	is_off(struct sc_shm_ctl, prewarms, 16);
+	is_off(struct sc_shm_ctl, paused, 24);
+	is_off(struct sc_shm_ctl, npaths, 28);
+	is_off(struct sc_shm_ctl, paths, 32);
 }
 
 static void slot_offsets(void)
 {
 	is_off(struct sc_shm_slot, pid, 0);
-	is_off(struct sc_shm_slot, reserved, 4);
+	is_off(struct sc_shm_slot, ctl_state, 4);
 	is_off(struct sc_shm_slot, start_ticks, 8);
-	is_off(struct sc_shm_slot, c, 16);
+	is_off(struct sc_shm_slot, ctl_ack, 16);
+	is_off(struct sc_shm_slot, c, 24);
 }
 
 static void sizes(void)
@@ -47,10 +55,10 @@ static void sizes(void)
 
 	is_int(sizeof(struct sc_counters), SC_NCOUNTERS * 8,
 	       "counters: %d packed u64", SC_NCOUNTERS);
-	is_int(sizeof(struct sc_shm_header), 48 + SC_NCOUNTERS * 8,
-	       "header: 48 bytes + totals");
-	is_int(sizeof(struct sc_shm_slot), 16 + SC_NCOUNTERS * 8,
-	       "slot: 16 bytes + counters");
+	is_int(sizeof(struct sc_shm_header), 48 + SC_NCOUNTERS * 8 + 32 +
+	       SC_CTL_PATHS, "header: 48 bytes + totals + control block");
+	is_int(sizeof(struct sc_shm_slot), 24 + SC_NCOUNTERS * 8,
+	       "slot: 24 bytes + counters");
 	is_int(shm_size(NSLOTS), sizeof(struct sc_shm_header) +
 	       NSLOTS * sizeof(struct sc_shm_slot), "shm_size(%d)", NSLOTS);
 	ok(!memcmp(&(uint64_t){ SC_SHM_MAGIC }, "SCSTATS1", 8),
@@ -204,7 +212,7 @@ int main(void)
 			   NSLOTS * sizeof(struct sc_shm_slot)];
 	} seg;
 
-	plan(11 + 4 + 7 + 15 + 13 + 8);
+	plan(18 + 5 + 7 + 15 + 13 + 8);
 	header_offsets();
 	slot_offsets();
 	sizes();

@@ -115,7 +115,7 @@ like "$err" "^sendcache-stat: /dev/shm/sendcache\.$pre-none: No such file" "no s
 "$mkseg" "$pre-version" --version 99
 run -n "$pre-version"
 is "$rc" 5 "another layout version: exit status 5"
-like "$err" "layout version 99, this sendcache-stat reads version 2" "another version: says both"
+like "$err" "layout version 99, this sendcache-stat reads version 3" "another version: says both"
 "$mkseg" "$pre-magic" --magic-bad
 run -n "$pre-magic"
 is "$rc:$err" "5:sendcache-stat: /dev/shm/sendcache.$pre-magic: not a sendcache stats segment (bad magic)" \

@@ -1,0 +1,218 @@
+/* ctl.c - acting on sendcache-ctl's control block (ctl.h).
+ *
+ * The block is untrusted input (DESIGN.md 11): any process of the
+ * instance can write it. It is read into private memory, checked, and
+ * can only make a process do less: drop entries, pass calls to libc. The
+ * directories to prewarm are not in it; they are in a file beside the
+ * segment that only the segment's owner or root can have written, and a
+ * process running as root does not act on them at all.
+ */
+#define _GNU_SOURCE
+#include "ctl.h"
+#include "cache.h"
+#include "real.h"
+#include "shm.h"
+#include "stats.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const uint64_t no_gen;
+const uint64_t *ctl_gen = &no_gen;
+uint64_t ctl_seen;
+bool ctl_paused;
+bool ctl_prewarm_due;
+
+static struct sc_shm_ctl *block;
+/* What this process acted on: the block's purges and prewarms. */
+static uint64_t purges_seen, prewarms_seen;
+/* A prewarm asked for and not done: this process ran as root when it was
+ * due. A child that leaves root (nginx's worker) does it (ctl_creds). */
+static bool prewarm_wanted;
+static uint32_t ack_state;
+static pthread_mutex_t ctl_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Set while this thread is in ctl_notice: a signal handler's call that
+ * comes back here passes instead of waiting on its own thread. */
+static __thread bool in_notice;
+
+/* A private copy of the block (under ctl_mutex). */
+static struct sc_shm_ctl copy;
+
+/* Copies of a block being rewritten all the while: given up, the process
+ * acts at a later call. */
+#define READ_TRIES 4
+
+void ctl_init(void)
+{
+	block = stats_ctl();
+	if (block)
+		ctl_gen = &block->gen;
+}
+
+void ctl_fork_child(void)
+{
+	pthread_mutex_init(&ctl_mutex, NULL);
+}
+
+void ctl_creds(void)
+{
+	if (prewarm_wanted)
+		ctl_prewarm_due = true;
+}
+
+/* Copies the block into copy: false while sendcache-ctl writes it (the
+ * generation is odd, or changed during the copy). */
+static bool read_block(void)
+{
+	int i;
+
+	for (i = 0; i < READ_TRIES; i++) {
+		copy.gen = __atomic_load_n(&block->gen, __ATOMIC_ACQUIRE);
+		if (copy.gen & 1)
+			return false;
+		copy.purges = __atomic_load_n(&block->purges, __ATOMIC_RELAXED);
+		copy.prewarms = __atomic_load_n(&block->prewarms, __ATOMIC_RELAXED);
+		copy.paused = __atomic_load_n(&block->paused, __ATOMIC_RELAXED);
+		copy.npaths = __atomic_load_n(&block->npaths, __ATOMIC_RELAXED);
+		memcpy(copy.paths, block->paths, sizeof(copy.paths));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&block->gen, __ATOMIC_RELAXED) == copy.gen)
+			return true;
+	}
+	return false;
+}
+
+/* Drops the entries under each path of the copy. False, with nothing
+ * dropped, if the list is not npaths absolute paths that fit. */
+static bool purge_paths(void)
+{
+	const char *p = copy.paths, *end = copy.paths + sizeof(copy.paths);
+	const char *nul;
+	uint32_t i;
+
+	for (i = 0; i < copy.npaths; i++, p = nul + 1) {
+		nul = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
+		if (!nul || p[0] != '/' || nul - p >= PATH_MAX)
+			return false;
+	}
+	for (i = 0, p = copy.paths; i < copy.npaths; i++, p += strlen(p) + 1)
+		cache_purge(p);
+	return true;
+}
+
+/* Acts on the copy: purge first, so that no call after this one is
+ * answered from what was cached before. */
+static void act(void)
+{
+	if (copy.purges != purges_seen) {
+		/* One purge with paths: those. Several since the last one
+		 * seen, or a damaged list: everything. */
+		if (copy.purges - purges_seen != 1 || copy.npaths == 0 ||
+		    !purge_paths())
+			cache_drop_all();
+		purges_seen = copy.purges;
+		STAT_INC(purged);
+	}
+	if (copy.paused && !ctl_paused) {
+		/* Nothing stays that could go stale unseen meanwhile. */
+		cache_drop_all();
+		__atomic_store_n(&ctl_paused, true, __ATOMIC_RELAXED);
+		ack_state |= SC_ACK_PAUSED;
+	} else if (!copy.paused && ctl_paused) {
+		__atomic_store_n(&ctl_paused, false, __ATOMIC_RELAXED);
+		ack_state &= ~SC_ACK_PAUSED;
+	}
+	if (copy.prewarms != prewarms_seen) {
+		prewarms_seen = copy.prewarms;
+		prewarm_wanted = true;
+		ctl_prewarm_due = true;
+	}
+}
+
+bool ctl_notice(void)
+{
+	if (in_notice)
+		return false;
+	if (__atomic_load_n(ctl_gen, __ATOMIC_RELAXED) & 1)
+		return true;            /* being written: a later call acts */
+	in_notice = true;
+	pthread_mutex_lock(&ctl_mutex);
+	if (ctl_changed() && read_block()) {
+		act();
+		__atomic_store_n(&ctl_seen, copy.gen, __ATOMIC_RELEASE);
+		stats_ack(copy.gen, ack_state);
+	}
+	pthread_mutex_unlock(&ctl_mutex);
+	in_notice = false;
+	return true;
+}
+
+/* Reads the prewarm list into a malloc'd string of lines, or NULL: it
+ * must be a regular file of one link that only the segment's owner or
+ * root wrote, no larger than SC_PREWARM_MAX. */
+static char *read_list(void)
+{
+	char path[sizeof("/dev/shm") + sizeof(SC_PREWARM_PREFIX) +
+		  SC_SHM_NAME_MAX];
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/shm" SC_PREWARM_PREFIX "%s",
+		 stats_instance());
+	fd = real.openat(AT_FDCWD, path,
+			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (real.fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1 && !(st.st_mode & 022) &&
+	    (st.st_uid == 0 || st.st_uid == stats_owner()) &&
+	    st.st_size > 0 && st.st_size <= SC_PREWARM_MAX &&
+	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
+		n = real.pread(fd, buf, (size_t)st.st_size, 0);
+		if (n > 0 && !memchr(buf, 0, (size_t)n)) {
+			buf[n] = 0;
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	real.close(fd);
+	return buf;
+}
+
+void ctl_prewarm(void)
+{
+	char *list;
+
+	pthread_mutex_lock(&ctl_mutex);
+	if (!ctl_prewarm_due || ctl_paused || !cache_may_prewarm()) {
+		pthread_mutex_unlock(&ctl_mutex);
+		return;
+	}
+	ctl_prewarm_due = false;
+	ack_state &= ~(SC_ACK_PREWARM_ROOT | SC_ACK_PREWARM_BAD);
+	/* A worker can ask for this (the block is anyone's): a process
+	 * running as root (nginx's master) opens nothing for it, and tries
+	 * again only once its credentials change. */
+	if (geteuid() == 0) {
+		ack_state |= SC_ACK_PREWARM_ROOT;
+	} else {
+		prewarm_wanted = false;
+		if ((list = read_list()) == NULL) {
+			ack_state |= SC_ACK_PREWARM_BAD;
+		} else {
+			cache_prewarm_dirs(list, '\n');
+			free(list);
+		}
+	}
+	stats_ack(ctl_seen, ack_state);
+	pthread_mutex_unlock(&ctl_mutex);
+}
