@@ -69,6 +69,7 @@ UNIT_SRCS   := $(wildcard tests/t0*.c tests/t1*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%.t)
 TEST_LIBS   := $(patsubst tests/%.c,$(BUILD)/tests/%.so,$(wildcard tests/lib*.c))
 STAT_CLI    := $(BUILD)/sendcache-stat
+CTL_CLI     := $(BUILD)/sendcache-ctl
 GEN_DOCS    := $(BUILD)/gen-docs
 # The CLI reads the segment with the library's layout (shm.h) and counter
 # list (shm.c) and links no other engine object (t5001 checks).
@@ -94,7 +95,7 @@ FUZZ_OBJS_http-head := $(filter-out engine blocking creds descs,$(ENGINE_SRCS:sr
 # Each target's corpus replayed by the plain compiler in make test.
 FUZZ_DRIVERS   := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz-%)
 
-all: $(LIB) $(STAT_CLI) $(GEN_DOCS)
+all: $(LIB) $(STAT_CLI) $(CTL_CLI) $(GEN_DOCS)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -117,6 +118,9 @@ $(LIB): $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(MAP)
 	  $(LDFLAGS) -o $@ $(ENGINE_OBJS) $(BUILD)/obj/preload.o $(LDLIBS)
 
 $(STAT_CLI): src/cli/sendcache-stat.c $(CLI_SRCS) $(STAT_OBJS) $(wildcard src/*.h src/cli/*.h)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(CLI_SRCS) $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
+
+$(CTL_CLI): src/cli/sendcache-ctl.c $(CLI_SRCS) $(STAT_OBJS) $(wildcard src/*.h src/cli/*.h)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(CLI_SRCS) $(STAT_OBJS) $(LDFLAGS) $(LDLIBS)
 
 # Prints the tables made from src/config_def.h for scripts/gen-docs.
@@ -209,7 +213,7 @@ TEST_ENV := TAP_BUILD=$(abspath $(BUILD)) TAP_SANITIZE=$(SANITIZE) \
 # Script tests to run: all by default; `make test TESTS="tests/t1003-*.t"`.
 TESTS ?= tests/*.t
 
-test-build: $(LIB) $(STAT_CLI) $(GEN_DOCS) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(FORKPAGES) $(FRESHFUZZ) $(SELFCHECK_LIB) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
+test-build: $(LIB) $(STAT_CLI) $(CTL_CLI) $(GEN_DOCS) $(MKSEG) $(SENDPATHS) $(FDSERVER) $(CREDCHECK) $(SPAWNER) $(FORKPAGES) $(FRESHFUZZ) $(SELFCHECK_LIB) $(UNIT_BINS) $(TEST_LIBS) $(FUZZ_DRIVERS)
 
 test: test-build
 	$(TEST_ENV) prove -f $(UNIT_BINS) $(TESTS)
@@ -338,12 +342,13 @@ soak:
 	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
 	SCRIBBLE_SECONDS=$(SCRIBBLE_SECONDS) prove -v tests/t4008-segment-scribble.t
 
-install: $(LIB) $(STAT_CLI)
+install: $(LIB) $(STAT_CLI) $(CTL_CLI)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsendcache.so
 	sed 's|@LIBDIR@|$(LIBDIR)|' scripts/sendcache-run > $(DESTDIR)$(BINDIR)/sendcache-run
 	chmod 0755 $(DESTDIR)$(BINDIR)/sendcache-run
 	$(INSTALL) -m 0755 $(STAT_CLI) $(DESTDIR)$(BINDIR)/sendcache-stat
+	$(INSTALL) -m 0755 $(CTL_CLI) $(DESTDIR)$(BINDIR)/sendcache-ctl
 	$(INSTALL) -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 
@@ -364,6 +369,7 @@ deb:
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsendcache.so $(DESTDIR)$(BINDIR)/sendcache-run
 	rm -f $(DESTDIR)$(BINDIR)/sendcache-stat $(DESTDIR)$(MANDIR)/man1/sendcache-stat.1
+	rm -f $(DESTDIR)$(BINDIR)/sendcache-ctl $(DESTDIR)$(MANDIR)/man1/sendcache-ctl.1
 	rm -f $(DESTDIR)$(MANDIR)/man1/sendcache-run.1 $(DESTDIR)$(MANDIR)/man7/sendcache.7
 
 clean:

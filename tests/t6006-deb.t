@@ -6,7 +6,8 @@
 #   (debian/, dpkg-buildpackage); lintian reports no error and no warning.
 # - dpkg -i installs it; nginx started through the installed sendcache-run
 #   serves a 1 KiB file at about 3 system calls a request (strace -c of the
-#   worker, against 8 or more without); sendcache-stat reads its counters.
+#   worker, against 8 or more without); sendcache-stat reads its counters
+#   and sendcache-ctl purges its cache.
 # - dpkg --purge leaves none of the package's files behind.
 # - examples/Dockerfile's steps: the package's files unpacked into a
 #   scratch root (dpkg -x, as the image's dpkg -i lays them out), nginx
@@ -31,7 +32,7 @@ if dpkg -s sendcache >/dev/null 2>&1; then
 	skip_all "$msg"
 fi
 
-plan 13
+plan 14
 dir=$(tap_tmpdir)
 requests=4000
 
@@ -79,7 +80,7 @@ ok "dpkg -i installs it" quiet "$dir/dpkg.out" dpkg -i "$deb" ||
 mapfile -t files < <(dpkg -L sendcache | while read -r f; do [[ -f $f ]] && echo "$f"; done)
 libdir=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/sendcache
 for f in "$libdir/libsendcache.so" /usr/bin/sendcache-run /usr/bin/sendcache-stat \
-	/usr/share/man/man7/sendcache.7.gz /usr/share/doc/sendcache/examples/nginx-sendcache.conf; do
+	/usr/bin/sendcache-ctl /usr/share/man/man1/sendcache-ctl.1.gz /usr/share/man/man7/sendcache.7.gz /usr/share/doc/sendcache/examples/nginx-sendcache.conf; do
 	[[ " ${files[*]} " == *" $f "* ]] || missing+=" $f"
 done
 is "${missing-}" "" "it holds the library, the commands, the manual pages, the systemd example"
@@ -102,6 +103,8 @@ curl -s -o /dev/null "$url" -o /dev/null "$url"
 with=$(per_request "$dir" "$(srv_serving_pids nginx "$dir/ng")")
 like "$(/usr/bin/sendcache-stat -1 -n "$name")" "open_hit +[1-9]" \
 	"the installed sendcache-stat reads its counters"
+like "$(/usr/bin/sendcache-ctl -n "$name" purge)" "^$name: purge of everything, generation 2$" \
+	"the installed sendcache-ctl purges it"
 nginx_stop "$dir/ng"
 nginx_start "$dir/ng" without || bail_out "nginx did not start"
 without=$(per_request "$dir" "$NGINX_WORKER_PID")

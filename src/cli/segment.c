@@ -38,12 +38,12 @@ static void seg_err(const char *fmt, ...)
 /* Opens "/sendcache.NAME" of /dev/shm for reading as shm_open(3) would,
  * but never blocks: anyone may make a FIFO of that name, and opening a
  * FIFO for reading waits for a writer. */
-static int open_seg(const char *shm_name)
+static int open_seg(const char *shm_name, int mode)
 {
 	char path[sizeof(SHM_DIR) + sizeof(SC_SHM_PREFIX) + 256];
 
 	snprintf(path, sizeof(path), SHM_DIR "%s", shm_name);
-	return open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	return open(path, mode | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 }
 
 bool seg_valid_name(const char *name)
@@ -124,7 +124,7 @@ void seg_sweep_stale(void)
 		if (strncmp(d->d_name, prefix, strlen(prefix)))
 			continue;
 		snprintf(name, sizeof(name), "/%s", d->d_name);
-		if ((fd = open_seg(name)) < 0)
+		if ((fd = open_seg(name, O_RDONLY)) < 0)
 			continue;
 		if (seg_stale(fd) && fstat(fd, &st) == 0)
 			shm_unlink_same(name, st.st_dev, st.st_ino);
@@ -254,9 +254,12 @@ int seg_read(struct stat_seg *seg)
 	return EXIT_LAYOUT;
 }
 
-/* Opens the segment of seg->name read-only and reads a first copy.
- * Returns EXIT_OK with seg set, or an exit status after a message. */
 int seg_open(struct stat_seg *seg)
+{
+	return seg_open_mode(seg, O_RDONLY);
+}
+
+int seg_open_mode(struct stat_seg *seg, int mode)
 {
 	char shm_name[sizeof(SC_SHM_PREFIX) + SC_SHM_NAME_MAX];
 	static struct sc_shm_header empty;
@@ -264,12 +267,16 @@ int seg_open(struct stat_seg *seg)
 	int rc;
 
 	snprintf(shm_name, sizeof(shm_name), SC_SHM_PREFIX "%s", seg->name);
-	seg->fd = open_seg(shm_name);
+	seg->fd = open_seg(shm_name, mode);
 	if (seg->fd < 0) {
 		int err = errno;
 
-		seg_err(SHM_DIR "%s: %s\n", shm_name,
-			strerror(err));
+		if (err == EACCES && mode != O_RDONLY)
+			seg_err(SHM_DIR "%s: %s: only its owner or root may "
+				"control it\n", shm_name, strerror(err));
+		else
+			seg_err(SHM_DIR "%s: %s\n", shm_name,
+				strerror(err));
 		return err == ENOENT ? EXIT_NOSEG :
 		       err == EACCES ? EXIT_PERM : EXIT_FAIL;
 	}

@@ -66,6 +66,10 @@ int seg_find(struct stat_seg *seg);
  * Returns EXIT_OK with seg set, or an exit status after a message. */
 int seg_open(struct stat_seg *seg);
 
+/* The same, the file opened with mode (O_RDONLY, or O_RDWR to control
+ * it: EXIT_PERM for who may only read). */
+int seg_open_mode(struct stat_seg *seg, int mode);
+
 /* A fresh copy into seg->h (see segment.c). EXIT_OK or a status. */
 int seg_read(struct stat_seg *seg);
 

@@ -3,12 +3,15 @@
  *   mkseg NAME [--nslots N] [--mode OCTAL] [--version V] [--magic-bad]
  *              [--ncounters N] [--total COUNTER:VALUE]...
  *              [--slot PID[@TICKS]=COUNTER:VALUE,...]...
+ *   mkseg --ctl-offset
  *
  * Creates (or replaces) /dev/shm/sendcache.NAME laid out as src/shm.h says,
  * so that sendcache-stat can be tested without a server. A slot's start
  * time is the process's real one (shm_start_ticks) unless @TICKS is given;
  * a pid that does not exist gets start time 1, so that its slot reads as
- * a dead process. Exits 0, or 2 after a message.
+ * a dead process. --ctl-offset prints where the control block starts
+ * in a segment (for a test that writes it). Exits 0, or 2 after a
+ * message.
  */
 #define _GNU_SOURCE
 #include "shm.h"
@@ -95,6 +98,7 @@ int main(int argc, char **argv)
 		{ "ncounters", required_argument, NULL, 'C' },
 		{ "total",     required_argument, NULL, 't' },
 		{ "slot",      required_argument, NULL, 's' },
+		{ "ctl-offset", no_argument,      NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sc_shm_header h = {
@@ -124,6 +128,9 @@ int main(int argc, char **argv)
 				die("too many slots at", optarg);
 			set_slot(&slots[nused++], optarg);
 			break;
+		case 'O':
+			printf("%zu\n", offsetof(struct sc_shm_header, ctl));
+			return 0;
 		default:
 			return 2;
 		}
