@@ -5,7 +5,8 @@
 # Each kind of server is started without and with the library: it must
 # answer a GET with the file, have the library mapped in every serving
 # process exactly when asked to, and leave no process, no listener and no
-# stats segment behind once srv_stop returns. Apache must probe .htaccess
+# stats segment behind once srv_stop returns. With the library, it must
+# answer right while paused and after resume (sendcache-ctl). Apache must probe .htaccess
 # in every directory from / down to the file (what its tests rely on).
 
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -20,7 +21,9 @@ tap_require_lib
 # Tests per kind and mode: starts, answers, library mapped or not, stop
 # leaves no process, no listener, no segment.
 per_run=6
-plan $(( ${#srv_kinds[@]} * 2 * per_run + 1 ))
+# With the library, two more: paused, resumed.
+plan $(( ${#srv_kinds[@]} * (2 * per_run + 2) + 1 ))
+ctl=$tap_build/sendcache-ctl
 
 # no_lib_in PID...: succeeds when none of the processes maps the library.
 no_lib_in() {
@@ -41,7 +44,9 @@ for kind in "${srv_kinds[@]}"; do
 		srv_conf "$kind" "$dir" "$port"
 		echo "hello from $kind $mode" >"$dir/www/index.html"
 		if ! ok "$kind $mode: starts" srv_start "$kind" "$dir" "$mode"; then
-			skip "$kind did not start" $((per_run - 1))
+			extra=0
+			[[ $mode == with ]] && extra=2
+			skip "$kind did not start" $((per_run - 1 + extra))
 			continue
 		fi
 		main=$SRV_PID
@@ -50,6 +55,14 @@ for kind in "${srv_kinds[@]}"; do
 			"hello from $kind $mode" "$kind $mode: GET /index.html"
 		if [[ $mode == with ]]; then
 			srv_ok_lib "$kind" "$dir" "$kind with"
+			gen=0
+			for step in pause resume; do
+				gen=$((gen + 2))
+				out=$("$ctl" -n "$SRV_STATS_NAME" "$step" 2>&1)$'\n'
+				out+=$(curl -sk --max-time 10 "$(srv_url "$kind" "$port")/index.html")
+				is "$out" "$SRV_STATS_NAME: $step, generation $gen"$'\n'"hello from $kind $mode" \
+					"$kind with: sendcache-ctl $step, then GET /index.html"
+			done
 		else
 			ok "$kind without: the library is not mapped" \
 				no_lib_in "$main" "${serving[@]}"
