@@ -16,7 +16,8 @@ static void blocking(void)
 {
 	if (sc_state == SC_ON && on_wake()) {
 		send_flush_thread();
-		if (__builtin_expect(ctl_prewarm_due, 0))
+		if (__builtin_expect(__atomic_load_n(&ctl_prewarm_due,
+						     __ATOMIC_RELAXED), 0))
 			ctl_prewarm();
 	}
 }

@@ -51,6 +51,7 @@ static struct cache_inode *inodes;
 static char cwd[PATH_MAX];
 static bool cwd_ok;
 static unsigned cwd_gen;       /* bumped when cwd changes (struct cache_key) */
+static unsigned cache_drops;   /* bumped when entries are dropped by the lot */
 int cache_fd_base;             /* our descriptors live at or above this */
 
 /* The lowest number of our descriptors, at most. fork(2) copies the
@@ -98,6 +99,7 @@ static bool key_make(struct cache_key *k, const char *path)
 	    (path[0] == '/' || k->cwd_gen == cwd_gen))
 		return k->state == CACHE_KEY_OK;
 	k->cwd_gen = cwd_gen;
+	k->drops = cache_drops;
 	if (path[0] == '/' && last_key.len && !strcmp(path, last_key.abs)) {
 		k->len = last_key.len;
 		k->hash = last_key.hash;
@@ -207,6 +209,7 @@ static void cache_file_changed(dev_t dev, ino_t ino_nr)
 
 void cache_drop_all_locked(void)
 {
+	cache_drops++;
 	neg_drop_all();
 	while (inodes)
 		cache_invalidate_locked(inodes);
@@ -227,20 +230,31 @@ static bool under(const char *name, const char *path, size_t len)
 	       (name[len] == 0 || name[len] == '/' || path[len - 1] == '/');
 }
 
-void cache_purge(const char *path)
+static bool under_any(const char *name, const char *const *paths, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (under(name, paths[i], strlen(paths[i])))
+			return true;
+	return false;
+}
+
+void cache_purge(const char *const *paths, unsigned n)
 {
 	struct cache_inode *ino, *tmp;
-	struct cache_name *n;
-	size_t len = strlen(path);
+	struct cache_name *nm;
+	unsigned i;
 
-	if (len == 0 || path[0] != '/')
-		return;
 	cache_lock();
-	neg_changed(path, len, true);
+	cache_drops++;
+	for (i = 0; i < n; i++)
+		if (paths[i][0] == '/')
+			neg_changed(paths[i], strlen(paths[i]), true);
 	/* By inode: dropping one frees its names, never the next inode. */
 	HASH_ITER(hh, inodes, ino, tmp)
-		for (n = ino->names; n; n = n->next)
-			if (under(n->path, path, len)) {
+		for (nm = ino->names; nm; nm = nm->next)
+			if (under_any(nm->path, paths, n)) {
 				cache_invalidate_locked(ino);
 				break;
 			}
@@ -299,7 +313,7 @@ void cache_failed(struct cache_key *k, const char *path, int err)
 	if (err != ENOENT && err != ENOTDIR)
 		return;
 	cache_lock();
-	if (key_make(k, path))
+	if (key_make(k, path) && k->drops == cache_drops)
 		neg_add(k, err, path[0] == '/');
 	cache_unlock();
 	errno = saved;
@@ -323,7 +337,9 @@ static bool cacheable_flags(int flags)
  * for its first 5,000 to 10,000 requests. */
 #define FIRST_USE_FDS 1024
 
-bool cache_prewarming;
+/* Set while this thread prewarms: other threads' misses still go by
+ * admission. */
+__thread bool cache_prewarming;
 
 int cache_open(struct cache_key *k, const char *path, int flags)
 {
@@ -498,6 +514,12 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 		goto out;
 	}
 	abs = k->abs;
+	/* The open began before a drop (sendcache-ctl purge or pause) and
+	 * may have found what the drop was for. */
+	if (k->drops != cache_drops) {
+		STAT_INC(open_pass_type);
+		goto out;
+	}
 	TABLE_FIND(names, k, n);
 	if (n)
 		goto out;

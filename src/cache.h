@@ -74,6 +74,10 @@ bool cache_init(void);
 /* fork(2), from the engine's handlers when this thread is awake: the
  * parent's before and after, the child's right after. */
 void cache_fork_prepare(void);
+
+/* True if this process has one thread: at fork, no lock need be taken
+ * (nor its page written, copied then in parent and child). */
+bool cache_fork_alone(void);
 void cache_fork_parent(void);
 void cache_fork_child(void);
 
@@ -102,6 +106,9 @@ enum { CACHE_KEY_UNSET, CACHE_KEY_BAD, CACHE_KEY_OK };
 struct cache_key {
 	int state;
 	unsigned cwd_gen;         /* the working directory it was made in */
+	unsigned drops;           /* cache_drops when it was made: a miss
+				   * that began before a drop (a purge, a
+				   * pause) caches nothing */
 	size_t len;               /* of abs */
 	uint64_t hash;            /* admit_hash(abs) */
 	char abs[PATH_MAX];
@@ -167,8 +174,9 @@ void cache_prewarm(void);
 bool cache_may_prewarm(void);
 
 /* The same for the directories of list, separated by sep (absolute;
- * others are skipped). Returns the files cached. */
-unsigned cache_prewarm_dirs(const char *list, char sep);
+ * others are skipped), until stop (if not NULL) says so before a file.
+ * Returns the files cached. */
+unsigned cache_prewarm_dirs(const char *list, char sep, bool (*stop)(void));
 
 /* fstat of a HANDED descriptor. Returns 0 if answered, -1 if not. */
 int cache_fstat(struct fd_slot *s, struct stat *st);
@@ -194,9 +202,10 @@ void cache_invalidate(struct cache_inode *ino);
 /* Credentials changed, or events were lost: drop every entry. */
 void cache_drop_all(void);
 
-/* Drops the entries and absences of path (absolute, no trailing '/'
- * unless it is "/") and of every name under it (sendcache-ctl purge). */
-void cache_purge(const char *path);
+/* Drops the entries and absences of each of the n paths (absolute, no
+ * trailing '/' unless it is "/") and of every name under them, in one
+ * pass over the entries (sendcache-ctl purge). */
+void cache_purge(const char *const *paths, unsigned n);
 
 /* The working directory changed: read it again (one getcwd). */
 void cache_chdir(void);

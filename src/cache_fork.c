@@ -33,6 +33,11 @@ static bool alone(void)
 #endif
 }
 
+bool cache_fork_alone(void)
+{
+	return alone();
+}
+
 /* fork: no other thread may be inside the cache while the child's copy of
  * memory is made. Only what changed is written here: every page the
  * parent writes is copied again at its next fork (a server forking per

@@ -117,7 +117,7 @@ void fresh_selfcheck(const struct fresh *f, const char *path, int err,
 
 /* Set while SENDCACHE_PREWARM fills the cache: what it names is wanted
  * (no admission test) and gets a descriptor, no mapping. */
-extern bool cache_prewarming;
+extern __thread bool cache_prewarming;
 
 /* True if nfd more descriptors and nbytes more mapped bytes fit the
  * budgets without evicting. Takes the lock. */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const uint64_t no_gen;
@@ -37,8 +38,9 @@ static uint64_t purges_seen, prewarms_seen;
 static bool prewarm_wanted;
 static uint32_t ack_state;
 static pthread_mutex_t ctl_mutex = PTHREAD_MUTEX_INITIALIZER;
-/* Set while this thread is in ctl_notice: a signal handler's call that
- * comes back here passes instead of waiting on its own thread. */
+/* Set while this thread acts on the block or prewarms: a signal
+ * handler's call that comes back here goes on without waiting on its own
+ * thread. */
 static __thread bool in_notice;
 
 /* A private copy of the block (under ctl_mutex). */
@@ -51,19 +53,49 @@ static struct sc_shm_ctl copy;
 void ctl_init(void)
 {
 	block = stats_ctl();
-	if (block)
-		ctl_gen = &block->gen;
+	if (!block)
+		return;
+	ctl_gen = &block->gen;
+	/* Purges asked for before this process began have nothing of its
+	 * to drop (SENDCACHE_PREWARM comes after this); a pause is still
+	 * taken at the first call, which finds the generation unseen. */
+	purges_seen = __atomic_load_n(&block->purges, __ATOMIC_RELAXED);
+}
+
+/* Set by a parent that took the lock to fork: it has other threads, and
+ * is not in a signal handler that interrupted its own ctl_notice. A
+ * parent with one thread writes nothing here at fork, so that a child
+ * serving one connection copies no page of ours (t4012). */
+static bool fork_locked;
+
+void ctl_fork_prepare(void)
+{
+	if (!in_notice && !cache_fork_alone()) {
+		pthread_mutex_lock(&ctl_mutex);
+		fork_locked = true;
+	}
+}
+
+void ctl_fork_parent(void)
+{
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_unlock(&ctl_mutex);
+	}
 }
 
 void ctl_fork_child(void)
 {
-	pthread_mutex_init(&ctl_mutex, NULL);
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_init(&ctl_mutex, NULL);
+	}
 }
 
 void ctl_creds(void)
 {
 	if (prewarm_wanted)
-		ctl_prewarm_due = true;
+		__atomic_store_n(&ctl_prewarm_due, true, __ATOMIC_RELAXED);
 }
 
 /* Copies the block into copy: false while sendcache-ctl writes it (the
@@ -92,17 +124,20 @@ static bool read_block(void)
  * dropped, if the list is not npaths absolute paths that fit. */
 static bool purge_paths(void)
 {
+	static const char *paths[SC_CTL_PATHS / 2];
 	const char *p = copy.paths, *end = copy.paths + sizeof(copy.paths);
 	const char *nul;
 	uint32_t i;
 
+	if (copy.npaths > SC_CTL_PATHS / 2)
+		return false;
 	for (i = 0; i < copy.npaths; i++, p = nul + 1) {
 		nul = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
 		if (!nul || p[0] != '/' || nul - p >= PATH_MAX)
 			return false;
+		paths[i] = p;
 	}
-	for (i = 0, p = copy.paths; i < copy.npaths; i++, p += strlen(p) + 1)
-		cache_purge(p);
+	cache_purge(paths, copy.npaths);
 	return true;
 }
 
@@ -129,24 +164,53 @@ static void act(void)
 		ack_state &= ~SC_ACK_PAUSED;
 	}
 	if (copy.prewarms != prewarms_seen) {
-		prewarms_seen = copy.prewarms;
 		prewarm_wanted = true;
-		ctl_prewarm_due = true;
+		__atomic_store_n(&ctl_prewarm_due, true, __ATOMIC_RELAXED);
+		prewarms_seen = copy.prewarms;
 	}
+}
+
+/* The block stays odd or torn this long before a process gives up
+ * waiting for the writer and drops its cache instead. */
+#define WRITE_WAIT_US 2000
+
+/* Waits, a little, for the writer to finish: true once the block reads
+ * whole (in copy). */
+static bool read_settled(void)
+{
+	int waited;
+
+	for (waited = 0; !read_block(); waited += 100) {
+		if (waited >= WRITE_WAIT_US)
+			return false;
+		nanosleep(&(struct timespec){ 0, 100 * 1000 }, NULL);
+	}
+	return true;
 }
 
 bool ctl_notice(void)
 {
 	if (in_notice)
-		return false;
-	if (__atomic_load_n(ctl_gen, __ATOMIC_RELAXED) & 1)
-		return true;            /* being written: a later call acts */
+		return true;
 	in_notice = true;
 	pthread_mutex_lock(&ctl_mutex);
-	if (ctl_changed() && read_block()) {
-		act();
-		__atomic_store_n(&ctl_seen, copy.gen, __ATOMIC_RELEASE);
-		stats_ack(copy.gen, ack_state);
+	if (ctl_changed()) {
+		if (read_settled()) {
+			act();
+			__atomic_store_n(&ctl_seen, copy.gen, __ATOMIC_RELEASE);
+			stats_ack(copy.gen, ack_state);
+		} else {
+			/* A writer stopped half-way, or a worker keeps the
+			 * block odd: nothing it may be purging is served, and
+			 * the process passes every call as if paused until
+			 * the block reads whole again. */
+			cache_drop_all();
+			__atomic_store_n(&ctl_paused, true, __ATOMIC_RELAXED);
+			ack_state |= SC_ACK_PAUSED;
+			__atomic_store_n(&ctl_seen, __atomic_load_n(ctl_gen,
+				__ATOMIC_RELAXED), __ATOMIC_RELEASE);
+			stats_ack(ctl_seen, ack_state);
+		}
 	}
 	pthread_mutex_unlock(&ctl_mutex);
 	in_notice = false;
@@ -188,31 +252,44 @@ static char *read_list(void)
 	return buf;
 }
 
+/* Ends a prewarm walk when the block changed meanwhile: what it asks
+ * (a purge, a pause) is acted on at the next call. */
+static bool walk_stop(void)
+{
+	return ctl_changed();
+}
+
 void ctl_prewarm(void)
 {
-	char *list;
+	bool root;
+	char *list = NULL;
 
 	pthread_mutex_lock(&ctl_mutex);
 	if (!ctl_prewarm_due || ctl_paused || !cache_may_prewarm()) {
 		pthread_mutex_unlock(&ctl_mutex);
 		return;
 	}
-	ctl_prewarm_due = false;
+	__atomic_store_n(&ctl_prewarm_due, false, __ATOMIC_RELAXED);
 	ack_state &= ~(SC_ACK_PREWARM_ROOT | SC_ACK_PREWARM_BAD);
 	/* A worker can ask for this (the block is anyone's): a process
 	 * running as root (nginx's master) opens nothing for it, and tries
 	 * again only once its credentials change. */
-	if (geteuid() == 0) {
+	root = geteuid() == 0;
+	if (root) {
 		ack_state |= SC_ACK_PREWARM_ROOT;
 	} else {
 		prewarm_wanted = false;
-		if ((list = read_list()) == NULL) {
+		if ((list = read_list()) == NULL)
 			ack_state |= SC_ACK_PREWARM_BAD;
-		} else {
-			cache_prewarm_dirs(list, '\n');
-			free(list);
-		}
 	}
 	stats_ack(ctl_seen, ack_state);
 	pthread_mutex_unlock(&ctl_mutex);
+	if (!list)
+		return;
+	/* Without the lock: a purge other threads must act on meanwhile
+	 * does not wait for the walk. */
+	in_notice = true;
+	cache_prewarm_dirs(list, '\n', walk_stop);
+	in_notice = false;
+	free(list);
 }

@@ -29,7 +29,7 @@ extern bool ctl_prewarm_due;
 static inline bool ctl_changed(void)
 {
 	return __builtin_expect(__atomic_load_n(ctl_gen, __ATOMIC_ACQUIRE) !=
-				__atomic_load_n(&ctl_seen, __ATOMIC_RELAXED), 0);
+				__atomic_load_n(&ctl_seen, __ATOMIC_ACQUIRE), 0);
 }
 
 static inline bool ctl_is_paused(void)
@@ -41,8 +41,10 @@ static inline bool ctl_is_paused(void)
 void ctl_init(void);
 
 /* Acts on the control block if it changed: purges, pauses or resumes,
- * notes a prewarm. Returns false if the call must pass to libc (a signal
- * handler that interrupted this thread's own ctl_notice). */
+ * notes a prewarm. A block being written is waited for a little, then
+ * the cache is dropped instead. Returns true (the call goes on); a
+ * signal handler that interrupted this thread's own ctl_notice goes on
+ * without it. */
 bool ctl_notice(void);
 
 /* At a blocking point with ctl_prewarm_due set: caches the files under
@@ -50,7 +52,9 @@ bool ctl_notice(void);
  * nothing (until ctl_creds). */
 void ctl_prewarm(void);
 
-/* fork(2): the child's lock is free again. */
+/* fork(2): the lock is held across it, and the child's is free again. */
+void ctl_fork_prepare(void);
+void ctl_fork_parent(void);
 void ctl_fork_child(void);
 
 /* The process changed credentials: a prewarm it did not do as root is

@@ -143,14 +143,17 @@ static void fork_prepare(void)
 	if (!on_wake())
 		return;
 	send_flush_thread();
+	ctl_fork_prepare();
 	cache_fork_prepare();
 	stats_fork_prepare();
 }
 
 static void fork_parent(void)
 {
-	if (thread_state == T_AWAKE)
+	if (thread_state == T_AWAKE) {
 		cache_fork_parent();
+		ctl_fork_parent();
+	}
 }
 
 static void fork_child(void)

@@ -20,8 +20,9 @@
 /* Directory levels walked below each configured directory. */
 #define PREWARM_DEPTH 16
 
-/* Files cached by this walk. */
-static unsigned warmed;
+/* Files cached by this thread's walk, and what ends it early. */
+static __thread unsigned warmed;
+static __thread bool (*stop_walk)(void);
 
 /* Caches one file with a spare descriptor in its pool. Returns false when
  * the budgets are full (the warm-up stops: it never evicts). */
@@ -71,6 +72,10 @@ static bool prewarm_dir(char *path, size_t len, int depth)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
 		    len + 1 + nl >= PATH_MAX)
 			continue;
+		if (stop_walk && stop_walk()) {
+			go = false;
+			break;
+		}
 		path[len] = '/';
 		memcpy(path + len + 1, e->d_name, nl + 1);
 		/* Links to directories are not followed: no loops. */
@@ -86,7 +91,7 @@ static bool prewarm_dir(char *path, size_t len, int depth)
 
 void cache_prewarm(void)
 {
-	cache_prewarm_dirs(config.prewarm, ':');
+	cache_prewarm_dirs(config.prewarm, ':', NULL);
 }
 
 bool cache_may_prewarm(void)
@@ -99,7 +104,7 @@ bool cache_may_prewarm(void)
 	return settled;
 }
 
-unsigned cache_prewarm_dirs(const char *list, char sep)
+unsigned cache_prewarm_dirs(const char *list, char sep, bool (*stop)(void))
 {
 	char path[PATH_MAX];
 	const char *p, *end;
@@ -107,6 +112,7 @@ unsigned cache_prewarm_dirs(const char *list, char sep)
 	bool go = true;
 
 	warmed = 0;
+	stop_walk = stop;
 	for (p = list; go && *p; p = *end ? end + 1 : end) {
 		end = strchrnul(p, sep);
 		len = (size_t)(end - p);

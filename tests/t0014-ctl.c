@@ -1,8 +1,9 @@
 /* t0014-ctl: the control block (sendcache-ctl) as the engine reads it:
  * purge of paths and of everything, a damaged list of paths, purges
- * missed, a block being written, pause and resume; then random bytes
- * over the whole block while files change, where every read must still
- * return the file's bytes as they are and nothing may crash.
+ * missed, a block left half-written, pause and resume, a cork across
+ * them; then random bytes over the whole block while files change, where
+ * every read must still return the file's bytes as they are and nothing
+ * may crash.
  *
  * The block is written here as sendcache-ctl writes it (generation odd,
  * fields, generation even), through this process's own segment.
@@ -10,8 +11,11 @@
 #include "tap/files.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cache.h"
 #include "config.h"
@@ -122,10 +126,12 @@ static void test_purge(void)
 	begin();
 	b->purges++;
 	b->npaths = 0;
-	ok(hit(fa), "while the block is being written (odd generation), nothing happens");
-	ok(ctl_seen != b->gen, "... and it is not taken as seen");
+	ok(!hit(fa) && ctl_paused,
+	   "a block left odd (a writer stopped): dropped, and calls pass as if paused");
 	end();
-	ok(!hit(fa), "once written, the purge is done");
+	warm(fa);
+	ok(hit(fa) && !ctl_paused, "once written, the process caches again");
+	ok(ctl_seen == b->gen, "... having acted on it");
 }
 
 static void test_pause(void)
@@ -149,6 +155,62 @@ static void test_pause(void)
 	end();
 	warm(fa);
 	ok(hit(fa), "resumed: cached again");
+}
+
+/* The kernel's TCP_CORK on fd (libc's getsockopt, not the engine's). */
+static int kernel_cork(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	getsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, &len);
+	return v;
+}
+
+static void set_paused(uint32_t on)
+{
+	begin();
+	b->paused = on;
+	end();
+	hit(fa);                /* a call: the process acts */
+}
+
+/* A cork set while paused goes to the kernel, and its uncork after the
+ * resume follows it there; later corks are kept in user space again. */
+static void test_cork(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int l, c, a, v, one = 1, zero = 0;
+
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(l, 1) || getsockname(l, (struct sockaddr *)&sa, &sl) ||
+	    connect(c, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    (a = accept(l, NULL, NULL)) < 0) {
+		printf("Bail out! no loopback TCP connection\n");
+		exit(1);
+	}
+	set_paused(1);
+	sc_setsockopt(a, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+	is_int(kernel_cork(a), 1, "paused: the server's cork goes to the kernel");
+	set_paused(0);
+	sl = sizeof(v);
+	ok(sc_getsockopt(a, IPPROTO_TCP, TCP_CORK, &v, &sl) == 0 && v == 1,
+	   "resumed: getsockopt says corked");
+	sc_setsockopt(a, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	is_int(kernel_cork(a), 0, "resumed: the uncork reaches the kernel too");
+	sc_setsockopt(a, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+	sl = sizeof(v);
+	ok(kernel_cork(a) == 0 &&
+	   sc_getsockopt(a, IPPROTO_TCP, TCP_CORK, &v, &sl) == 0 && v == 1,
+	   "a cork after that is kept in user space again");
+	sc_setsockopt(a, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+	sc_close(a);
+	close(c);
+	close(l);
 }
 
 static uint64_t rnd_state = 88172645463325252ull;
@@ -204,7 +266,7 @@ int main(void)
 		printf("1..0 # SKIP no stats segment here\n");
 		return 0;
 	}
-	plan(11 + 6 + 3);
+	plan(11 + 6 + 4 + 3);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(sub, sizeof(sub), "%s/b", dir);
 	mkdir(sub, 0755);
@@ -214,6 +276,7 @@ int main(void)
 	file_put(fb, "b\n");
 	test_purge();
 	test_pause();
+	test_cork();
 	test_scribble();
 	tmpdir_remove(dir);
 	return done_testing();

@@ -48,7 +48,7 @@ done
 nginx_www_perms "$dir"
 url=http://127.0.0.1:$port
 
-plan 25
+plan 27
 
 # counter PID NAME: one counter of process PID's slot.
 counter() {
@@ -109,12 +109,16 @@ ok "paused: as many system calls as without the library, within one request's ($
 	test $(( paused > without ? paused - without : without - paused )) -le "$one"
 ok "paused: the counters count the calls passed ($((passed1 - passed0)) for $requests requests)" \
 	test $(( passed1 - passed0 )) -ge "$requests"
+curl -s -o "$dir/got.paused" "$url/f1k.bin"
+ok "paused: the file's bytes" cmp -s "$dir/got.paused" "$dir/www/f1k.bin"
 like "$(status_of "$worker")" "^current, paused" "status: the worker is paused"
 "$ctl" -n "$name" resume >/dev/null
 ok "resumed: $requests GETs counted" \
 	sc_count nginx "$dir" "$url/f1k.bin" "$requests" "$dir/strace.resumed"
 resumed=$(sc_calls "$dir/strace.resumed" total)
 note "resumed: $resumed system calls"
+curl -s -o "$dir/got.resumed" "$url/f1k.bin"
+ok "resumed: the file's bytes" cmp -s "$dir/got.resumed" "$dir/www/f1k.bin"
 # The first request after resume caches the file again: a miss.
 ok "resumed: as few system calls as before the pause, within two requests'" \
 	test "$resumed" -le $(( with + 2 * one ))
@@ -136,20 +140,27 @@ is "$(counter "$worker" open_miss):$(( $(counter "$worker" open_hit) - hit0 ))" 
 # point: its master, root, did not, and passed the request on.
 old_worker=$worker
 kill -HUP "$NGINX_MASTER_PID"
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 200; i++)); do
 	worker=$(srv_serving_pids nginx "$dir" | grep -vx "$old_worker" | head -n 1)
 	[[ -n $worker ]] && ! kill -0 "$old_worker" 2>/dev/null && break
+	worker=
 	sleep 0.05
 done
+[[ -n $worker ]] || bail_out "no new nginx worker 10 s after HUP"
+# Past the new worker's first 40 ms, in which nothing it cached is kept.
+sleep 0.1
 curl -s -o /dev/null "$url/f1k.bin"
 curl -s -o /dev/null "$url/f1k.bin"
 ok "a worker started after the prewarm (reload) prewarms too" \
 	test "$(counter "$worker" prewarmed)" -ge 30
 
-# A list that others could have written is not read.
+# A list that others could have written is not read. Paused meanwhile, so
+# that the worker cannot read the list before it is made writable.
 warmed=$(counter "$worker" prewarmed)
+"$ctl" -n "$name" pause >/dev/null
 "$ctl" -n "$name" prewarm "$dir/www" >/dev/null
 chmod 0666 "/dev/shm/sendcache-prewarm.$name"
+"$ctl" -n "$name" resume >/dev/null
 curl -s -o /dev/null "$url/f1k.bin"
 curl -s -o /dev/null "$url/f1k.bin"
 like "$(status_of "$worker")" "prewarm list refused" "a list others may write is refused"

@@ -7,7 +7,7 @@
 # reader of a group-readable segment (SENDCACHE_STATS_GROUP) may ask for
 # status and nothing else (exit 4); a segment's owner may control it.
 . "$(dirname "$0")/tap/tap.sh"
-plan 46
+plan 48
 tap_require python3 flock sha256sum
 (( EUID == 0 )) && tap_require runuser
 ctl=$tap_build/sendcache-ctl
@@ -110,12 +110,33 @@ like "$(field generation)" "^101 \(being written\)" "status: an odd generation i
 run -n "$seg" pause
 is "$out" "$seg: pause, generation 102" "a generation left odd: the next writer takes it over"
 
-# Two at once: the second waits for the first's lock.
-flock "/dev/shm/sendcache.$seg" sleep 0.5 &
-sleep 0.1
+# Two at once: the second waits for the first's lock (an open file
+# description lock for writing, held here by a helper for 0.5 s).
+python3 - "/dev/shm/sendcache.$seg" "$dir/locked" <<'PY' &
+import fcntl, os, struct, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+open(sys.argv[2], "w").close()
+time.sleep(0.5)
+PY
+for ((i = 0; i < 100; i++)); do [[ -e $dir/locked ]] && break; sleep 0.02; done
+t0=$(date +%s%N)
 run -n "$seg" resume
+waited=$(( ($(date +%s%N) - t0) / 1000000 ))
 wait
-is "$rc:$out" "0:$seg: resume, generation 104" "a second sendcache-ctl waits for the lock"
+is "$rc:$out" "0:$seg: resume, generation 104" "a second sendcache-ctl waits for the lock ..."
+ok "... until it is free ($waited ms)" test "$waited" -ge 250
+# A reader cannot take that lock: a read-only descriptor holds no one off.
+python3 - "/dev/shm/sendcache.$seg" <<'PY'
+import errno, fcntl, os, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+    sys.exit(1)
+except OSError as e:
+    sys.exit(0 if e.errno == errno.EBADF else 2)
+PY
+is "$?" 0 "a read-only descriptor cannot take the lock (EBADF)"
 
 # --- errors --------------------------------------------------------------------
 run -n "$pre-none" pause

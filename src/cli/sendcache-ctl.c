@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -103,10 +102,20 @@ static bool normalize(const char *in, char *out)
 	size_t len = 0, n;
 	char *p, *save = NULL;
 
-	if (in[0] == '/')
+	if (in[0] == '/') {
 		buf[0] = 0;
-	else if (!getcwd(buf, PATH_MAX))
-		return false;
+	} else {
+		/* The working directory as the shell spells it ($PWD, when
+		 * it names "."), not with its symlinks resolved. */
+		char *cwd = get_current_dir_name();
+
+		if (!cwd || strlen(cwd) >= PATH_MAX) {
+			free(cwd);
+			return false;
+		}
+		strcpy(buf, cwd);
+		free(cwd);
+	}
 	n = strlen(buf);
 	if (n + 1 + strlen(in) >= sizeof(buf))
 		return false;
@@ -138,6 +147,8 @@ static bool normalize(const char *in, char *out)
 static int check_args(struct ctl_opts *o)
 {
 	char buf[PATH_MAX];
+	bool everything = false;
+	size_t total = 0;
 	struct stat st;
 	int i;
 
@@ -165,7 +176,19 @@ static int check_args(struct ctl_opts *o)
 			fprintf(stderr, PROG ": %s\n", strerror(errno));
 			return EXIT_FAIL;
 		}
+		total += strlen(buf) + 1;
+		everything |= !strcmp(buf, "/");
 	}
+	if (o->cmd == CMD_PREWARM && total > SC_PREWARM_MAX)
+		return usage_error("prewarm: the directories take %zu bytes, "
+				   "more than %d", total, SC_PREWARM_MAX);
+	if (o->cmd == CMD_PURGE && total > SC_CTL_PATHS) {
+		fprintf(stderr, PROG ": the paths take more than %d bytes: "
+			"purging everything\n", SC_CTL_PATHS);
+		everything = true;
+	}
+	if (o->cmd == CMD_PURGE && everything)
+		o->npaths = 0;
 	return EXIT_OK;
 }
 
@@ -206,15 +229,20 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 	return check_args(o);
 }
 
-/* Takes the segment's lock, waiting for another sendcache-ctl a while. */
+/* Takes the segment's lock, waiting for another sendcache-ctl a while: an
+ * open file description lock for writing, which only a descriptor open
+ * for writing can take (a reader of the segment cannot hold writers
+ * off). */
 static int lock_segment(const struct stat_seg *seg)
 {
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int waited;
 
-	for (waited = 0; flock(seg->fd, LOCK_EX | LOCK_NB) != 0; waited += 10) {
-		if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
+	for (waited = 0; fcntl(seg->fd, F_OFD_SETLK, &fl) != 0; waited += 10) {
+		if ((errno != EAGAIN && errno != EACCES) ||
+		    waited >= LOCK_WAIT_MS) {
 			fprintf(stderr, PROG ": %s: cannot lock it: %s\n",
-				seg->name, errno == EWOULDBLOCK ?
+				seg->name, errno == EAGAIN || errno == EACCES ?
 				"another " PROG " holds it" : strerror(errno));
 			return EXIT_FAIL;
 		}
@@ -229,20 +257,21 @@ static int write_list(const struct stat_seg *seg, const struct ctl_opts *o)
 {
 	char tmp[sizeof(SHM_DIR) + SC_SHM_NAME_MAX + 64];
 	char path[sizeof(SHM_DIR) + sizeof(SC_PREWARM_PREFIX) + SC_SHM_NAME_MAX];
-	size_t total = 0;
+	struct stat st;
 	FILE *f;
 	int fd, i;
 
-	for (i = 0; i < o->npaths; i++)
-		total += strlen(o->paths[i]) + 1;
-	if (total > SC_PREWARM_MAX) {
-		fprintf(stderr, PROG ": prewarm: the directories take %zu "
-			"bytes, more than %d\n", total, SC_PREWARM_MAX);
-		return EXIT_USAGE;
+	/* /dev/shm is sticky: a list of another user's cannot be replaced
+	 * but by root. Said plainly rather than as EPERM. */
+	snprintf(path, sizeof(path), SHM_DIR SC_PREWARM_PREFIX "%s", seg->name);
+	if (lstat(path, &st) == 0 && st.st_uid != geteuid() && geteuid() != 0) {
+		fprintf(stderr, PROG ": %s belongs to uid %u: only it or root "
+			"may replace it (remove it as root)\n", path,
+			(unsigned)st.st_uid);
+		return EXIT_PERM;
 	}
 	snprintf(tmp, sizeof(tmp), SHM_DIR "/.sendcache-prewarm.%s.XXXXXX",
 		 seg->name);
-	snprintf(path, sizeof(path), SHM_DIR SC_PREWARM_PREFIX "%s", seg->name);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) != 0 ||
 	    !(f = fdopen(fd, "w"))) {
 		fprintf(stderr, PROG ": %s: %s\n", tmp, strerror(errno));
@@ -254,7 +283,12 @@ static int write_list(const struct stat_seg *seg, const struct ctl_opts *o)
 	}
 	for (i = 0; i < o->npaths; i++)
 		fprintf(f, "%s\n", o->paths[i]);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+	if (fclose(f) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", tmp, strerror(errno));
+		unlink(tmp);
+		return EXIT_FAIL;
+	}
+	if (rename(tmp, path) != 0) {
 		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		return EXIT_FAIL;
@@ -262,22 +296,15 @@ static int write_list(const struct stat_seg *seg, const struct ctl_opts *o)
 	return EXIT_OK;
 }
 
-/* Puts purge's paths into the block: false (everything is purged) when
- * there are none, or they do not fit. */
+/* Puts purge's paths into the block (check_args made sure they fit):
+ * false when there are none (everything is purged). */
 static bool put_paths(struct sc_shm_ctl *c, const struct ctl_opts *o)
 {
 	size_t at = 0, n;
 	int i;
 
 	for (i = 0; i < o->npaths; i++) {
-		if (!strcmp(o->paths[i], "/"))
-			return false;
 		n = strlen(o->paths[i]) + 1;
-		if (at + n > sizeof(c->paths)) {
-			fprintf(stderr, PROG ": the paths take more than %d "
-				"bytes: purging everything\n", SC_CTL_PATHS);
-			return false;
-		}
 		memcpy(c->paths + at, o->paths[i], n);
 		at += n;
 	}
@@ -290,8 +317,10 @@ static uint64_t write_block(struct sc_shm_ctl *c, const struct ctl_opts *o)
 {
 	uint64_t gen = __atomic_load_n(&c->gen, __ATOMIC_SEQ_CST) | 1;
 
-	/* Odd: being written (or left odd by a writer that died). */
+	/* Odd: being written (or left odd by a writer that died). The fence
+	 * keeps the fields' stores after it, as the readers' copy expects. */
 	__atomic_store_n(&c->gen, gen, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	switch (o->cmd) {
 	case CMD_PURGE:
 		if (!put_paths(c, o))
