@@ -113,7 +113,7 @@ static bool read_block(void)
 		copy.paused = __atomic_load_n(&block->paused, __ATOMIC_RELAXED);
 		copy.npaths = __atomic_load_n(&block->npaths, __ATOMIC_RELAXED);
 		memcpy(copy.paths, block->paths, sizeof(copy.paths));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		SC_CTL_FENCE(__ATOMIC_ACQUIRE, &block->gen);
 		if (__atomic_load_n(&block->gen, __ATOMIC_RELAXED) == copy.gen)
 			return true;
 	}

@@ -81,6 +81,16 @@ struct sc_shm_slot {
  * prewarm list is a file only the controller can write (ctl.c). */
 #define SC_CTL_PATHS 4096
 
+/* The fences of the control block's odd/even generation (release after
+ * the writer's odd store, acquire before the reader's second load).
+ * GCC refuses fences under -fsanitize=thread, which cannot model them:
+ * there a sequentially consistent load of the generation stands in. */
+#ifdef __SANITIZE_THREAD__
+# define SC_CTL_FENCE(order, gen) ((void)__atomic_load_n((gen), __ATOMIC_SEQ_CST))
+#else
+# define SC_CTL_FENCE(order, gen) __atomic_thread_fence(order)
+#endif
+
 struct sc_shm_ctl {
 	uint64_t gen;             /* odd while being written */
 	uint64_t purges;          /* purges asked for */

@@ -320,7 +320,7 @@ static uint64_t write_block(struct sc_shm_ctl *c, const struct ctl_opts *o)
 	/* Odd: being written (or left odd by a writer that died). The fence
 	 * keeps the fields' stores after it, as the readers' copy expects. */
 	__atomic_store_n(&c->gen, gen, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	SC_CTL_FENCE(__ATOMIC_RELEASE, &c->gen);
 	switch (o->cmd) {
 	case CMD_PURGE:
 		if (!put_paths(c, o))
