@@ -31,6 +31,27 @@ static void seg_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+int seg_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", seg_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see %s -h)\n", seg_prog);
+	return EXIT_USAGE;
+}
+
+int seg_finish(int rc)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		seg_err("writing the output: %s\n", strerror(errno));
+		return rc ? rc : EXIT_FAIL;
+	}
+	return rc;
+}
+
 /* More segments than this in /dev/shm are not listed one by one in the
  * "several instances" error; a line of names is all the user needs. */
 #define MAX_LISTED 16

@@ -50,6 +50,13 @@ struct stat_snap {
 	struct timespec at;     /* CLOCK_MONOTONIC, for rates */
 };
 
+/* Prints "PROG: MESSAGE (see PROG -h)" on stderr; returns EXIT_USAGE. */
+int seg_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* At the end of main: flushes stdout; a failed write is reported and
+ * turns an rc of EXIT_OK into EXIT_FAIL. Returns the exit status. */
+int seg_finish(int rc);
+
 /* Whether name is an instance name: 1 to SC_SHM_NAME_MAX bytes, no '/'. */
 bool seg_valid_name(const char *name);
 

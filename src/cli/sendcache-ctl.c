@@ -22,7 +22,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,21 +74,6 @@ static void usage(FILE *f)
 "denied, 5 bad or other-version segment, 6 several instances and no -n\n");
 }
 
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-/* Prints one usage error line and returns EXIT_USAGE. */
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see " PROG " -h)\n");
-	return EXIT_USAGE;
-}
 
 /* Writes in's absolute spelling into out (PATH_MAX): relative to the
  * working directory, with no empty, "." or ".." component and no
@@ -154,23 +138,23 @@ static int check_args(struct ctl_opts *o)
 
 	if ((o->cmd == CMD_PAUSE || o->cmd == CMD_RESUME ||
 	     o->cmd == CMD_STATUS) && o->npaths)
-		return usage_error("%s takes no argument, got '%s'",
+		return seg_usage_error("%s takes no argument, got '%s'",
 				   cmd_names[o->cmd], o->paths[0]);
 	if (o->cmd == CMD_PREWARM && !o->npaths)
-		return usage_error("prewarm needs one or more directories");
+		return seg_usage_error("prewarm needs one or more directories");
 	for (i = 0; i < o->npaths; i++) {
 		const char *arg = o->paths[i];
 
 		if (strchr(arg, '\n'))
-			return usage_error("bad path: a newline in it");
+			return seg_usage_error("bad path: a newline in it");
 		if (!arg[0] || !normalize(arg, buf))
-			return usage_error("bad path '%s'", arg);
+			return seg_usage_error("bad path '%s'", arg);
 		if (o->cmd == CMD_PREWARM) {
 			if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-				return usage_error("prewarm: '%s' is not a "
+				return seg_usage_error("prewarm: '%s' is not a "
 						   "directory", arg);
 			if (!strcmp(buf, "/"))
-				return usage_error("prewarm: '/' is not a site");
+				return seg_usage_error("prewarm: '/' is not a site");
 		}
 		if (!(o->paths[i] = strdup(buf))) {
 			fprintf(stderr, PROG ": %s\n", strerror(errno));
@@ -180,7 +164,7 @@ static int check_args(struct ctl_opts *o)
 		everything |= !strcmp(buf, "/");
 	}
 	if (o->cmd == CMD_PREWARM && total > SC_PREWARM_MAX)
-		return usage_error("prewarm: the directories take %zu bytes, "
+		return seg_usage_error("prewarm: the directories take %zu bytes, "
 				   "more than %d", total, SC_PREWARM_MAX);
 	if (o->cmd == CMD_PURGE && total > SC_CTL_PATHS) {
 		fprintf(stderr, PROG ": the paths take more than %d bytes: "
@@ -208,7 +192,7 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 		case 'n':
 			o->name = optarg;
 			if (!seg_valid_name(optarg))
-				return usage_error("bad instance name '%s'", optarg);
+				return seg_usage_error("bad instance name '%s'", optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -218,11 +202,11 @@ static int parse_args(int argc, char **argv, struct ctl_opts *o)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("no command");
+		return seg_usage_error("no command");
 	for (i = 0; cmd_names[i] && strcmp(cmd_names[i], argv[optind]); i++)
 		;
 	if (!cmd_names[i])
-		return usage_error("unknown command '%s'", argv[optind]);
+		return seg_usage_error("unknown command '%s'", argv[optind]);
 	o->cmd = (enum cmd)i;
 	o->paths = argv + optind + 1;
 	o->npaths = argc - optind - 1;
@@ -435,16 +419,6 @@ static int status(struct stat_seg *seg)
 	return EXIT_OK;
 }
 
-static int finish(int rc)
-{
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, PROG ": writing the output: %s\n",
-			strerror(errno));
-		return rc ? rc : EXIT_FAIL;
-	}
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	struct stat_seg seg = { .name = "", .fd = -1 };
@@ -459,6 +433,6 @@ int main(int argc, char **argv)
 	else if (seg_sweep_stale(), (rc = seg_find(&seg)) != EXIT_OK)
 		return rc;
 	if (o.cmd == CMD_STATUS)
-		return finish(status(&seg));
-	return finish(control(&seg, &o));
+		return seg_finish(status(&seg));
+	return seg_finish(control(&seg, &o));
 }

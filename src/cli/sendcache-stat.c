@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,21 +62,6 @@ static void usage(FILE *f)
 "7 no slot for -p PID\n");
 }
 
-static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-/* Prints one usage error line and returns EXIT_USAGE. */
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see " PROG " -h)\n");
-	return EXIT_USAGE;
-}
 
 static bool parse_long(const char *s, long min, long *out)
 {
@@ -95,7 +79,7 @@ static bool parse_long(const char *s, long min, long *out)
 static int set_mode(struct stat_opts *o, enum stat_mode m, const char *opt)
 {
 	if (o->mode != MODE_AUTO && o->mode != m)
-		return usage_error("%s conflicts with another output option", opt);
+		return seg_usage_error("%s conflicts with another output option", opt);
 	o->mode = m;
 	return EXIT_OK;
 }
@@ -121,7 +105,7 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 		case 'n':
 			o->name = optarg;
 			if (!seg_valid_name(optarg))
-				rc = usage_error("bad instance name '%s'", optarg);
+				rc = seg_usage_error("bad instance name '%s'", optarg);
 			break;
 		case '1': rc = set_mode(o, MODE_TABLE, "-1"); break;
 		case 'j': rc = set_mode(o, MODE_JSON, "-j"); break;
@@ -133,19 +117,19 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 			o->interval = strtod(optarg, &end);
 			if (end == optarg || *end || !(o->interval >= 0.1 &&
 						       o->interval <= 86400))
-				rc = usage_error("-i needs seconds from 0.1 to 86400, "
+				rc = seg_usage_error("-i needs seconds from 0.1 to 86400, "
 						 "got '%s'", optarg);
 			break;
 		case 'c':
 			if (!parse_long(optarg, 1, &o->count))
-				rc = usage_error("-c needs a count of 1 or more, got '%s'",
+				rc = seg_usage_error("-c needs a count of 1 or more, got '%s'",
 						 optarg);
 			break;
 		case 'p':
 			if (parse_long(optarg, 1, &v) && v <= INT32_MAX)
 				o->pid = (pid_t)v;
 			else
-				rc = usage_error("-p needs a process id, got '%s'",
+				rc = seg_usage_error("-p needs a process id, got '%s'",
 						 optarg);
 			break;
 		case 'h':
@@ -156,13 +140,13 @@ static int parse_args(int argc, char **argv, struct stat_opts *o)
 		}
 	}
 	if (rc == EXIT_OK && optind < argc)
-		rc = usage_error("unexpected argument '%s'", argv[optind]);
+		rc = seg_usage_error("unexpected argument '%s'", argv[optind]);
 	if (rc == EXIT_OK && o->man && o->mode != MODE_LIST)
-		rc = usage_error("--man goes with -l");
+		rc = seg_usage_error("--man goes with -l");
 	if (rc == EXIT_OK && o->mode == MODE_AUTO)
 		o->mode = isatty(STDOUT_FILENO) ? MODE_LIVE : MODE_TABLE;
 	if (rc == EXIT_OK && o->count && o->mode != MODE_LIVE)
-		rc = usage_error("-c goes with the live view (-i)");
+		rc = seg_usage_error("-c goes with the live view (-i)");
 	return rc;
 }
 
@@ -408,16 +392,6 @@ static void print_list(bool man)
 	}
 }
 
-static int finish(int rc)
-{
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, PROG ": writing the output: %s\n",
-			strerror(errno));
-		return rc ? rc : EXIT_FAIL;
-	}
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	struct stat_seg seg = { .name = "" };
@@ -430,7 +404,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	if (o.mode == MODE_LIST) {
 		print_list(o.man);
-		return finish(EXIT_OK);
+		return seg_finish(EXIT_OK);
 	}
 	if (o.name)
 		snprintf(seg.name, sizeof(seg.name), "%s", o.name);
@@ -444,7 +418,7 @@ int main(int argc, char **argv)
 		return EXIT_NOSLOT;
 	}
 	if (o.mode == MODE_LIVE)
-		return finish(run_live(&seg, &o));
+		return seg_finish(run_live(&seg, &o));
 	if ((rc = seg_snap(&seg, o.pid, &snap)) != EXIT_OK)
 		return rc;
 	if (o.mode == MODE_JSON)
@@ -453,5 +427,5 @@ int main(int argc, char **argv)
 		print_prom(&seg, &o, &snap);
 	else
 		print_table(&seg, &o, &snap);
-	return finish(EXIT_OK);
+	return seg_finish(EXIT_OK);
 }
