@@ -72,8 +72,9 @@ struct sc_shm_slot {
 };
 
 /* The control block (sendcache-ctl). Written by a process that can open
- * the segment for writing (its owner, root), under flock(2) of the
- * segment: gen is made odd, the fields written, gen made even and larger.
+ * the segment for writing (its owner, root), under a write lock of the
+ * segment (F_OFD_SETLK): gen is made odd, the fields written, gen made
+ * even and larger.
  * Every process loads gen at each interposed call and acts when it
  * differs from the last it acted on. A worker can write here too
  * (DESIGN.md 11): every field can only narrow what a process does (drop

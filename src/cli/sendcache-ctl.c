@@ -1,9 +1,10 @@
 /* sendcache-ctl.c - act on the cache of every process of an instance
  * through its stats segment's control block (shm.h, struct sc_shm_ctl).
  *
- * purge, pause, resume and prewarm write the block under flock(2) of the
- * segment: the generation made odd, the fields written, the generation
- * made even and larger, each store sequentially consistent. Each process
+ * purge, pause, resume and prewarm write the block under a write lock of
+ * the segment (an open file description lock, which a reader cannot
+ * take): the generation made odd, then a release fence, the fields
+ * written, the generation made even and larger. Each process
  * loads the generation at its next interposed call and acts before the
  * call goes on (src/ctl.c), so a request that starts after this program
  * returned is never answered from bytes cached before a purge. status
