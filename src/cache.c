@@ -166,29 +166,57 @@ void cache_release(struct cache_inode *ino)
 		inode_free(ino);
 }
 
+/* True if name is path or lies under it. */
+static bool under(const char *name, const char *path, size_t len)
+{
+	return !strncmp(name, path, len) &&
+	       (name[len] == 0 || name[len] == '/' || path[len - 1] == '/');
+}
+
+static bool under_any(const char *name, const char *const *paths, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (under(name, paths[i], strlen(paths[i])))
+			return true;
+	return false;
+}
+
+/* Drops every entry with a name at or under one of the n paths, in one
+ * pass by inode: dropping one frees its names, never the next inode.
+ * Returns the entries dropped. */
+static unsigned drop_under(const char *const *paths, unsigned n)
+{
+	struct cache_inode *ino, *tmp;
+	struct cache_name *nm;
+	unsigned dropped = 0;
+
+	HASH_ITER(hh, inodes, ino, tmp)
+		for (nm = ino->names; nm; nm = nm->next)
+			if (under_any(nm->path, paths, n)) {
+				cache_invalidate_locked(ino);
+				dropped++;
+				break;
+			}
+	return dropped;
+}
+
 static void cache_changed(const char *path, bool subtree)
 {
-	struct cache_name *n, *tmp;
+	struct cache_name *n;
 	size_t len = strlen(path);
 
 	hot_mark(path);
 	neg_changed(path, len, subtree);
+	if (subtree) {
+		STAT_ADD(inval_inotify, drop_under(&path, 1));
+		return;
+	}
 	HASH_FIND_STR(names, path, n);
 	if (n) {
 		cache_invalidate_locked(n->ino);
 		STAT_INC(inval_inotify);
-	}
-	if (!subtree)
-		return;
-	HASH_ITER(hh, names, n, tmp) {
-		/* The next name may belong to the same inode, freed below:
-		 * restart the walk after each invalidation. */
-		if (!strncmp(n->path, path, len) &&
-		    (n->path[len] == '/' || len == 1)) {
-			cache_invalidate_locked(n->ino);
-			STAT_INC(inval_inotify);
-			tmp = names;
-		}
 	}
 }
 
@@ -223,27 +251,8 @@ void cache_drop_all(void)
 	cache_unlock();
 }
 
-/* True if name is path or lies under it. */
-static bool under(const char *name, const char *path, size_t len)
-{
-	return !strncmp(name, path, len) &&
-	       (name[len] == 0 || name[len] == '/' || path[len - 1] == '/');
-}
-
-static bool under_any(const char *name, const char *const *paths, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		if (under(name, paths[i], strlen(paths[i])))
-			return true;
-	return false;
-}
-
 void cache_purge(const char *const *paths, unsigned n)
 {
-	struct cache_inode *ino, *tmp;
-	struct cache_name *nm;
 	unsigned i;
 
 	cache_lock();
@@ -251,13 +260,7 @@ void cache_purge(const char *const *paths, unsigned n)
 	for (i = 0; i < n; i++)
 		if (paths[i][0] == '/')
 			neg_changed(paths[i], strlen(paths[i]), true);
-	/* By inode: dropping one frees its names, never the next inode. */
-	HASH_ITER(hh, inodes, ino, tmp)
-		for (nm = ino->names; nm; nm = nm->next)
-			if (under_any(nm->path, paths, n)) {
-				cache_invalidate_locked(ino);
-				break;
-			}
+	drop_under(paths, n);
 	cache_unlock();
 }
 

@@ -174,9 +174,8 @@ void cache_prewarm(void);
 bool cache_may_prewarm(void);
 
 /* The same for the directories of list, separated by sep (absolute;
- * others are skipped), until stop (if not NULL) says so before a file.
- * Returns the files cached. */
-unsigned cache_prewarm_dirs(const char *list, char sep, bool (*stop)(void));
+ * others are skipped), until stop (if not NULL) says so before a file. */
+void cache_prewarm_dirs(const char *list, char sep, bool (*stop)(void));
 
 /* fstat of a HANDED descriptor. Returns 0 if answered, -1 if not. */
 int cache_fstat(struct fd_slot *s, struct stat *st);

@@ -188,10 +188,10 @@ static bool read_settled(void)
 	return true;
 }
 
-bool ctl_notice(void)
+void ctl_notice(void)
 {
 	if (in_notice)
-		return true;
+		return;
 	in_notice = true;
 	pthread_mutex_lock(&ctl_mutex);
 	if (ctl_changed()) {
@@ -214,7 +214,6 @@ bool ctl_notice(void)
 	}
 	pthread_mutex_unlock(&ctl_mutex);
 	in_notice = false;
-	return true;
 }
 
 /* Reads the prewarm list into a malloc'd string of lines, or NULL: it

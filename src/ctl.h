@@ -42,10 +42,9 @@ void ctl_init(void);
 
 /* Acts on the control block if it changed: purges, pauses or resumes,
  * notes a prewarm. A block being written is waited for a little, then
- * the cache is dropped instead. Returns true (the call goes on); a
- * signal handler that interrupted this thread's own ctl_notice goes on
- * without it. */
-bool ctl_notice(void);
+ * the cache is dropped instead. A signal handler that interrupted this
+ * thread's own ctl_notice goes on without it. */
+void ctl_notice(void);
 
 /* At a blocking point with ctl_prewarm_due set: caches the files under
  * the directories of the prewarm list, within the budgets; as root,

@@ -131,7 +131,9 @@ bool on_slow(bool force, int fd1, int fd2)
 			return false;
 		wake();
 	}
-	return !ctl_changed() || ctl_notice();
+	if (ctl_changed())
+		ctl_notice();
+	return true;
 }
 
 /* fork(2): the parent lets no bytes of this thread wait in user space

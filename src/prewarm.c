@@ -20,8 +20,7 @@
 /* Directory levels walked below each configured directory. */
 #define PREWARM_DEPTH 16
 
-/* Files cached by this thread's walk, and what ends it early. */
-static __thread unsigned warmed;
+/* What ends this thread's walk early. */
 static __thread bool (*stop_walk)(void);
 
 /* Caches one file with a spare descriptor in its pool. Returns false when
@@ -52,7 +51,6 @@ static bool prewarm_file(const char *path)
 	if (fd >= 0) {
 		cache_close(fd, fdtab_get(fd));
 		STAT_INC(prewarmed);
-		warmed++;
 	}
 	return true;
 }
@@ -104,14 +102,13 @@ bool cache_may_prewarm(void)
 	return settled;
 }
 
-unsigned cache_prewarm_dirs(const char *list, char sep, bool (*stop)(void))
+void cache_prewarm_dirs(const char *list, char sep, bool (*stop)(void))
 {
 	char path[PATH_MAX];
 	const char *p, *end;
 	size_t len;
 	bool go = true;
 
-	warmed = 0;
 	stop_walk = stop;
 	for (p = list; go && *p; p = *end ? end + 1 : end) {
 		end = strchrnul(p, sep);
@@ -126,5 +123,4 @@ unsigned cache_prewarm_dirs(const char *list, char sep, bool (*stop)(void))
 		go = prewarm_dir(path, len, 0);
 		cache_prewarming = false;
 	}
-	return warmed;
 }
