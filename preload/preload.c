@@ -21,7 +21,8 @@
 #include "../src/engine.h"
 #include "../src/real.h"           /* SYSCALL_ARGS */
 
-#define EXPORT __attribute__((visibility("default")))
+/* Beside the engine functions they call: a forked child runs both. */
+#define EXPORT __attribute__((visibility("default"))) SC_CHILD_TEXT
 
 #ifdef __GLIBC__       /* (musl 1.2.4 and later have no stat64, off64_t) */
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),

@@ -1,6 +1,7 @@
 /* admit.c - the frequency sketch of admit.h. */
 #include "admit.h"
 #include "config.h"
+#include "mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@ static uint8_t *table;          /* ROWS rows of width counters */
 static uint32_t mask;           /* width - 1 */
 static uint64_t touches;        /* since the last halving */
 static uint64_t period;         /* touches between halvings */
-static bool no_table;           /* calloc failed: admit everything */
+static bool no_table;           /* no memory for it: admit everything */
 
 /* 8 bytes a step (FNV-1a's byte a step cost a third of a cold open's
  * own work): each word is mixed in by a multiply and a shift, both
@@ -66,9 +67,9 @@ static bool table_ready(void)
 		period = WIDTH_MIN;
 	if (table && width == mask + 1)
 		return true;
-	free(table);
+	mem_free(table);
 	touches = 0;
-	table = calloc(ROWS, width);
+	table = mem_zalloc((size_t)ROWS * width);
 	if (!table) {
 		no_table = true;
 		return false;

@@ -11,6 +11,7 @@
 #include "send.h"
 #include "real.h"
 #include "stats.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,11 +37,11 @@ static bool make_copy(struct cache_inode *ino)
 
 	if (ino->master < 0 || !cache_make_room(0, size, ino))
 		return false;
-	p = malloc(size ? size : 1);
+	p = mem_alloc(size ? size : 1);
 	if (!p)
 		return false;
 	if (size && real.pread(ino->master, p, size, 0) != (ssize_t)size) {
-		free(p);
+		mem_free(p);
 		return false;
 	}
 	ino->copy = p;
@@ -97,7 +98,7 @@ void *cache_mmap(struct fd_slot *s, size_t len)
 	if (ino->stale || !cache_map(ino) || len == 0 || len > ino->maplen)
 		goto out;
 	HASH_FIND_PTR(mrefs, &ino->map, m);
-	if (!m && (m = calloc(1, sizeof(*m))) != NULL) {
+	if (!m && (m = mem_zalloc(sizeof(*m))) != NULL) {
 		m->addr = ino->map;
 		m->ino = ino;
 		HASH_ADD_PTR(mrefs, addr, m);
@@ -131,7 +132,7 @@ bool cache_munmap(void *addr, size_t len)
 		__atomic_sub_fetch(&cache_maps_out, 1, __ATOMIC_RELAXED);
 		if (--m->refs == 0) {
 			HASH_DEL(mrefs, m);
-			free(m);
+			mem_free(m);
 			cache_release(ino);
 		}
 	}
@@ -144,7 +145,7 @@ void body_free(struct cache_inode *ino)
 {
 	send_release(ino);
 	if (ino->copy) {
-		free(ino->copy);
+		mem_free(ino->copy);
 		cache_count(0, -(ssize_t)ino->st.st_size);
 	}
 }

@@ -17,6 +17,7 @@
 #include "send.h"
 #include "stats.h"
 #include "watch.h"
+#include "mem.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,7 +130,7 @@ static void inode_free(struct cache_inode *ino)
 	if (ino->master >= 0)
 		cache_drop_fd(ino->master);
 	body_free(ino);
-	free(ino);
+	mem_free(ino);
 }
 
 /* Takes ino out of the tables: no new hits. Freed now if the server holds
@@ -147,7 +148,7 @@ void cache_invalidate_locked(struct cache_inode *ino)
 		next = n->next;
 		maybe_del(n->hh.hashv);
 		HASH_DEL(names, n);
-		free(n);
+		mem_free(n);
 	}
 	ino->names = NULL;
 	HASH_DEL(inodes, ino);
@@ -358,6 +359,7 @@ int cache_open(struct cache_key *k, const char *path, int flags)
 			fd = pool_hand_out(n->ino, flags);
 			if (!cache_forked)
 				admit_touch(n->key);
+			cache_note_used();
 		} else if ((err = neg_find(k)) != 0)
 			saved = err;
 	}
@@ -378,11 +380,11 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 
 	/* Room for 2: open_master holds the /proc open and its high dup at
 	 * once, and the budget holds at every instant, not only after. */
-	if (!cache_make_room(2, 0, NULL) || !(ino = calloc(1, sizeof(*ino))))
+	if (!cache_make_room(2, 0, NULL) || !(ino = mem_zalloc(sizeof(*ino))))
 		return NULL;
 	ino->master = pool_open_master(fd);
 	if (ino->master < 0) {
-		free(ino);
+		mem_free(ino);
 		return NULL;
 	}
 	fdtab_set(ino->master, FD_OURS, ino);
@@ -430,7 +432,7 @@ static bool admitted(uint64_t key, size_t need)
 static void name_add(struct cache_inode *ino, const struct cache_key *k,
 		     bool watched, bool is_link)
 {
-	struct cache_name *n = malloc(sizeof(*n) + k->len + 1);
+	struct cache_name *n = mem_alloc(sizeof(*n) + k->len + 1);
 
 	if (!n)
 		return;
@@ -502,6 +504,7 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	unsigned fgen = watch_gen();
 	const char *abs;
 
+	cache_note_used();
 	if (fd < 0 && cacheable_flags(flags)) {
 		cache_failed(k, path, saved);
 		return;
@@ -589,6 +592,7 @@ int cache_stat(struct cache_key *k, const char *path, struct stat *st,
 			if (!(nofollow && n->is_link)) {
 				*st = n->ino->st;
 				rc = 0;
+				cache_note_used();
 			}
 		} else if (!nofollow && (err = neg_find(k)) != 0) {
 			/* lstat of a dangling symlink succeeds: negatives

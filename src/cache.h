@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "mem.h"             /* before uthash.h: its tables use mem.c */
 #include <uthash.h>
 
 #include "fdtab.h"

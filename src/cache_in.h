@@ -129,6 +129,15 @@ extern pthread_mutex_t cache_mutex;
 /* A forked child still trusting its parent's view, and since when
  * (cache_fork.c sets them at wake; cache.c's refresh ends the view). */
 extern bool cache_forked;
+/* Set when a lookup is answered or cached (cache_fork.c's judge);
+ * written once, so that a page is not written at each call. */
+extern bool cache_used;
+
+static inline void cache_note_used(void)
+{
+	if (!cache_prewarming && !__atomic_load_n(&cache_used, __ATOMIC_RELAXED))
+		__atomic_store_n(&cache_used, true, __ATOMIC_RELAXED);
+}
 extern uint64_t cache_fork_ms;
 
 /* CLOCK_MONOTONIC_COARSE in milliseconds (fresh.c). */

@@ -13,6 +13,7 @@
 #include "real.h"
 #include "shm.h"
 #include "stats.h"
+#include "mem.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -238,12 +239,12 @@ static char *read_list(void)
 	    st.st_nlink == 1 && !(st.st_mode & 022) &&
 	    (st.st_uid == 0 || st.st_uid == stats_owner()) &&
 	    st.st_size > 0 && st.st_size <= SC_PREWARM_MAX &&
-	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
+	    (buf = mem_alloc((size_t)st.st_size + 1)) != NULL) {
 		n = real.pread(fd, buf, (size_t)st.st_size, 0);
 		if (n > 0 && !memchr(buf, 0, (size_t)n)) {
 			buf[n] = 0;
 		} else {
-			free(buf);
+			mem_free(buf);
 			buf = NULL;
 		}
 	}
@@ -290,5 +291,5 @@ void ctl_prewarm(void)
 	in_notice = true;
 	cache_prewarm_dirs(list, '\n', walk_stop);
 	in_notice = false;
-	free(list);
+	mem_free(list);
 }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "fdtab.h"
 #include "fmaps.h"
+#include "mem.h"
 #include "pipe.h"
 #include "real.h"
 #include "send.h"
@@ -90,7 +91,7 @@ void sc_init(void)
 
 /* A call on fd wakes a sleeping child: the descriptor is the cache's, or
  * a socket whose bytes or cork we keep. */
-static bool wakes(int fd)
+SC_CHILD_TEXT static bool wakes(int fd)
 {
 	struct fd_slot *s = fdtab_get(fd);
 
@@ -116,7 +117,7 @@ static void wake(void)
 
 /* on() and kin when this thread is not awake: starts sendcache, wakes
  * (always if force, else if fd1 or fd2 wakes), or says to pass. */
-bool on_slow(bool force, int fd1, int fd2)
+SC_CHILD_TEXT bool on_slow(bool force, int fd1, int fd2)
 {
 	if (thread_state != T_AWAKE) {
 		if (sc_state == SC_UNINIT) {
@@ -140,30 +141,47 @@ bool on_slow(bool force, int fd1, int fd2)
  * and readies the cache; the child goes to sleep. A sleeping child that
  * forks wakes first: it is a server's parent (nginx's master after it
  * daemonized), not a child serving one connection. */
+static bool fork_locks;  /* the locks are held across this fork */
+
 static void fork_prepare(void)
 {
+	bool locks;
+
 	if (!on_wake())
 		return;
 	send_flush_thread();
+	/* Written only when it changes: each page the parent writes after
+	 * a fork is one more fault (its fork made the page read-only). */
+	locks = !cache_fork_alone();
+	if (fork_locks != locks)
+		fork_locks = locks;
 	ctl_fork_prepare();
-	cache_fork_prepare();
+	cache_fork_prepare();   /* may free: before mem's lock */
 	stats_fork_prepare();
+	mem_fork_prepare();
 }
 
 static void fork_parent(void)
 {
 	if (thread_state == T_AWAKE) {
+		mem_fork_parent();
 		cache_fork_parent();
 		ctl_fork_parent();
 	}
 }
 
-static void fork_child(void)
+/* The child of a process of one thread runs only this of ours, in this
+ * file: each other page of the library's code it ran would be one more
+ * fault (the kernel maps code anew in a child as it runs it). */
+SC_CHILD_TEXT static void fork_child(void)
 {
 	if (thread_state != T_AWAKE)
 		return;
-	cache_fork_child();
-	ctl_fork_child();
+	if (fork_locks) {
+		mem_fork_child();
+		cache_fork_child();
+		ctl_fork_child();
+	}
 	thread_state = T_ASLEEP;
 }
 
@@ -208,14 +226,18 @@ static bool cacheable_path(int dirfd, const char *path)
 	       !__atomic_load_n(&creds_per_thread, __ATOMIC_ACQUIRE);
 }
 
-int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
+/* open and stat through the cache keep their path (struct cache_key,
+ * PATH_MAX) in a frame of their own, not in the exported call's: a call
+ * that passes (a forked child asleep) then runs libc's 4 KiB higher on the
+ * stack, on pages the fork copied already, not on one more it must copy
+ * (a page fault, 30-40 us on a small VM: t4012). */
+static __attribute__((noinline)) int openat_on(int dirfd, const char *path,
+					       int flags, mode_t mode)
 {
 	struct cache_key k;
 	bool cacheable;
 	int fd;
 
-	if (!on())
-		return REAL.openat(dirfd, path, flags, mode);
 	k.state = CACHE_KEY_UNSET;
 	if ((cacheable = cacheable_path(dirfd, path))) {
 		fd = cache_open(&k, path, flags);
@@ -230,6 +252,13 @@ int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
 	if (cacheable)
 		cache_opened(&k, path, flags, fd);
 	return fd;
+}
+
+int sc_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	if (!on())
+		return REAL.openat(dirfd, path, flags, mode);
+	return openat_on(dirfd, path, flags, mode);
 }
 
 int sc_close(int fd)
@@ -270,27 +299,32 @@ void sc_closefrom(int lo)
 	REAL.closefrom(lo);
 }
 
+/* stat of a name the cache may answer (openat_on: a frame of its own). */
+static __attribute__((noinline)) int fstatat_on(int dirfd, const char *path,
+						struct stat *st, int flags)
+{
+	struct cache_key k;
+	int rc;
+
+	/* Not "= { ... }": that would clear all of k.abs. */
+	k.state = CACHE_KEY_UNSET;
+	rc = cache_stat(&k, path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
+	if (rc == 0)
+		return 0;
+	if (rc == CACHE_FAIL)
+		return -1;
+	rc = REAL.fstatat(dirfd, path, st, flags);
+	if (rc < 0 && flags == 0)
+		cache_failed(&k, path, errno);
+	return rc;
+}
+
 int sc_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	if (path && path[0] == 0 && (flags & AT_EMPTY_PATH) && on_fd(dirfd, -1))
 		return sc_fstat(dirfd, st);
-	if (on() && cacheable_path(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW)) {
-		struct cache_key k;
-		int rc;
-
-		/* Not "= { ... }": that would clear all of k.abs. */
-		k.state = CACHE_KEY_UNSET;
-		rc = cache_stat(&k, path, st, (flags & AT_SYMLINK_NOFOLLOW) != 0);
-
-		if (rc == 0)
-			return 0;
-		if (rc == CACHE_FAIL)
-			return -1;
-		rc = REAL.fstatat(dirfd, path, st, flags);
-		if (rc < 0 && flags == 0)
-			cache_failed(&k, path, errno);
-		return rc;
-	}
+	if (on() && cacheable_path(dirfd, path) && !(flags & ~AT_SYMLINK_NOFOLLOW))
+		return fstatat_on(dirfd, path, st, flags);
 	return REAL.fstatat(dirfd, path, st, flags);
 }
 

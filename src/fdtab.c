@@ -44,6 +44,15 @@ bool fdtab_init(const struct fdtab_ops *o)
 	return true;
 }
 
+bool fdtab_lazy;
+
+/* Nothing known of the number: a fresh slot's state. */
+static bool clean(const struct fd_slot *s)
+{
+	return s->kind == FD_UNKNOWN && !s->ino && !s->pos && !s->adopted &&
+	       !s->hold && !s->corked;
+}
+
 void fdtab_born(int fd, int kind)
 {
 	struct fd_slot *s = fdtab_get(fd);
@@ -54,6 +63,8 @@ void fdtab_born(int fd, int kind)
 		ops->lost(fd, s);
 	if (s->hold || s->corked)       /* send keeps something for it */
 		ops->send_end(fd, s, false);
+	if (clean(s) && __atomic_load_n(&fdtab_lazy, __ATOMIC_RELAXED))
+		return;         /* left unknown: send asks the kernel if need be */
 	fdtab_mark(s, kind, NULL);
 }
 
@@ -65,7 +76,8 @@ void fdtab_closing(int fd, struct fd_slot *s)
 	}
 	if (s->hold || s->corked)
 		ops->send_end(fd, s, true);
-	fdtab_mark(s, FD_UNKNOWN, NULL);
+	if (!clean(s))          /* not written when it need not be */
+		fdtab_mark(s, FD_UNKNOWN, NULL);
 }
 
 void fdtab_closing_range(unsigned lo, unsigned hi)

@@ -37,6 +37,10 @@ struct fd_slot {
 
 extern struct fd_slot *fdtab;
 extern int fdtab_size;
+/* Set in a process whose forked children never wake (cache_fork.c):
+ * fdtab_born() leaves a fresh slot unknown, so that the number of a
+ * connection it accepts and closes after the fork writes no page. */
+extern bool fdtab_lazy;
 
 /* What the end of a descriptor means to the modules that keep state in
  * its slot, given once to fdtab_init(). */

@@ -5,6 +5,7 @@
 #include "cache_in.h"
 #include "real.h"
 #include "stats.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +48,7 @@ static void neg_del(struct cache_neg *g)
 		neg_newest = prev;
 	maybe_del(g->hh.hashv);
 	HASH_DEL(negs, g);
-	free(g);
+	mem_free(g);
 	nnegs--;
 	STAT_SUB(negatives, 1);
 }
@@ -138,7 +139,7 @@ void neg_add(const struct cache_key *k, int err, bool absolute)
 	}
 	if (nnegs >= NEG_MAX)
 		neg_del(neg_oldest);
-	g = malloc(sizeof(*g) + len + 1);
+	g = mem_alloc(sizeof(*g) + len + 1);
 	if (!g)
 		return;
 	memcpy(g->path, abs, len + 1);

@@ -36,7 +36,7 @@ SC_COUNTER(efault_fallback,  COUNT, "merged sends that met a truncated mapping a
 SC_COUNTER(nodelay_set,      COUNT, "sockets given TCP_NODELAY at their first send under TCP_CORK (the uncork that would push the last segment is ours)")
 SC_COUNTER(inval_inotify,    COUNT, "entries dropped by an inotify event")
 SC_COUNTER(inval_revalidate, COUNT, "entries dropped by stat revalidation")
-SC_COUNTER(inval_all,        COUNT, "whole-cache drops (credentials changed, event queue overflow)")
+SC_COUNTER(inval_all,        COUNT, "whole-cache drops (credentials changed, event queue overflow, a prewarm whose forked children never woke)")
 SC_COUNTER(hot_poll,         COUNT, "event reads before a lookup of a name changed in the last second")
 SC_COUNTER(revalidate_stat,  COUNT, "stat calls made to revalidate entries without inotify")
 SC_COUNTER(watch_fail,       COUNT, "directories that could not be watched (revalidation used)")

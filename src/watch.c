@@ -14,6 +14,7 @@
 #include <linux/magic.h>
 #include <sys/inotify.h>
 #include <sys/statfs.h>
+#include "mem.h"             /* before uthash.h: its tables use mem.c */
 #include <uthash.h>
 
 /* A directory on the way to a cached file, its parent included, must
@@ -111,17 +112,17 @@ static void forget_all(void)
 
 	HASH_ITER(hh, files, f, ft) {
 		HASH_DEL(files, f);
-		free(f);
+		mem_free(f);
 	}
 	wgen++;
 	HASH_ITER(hh, by_path, d, dt) {
 		HASH_DEL(by_path, d);
-		free(d);
+		mem_free(d);
 	}
 	HASH_ITER(hh, by_wd, n, nt) {
 		HASH_DEL(by_wd, n);
-		free(n->paths);
-		free(n);
+		mem_free(n->paths);
+		mem_free(n);
 	}
 }
 
@@ -210,13 +211,13 @@ static bool wnum_add(int wd, struct wdir *d)
 
 	HASH_FIND_INT(by_wd, &wd, n);
 	if (!n) {
-		n = calloc(1, sizeof(*n));
+		n = mem_zalloc(sizeof(*n));
 		if (!n)
 			return false;
 		n->wd = wd;
 		HASH_ADD_INT(by_wd, wd, n);
 	}
-	p = realloc(n->paths, (size_t)(n->npaths + 1) * sizeof(*p));
+	p = mem_realloc(n->paths, (size_t)(n->npaths + 1) * sizeof(*p));
 	if (!p)
 		return false;
 	p[n->npaths++] = d;
@@ -241,11 +242,11 @@ static void wdir_drop(struct wdir *d)
 	if (n && n->npaths == 0) {
 		inotify_rm_watch(ifd, n->wd);
 		HASH_DEL(by_wd, n);
-		free(n->paths);
-		free(n);
+		mem_free(n->paths);
+		mem_free(n);
 	}
 	HASH_DEL(by_path, d);
-	free(d);
+	mem_free(d);
 }
 
 /* Watches one directory (dir[0..len)) with at least mask. */
@@ -289,7 +290,7 @@ static bool watch_dir(const char *dir, size_t len, uint32_t mask)
 	 * record is in one wnum only. */
 	if (d)
 		wdir_drop(d);
-	d = malloc(sizeof(*d) + len + 1);
+	d = mem_alloc(sizeof(*d) + len + 1);
 	if (!d)
 		return false;
 	d->wd = wd;
@@ -340,7 +341,7 @@ int watch_file(int fd)
 	}
 	HASH_FIND_INT(files, &wd, f);
 	if (!f) {
-		if (!(f = malloc(sizeof(*f)))) {
+		if (!(f = mem_alloc(sizeof(*f)))) {
 			inotify_rm_watch(ifd, wd);
 			return -1;
 		}
@@ -376,7 +377,7 @@ void watch_file_put(int wd, unsigned gen)
 		return;
 	inotify_rm_watch(ifd, wd);
 	HASH_DEL(files, f);
-	free(f);
+	mem_free(f);
 }
 
 /* An event on a file's own watch. */
@@ -395,7 +396,7 @@ static bool dispatch_file(const struct inotify_event *ev)
 	 * back (watch_file_put then finds nothing to remove). */
 	if (ev->mask & IN_IGNORED) {
 		HASH_DEL(files, f);
-		free(f);
+		mem_free(f);
 	}
 	/* May free f: the entry's watch_file_put() of the last reference. */
 	ops->file_changed(dev, ino);
@@ -421,11 +422,11 @@ static void forget_wd(struct wnum *n)
 	for (i = 0; i < n->npaths; i++) {
 		ops->changed(n->paths[i]->path, true);
 		HASH_DEL(by_path, n->paths[i]);
-		free(n->paths[i]);
+		mem_free(n->paths[i]);
 	}
 	HASH_DEL(by_wd, n);
-	free(n->paths);
-	free(n);
+	mem_free(n->paths);
+	mem_free(n);
 }
 
 /* The directory at path (and so everything under it) was moved, removed or
