@@ -504,7 +504,6 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	unsigned fgen = watch_gen();
 	const char *abs;
 
-	cache_note_used();
 	if (fd < 0 && cacheable_flags(flags)) {
 		cache_failed(k, path, saved);
 		return;
@@ -569,6 +568,7 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	}
 	name_add(ino, k, watched && ino->wd >= 0 && ino->wgen == fgen,
 		 S_ISLNK(lst.st_mode));
+	cache_note_used();
 	STAT_INC(open_miss);
 	/* The server's own descriptor is one of ino's from now on: a server
 	 * that keeps its fds open (lighttpd) is served on it too. */

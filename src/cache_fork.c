@@ -102,7 +102,9 @@ void cache_fork_prepare(void)
 		pthread_mutex_lock(&cache_mutex);
 		fork_locked = true;
 	}
-	if (!cache_forked)
+	/* Events read for the child's view; not for children that sleep
+	 * (a read, and a page written, every CHECK_MS of forks). */
+	if (!cache_forked && !__atomic_load_n(&fdtab_lazy, __ATOMIC_RELAXED))
 		watch_poll(cache_now_ms(), false);
 	body_fork_prepare();
 }

@@ -129,7 +129,8 @@ extern pthread_mutex_t cache_mutex;
 /* A forked child still trusting its parent's view, and since when
  * (cache_fork.c sets them at wake; cache.c's refresh ends the view). */
 extern bool cache_forked;
-/* Set when a lookup is answered or cached (cache_fork.c's judge);
+/* Set when a lookup is answered or a file cached, not by a prewarm
+ * (cache_fork.c's judge);
  * written once, so that a page is not written at each call. */
 extern bool cache_used;
 
