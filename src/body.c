@@ -37,11 +37,11 @@ static bool make_copy(struct cache_inode *ino)
 
 	if (ino->master < 0 || !cache_make_room(0, size, ino))
 		return false;
-	p = mem_alloc(size ? size : 1);
+	p = malloc(size ? size : 1);
 	if (!p)
 		return false;
 	if (size && real.pread(ino->master, p, size, 0) != (ssize_t)size) {
-		mem_free(p);
+		free(p);
 		return false;
 	}
 	ino->copy = p;
@@ -145,7 +145,7 @@ void body_free(struct cache_inode *ino)
 {
 	send_release(ino);
 	if (ino->copy) {
-		mem_free(ino->copy);
+		free(ino->copy);
 		cache_count(0, -(ssize_t)ino->st.st_size);
 	}
 }

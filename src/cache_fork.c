@@ -44,25 +44,40 @@ bool cache_fork_alone(void)
 /* Whether this process forks a child per connection. Its children
  * (busybox httpd's: served and gone) never wake, and then all it holds
  * costs each fork and each exit, and each page it writes after a fork
- * is one more fault (a page fault is 30-40 us on a small VM, a request
- * 1.2 ms). Children that wake count in a word shared with their parent.
- * After JUDGE_FORKS forks with none awake and no lookup answered or cached
- * here, the process drops its cache (what SENDCACHE_PREWARM put there:
- * 0.86x against 0.89x without it, CHANGES.md) and stops recording the
- * kind of each descriptor it is handed (fdtab_lazy): the number of an
- * accepted connection, closed after the fork, would write the table. */
+ * is one more fault (20-45 us on a small VM, against 1.2 ms for a
+ * request). Children that wake count in a word shared with their parent.
+ * After JUDGE_FORKS forks over at least JUDGE_MS with none awake (a burst
+ * of workers started at once has had time to wake), and no hit or cached
+ * file here, the process drops its cache (what SENDCACHE_PREWARM put
+ * there) and stops recording the kind of each descriptor it is handed
+ * (fdtab_lazy): the number of an accepted connection, closed after the
+ * fork, would write the table. A child that wakes later undoes that. */
 #define JUDGE_FORKS 16
+#define JUDGE_MS 1000
+enum { JUDGING, SLEEPERS, DONE };
 static unsigned *woke;          /* shared: children of ours that woke */
 static unsigned judged_forks;
-static bool judged;
-bool cache_used;                /* a lookup was answered or cached here */
+static uint64_t judge_since_ms;
+static int judge_state;
+bool cache_used;                /* a hit or a file cached here */
 
 static void judge_end(void)
 {
 	if (woke)
 		real.munmap(woke, sizeof(*woke));
 	woke = NULL;
-	judged = true;
+	judge_state = DONE;
+}
+
+/* The cache dropped, unless this fork interrupted a cache call of this
+ * thread (a fork in a signal handler): then at a later fork. */
+static bool drop_now(void)
+{
+	if (pthread_mutex_trylock(&cache_mutex) != 0)
+		return false;
+	cache_drop_all_locked();        /* counted in inval_all */
+	pthread_mutex_unlock(&cache_mutex);
+	return true;
 }
 
 /* At a fork of an awake process, before the lock is taken. */
@@ -70,24 +85,28 @@ static void judge_fork(void)
 {
 	void *p;
 
-	if (judged)
+	if (judge_state == DONE)
 		return;
 	if (!woke) {
 		p = real.mmap(NULL, sizeof(*woke), PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
+		if (p == MAP_FAILED) {
 			judge_end();
-		else
-			woke = p;
+			return;
+		}
+		woke = p;
+		judge_since_ms = cache_now_ms();
 		return;
 	}
 	if (__atomic_load_n(woke, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&cache_used, __ATOMIC_RELAXED)) {
-		judge_end();    /* its children or itself use the cache */
-	} else if (++judged_forks >= JUDGE_FORKS) {
-		cache_drop_all();       /* counted in inval_all */
-		__atomic_store_n(&fdtab_lazy, true, __ATOMIC_RELAXED);
+		/* Its children or itself use the cache. */
+		__atomic_store_n(&fdtab_lazy, false, __ATOMIC_RELAXED);
 		judge_end();
+	} else if (judge_state == JUDGING && ++judged_forks >= JUDGE_FORKS &&
+		   cache_now_ms() - judge_since_ms >= JUDGE_MS && drop_now()) {
+		__atomic_store_n(&fdtab_lazy, true, __ATOMIC_RELAXED);
+		judge_state = SLEEPERS;         /* the word is still read */
 	}
 }
 
@@ -165,7 +184,7 @@ void cache_wake(void)
 		real.munmap(woke, sizeof(*woke));
 		woke = NULL;
 	}
-	judged = false;         /* its own forks are judged anew */
+	judge_state = JUDGING;  /* its own forks are judged anew */
 	judged_forks = 0;
 	__atomic_store_n(&cache_used, false, __ATOMIC_RELAXED);
 	__atomic_store_n(&fdtab_lazy, false, __ATOMIC_RELAXED);

@@ -13,7 +13,6 @@
 #include "real.h"
 #include "shm.h"
 #include "stats.h"
-#include "mem.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -239,12 +238,12 @@ static char *read_list(void)
 	    st.st_nlink == 1 && !(st.st_mode & 022) &&
 	    (st.st_uid == 0 || st.st_uid == stats_owner()) &&
 	    st.st_size > 0 && st.st_size <= SC_PREWARM_MAX &&
-	    (buf = mem_alloc((size_t)st.st_size + 1)) != NULL) {
+	    (buf = malloc((size_t)st.st_size + 1)) != NULL) {
 		n = real.pread(fd, buf, (size_t)st.st_size, 0);
 		if (n > 0 && !memchr(buf, 0, (size_t)n)) {
 			buf[n] = 0;
 		} else {
-			mem_free(buf);
+			free(buf);
 			buf = NULL;
 		}
 	}
@@ -291,5 +290,5 @@ void ctl_prewarm(void)
 	in_notice = true;
 	cache_prewarm_dirs(list, '\n', walk_stop);
 	in_notice = false;
-	mem_free(list);
+	free(list);
 }

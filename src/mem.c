@@ -1,5 +1,11 @@
 /* mem.c - the library's memory, apart from the server's heap (mem.h).
  *
+ * The cache's own structures: entries, names, absences, watches, the
+ * tables that find them, the admission sketch. Byte buffers (an entry's
+ * copy, bytes held for a socket) stay with malloc(3): a size class would
+ * round them up to twice their size, and a server that forks per
+ * connection makes none of them in its parent.
+ *
  * Size classes of powers of two, 32 bytes to 256 KiB, each cut from
  * slabs of its own by a bump pointer (a page is touched only when an
  * object on it is used) and recycled through a free list; larger objects
@@ -10,14 +16,13 @@
 #define _GNU_SOURCE
 #include "mem.h"
 #include "cache.h"
-#include "rawsys.h"
+#include "real.h"
 
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define MEM_LIBC 1
@@ -45,8 +50,9 @@ void mem_fork_child(void) {}
 struct head {
 	size_t len;             /* a BIG object's mapping; else unused */
 	uint32_t cls;
-	uint32_t pad;
+	uint32_t live;          /* LIVE while allocated */
 };
+#define LIVE 0x5ca11ed5u
 
 struct free_obj {
 	struct free_obj *next;
@@ -62,10 +68,10 @@ static bool fork_locked;
 
 static void *map(size_t len)
 {
-	long p = raw_syscall(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = real.mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	return p == -1 ? NULL : (void *)p;
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static unsigned class_of(size_t total)
@@ -119,6 +125,7 @@ void *mem_alloc(size_t n)
 			return NULL;
 	}
 	h->cls = c;
+	h->live = LIVE;
 	return h + 1;
 }
 
@@ -160,8 +167,11 @@ void mem_free(void *p)
 	if (!p)
 		return;
 	h = (struct head *)p - 1;
+	if (h->live != LIVE)
+		return;         /* freed twice: a bug of ours, not the server's */
+	h->live = 0;
 	if (h->cls == BIG) {
-		raw_syscall(SYS_munmap, (long)h, (long)h->len, 0, 0, 0, 0);
+		real.munmap(h, h->len);
 		return;
 	}
 	f = (struct free_obj *)h;

@@ -10,7 +10,6 @@
 #include "fmaps.h"
 #include "real.h"
 #include "stats.h"
-#include "mem.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -114,7 +113,7 @@ static bool hold_append(struct fd_slot *s, const struct iovec *iov,
 	if (at + n > HOLD_MAX)
 		return false;
 	if (!h) {
-		h = s->hold = mem_alloc(sizeof(*h));
+		h = s->hold = malloc(sizeof(*h));
 		if (!h)
 			return false;
 		h->len = 0;
@@ -550,7 +549,7 @@ bool send_take_error(struct fd_slot *s)
 void send_forget(struct fd_slot *s)
 {
 	hold_lock(s);
-	mem_free(s->hold);
+	free(s->hold);
 	s->hold = NULL;
 	s->corked = 0;
 	hold_unlock(s);

@@ -18,10 +18,11 @@
 #   awake and takes its own counters: several pages more (13 here).
 #   Before forked children slept, every child cost about that: 17 pages
 #   against 8, and 21 with SENDCACHE_PREWARM.
-# - A prewarm that does not win goes: after 16 forks whose children all
-#   slept, and no hit of its own, the parent closes what it prewarmed
-#   (its descriptors are then those of the plain run); when the children
-#   wake, it keeps it (a descriptor more for each file of $dir).
+# - A prewarm that does not win goes: after 16 forks over a second whose
+#   children all slept, and no hit of its own, the parent closes what it
+#   prewarmed (its descriptors are then those of the plain run); 20 forks
+#   in a burst, or children that wake, and it keeps it (a descriptor more
+#   for each file of $dir).
 
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source-path=SCRIPTDIR
@@ -35,7 +36,7 @@ forkpages=$tap_build/tests/forkpages
 runs=5
 dir=$(tap_tmpdir)
 
-plan 12
+plan 13
 
 # lowest MODE PRELOAD [VAR=VALUE...]: "PAGES STACK", the lowest of each
 # over $runs runs (-1 if a run failed); the bytes the client got in the
@@ -79,21 +80,29 @@ is "$(cat "$dir/bytes")" 1065 "a child that waits first, the same bytes"
 ok "a child that waits first is awake: $awake, several pages more than $base" \
 	test "${awake% *}" -ge $(( ${base% *} + 4 ))
 
-# fds MODE ROUNDS PRELOAD [VAR=VALUE...]: "BYTES FDS" of one run.
+# fds MODE ROUNDS GAP_MS PRELOAD [VAR=VALUE...]: "BYTES FDS" of one run.
 fds() {
-	local mode=$1 rounds=$2 preload=$3 out
-	shift 3
-	out=$(env LD_PRELOAD="$preload" "$@" "$forkpages" "$dir" "$mode" "$rounds" 2>&1) ||
+	local mode=$1 rounds=$2 gap=$3 preload=$4 out
+	shift 4
+	out=$(env LD_PRELOAD="$preload" "$@" "$forkpages" "$dir" "$mode" "$rounds" "$gap" 2>&1) ||
 		{ echo "-1 -1"; return; }
 	awk '$1 == "bytes" {b = $2} $1 == "fds" {f = $2} END {print b, f}' <<<"$out"
 }
 
-plain=$(fds sleep 20 "$tap_preload")
-let_go=$(fds sleep 20 "$tap_preload" SENDCACHE_PREWARM="$dir")
-young=$(fds sleep 10 "$tap_preload" SENDCACHE_PREWARM="$dir")
-woke=$(fds wake 20 "$tap_preload" SENDCACHE_PREWARM="$dir")
-is "${let_go% *}" 1065 "20 children that sleep, prewarmed: the same bytes"
-ok "after 16 forks of sleeping children the prewarm is let go: $let_go (bytes, fds) against plain $plain" \
+plain=$(fds sleep 20 70 "$tap_preload")
+let_go=$(fds sleep 20 70 "$tap_preload" SENDCACHE_PREWARM="$dir")
+t0=$(date +%s%N)
+burst=$(fds sleep 20 0 "$tap_preload" SENDCACHE_PREWARM="$dir")
+burst_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+young=$(fds sleep 10 70 "$tap_preload" SENDCACHE_PREWARM="$dir")
+woke=$(fds wake 20 70 "$tap_preload" SENDCACHE_PREWARM="$dir")
+is "${let_go% *}" 1065 "20 children that sleep, 70 ms apart, prewarmed: the same bytes"
+ok "after 16 forks over a second of sleeping children the prewarm is let go: $let_go (bytes, fds) against plain $plain" \
 	test "${let_go#* }" -eq "${plain#* }"
+if (( burst_ms < 800 )); then
+	ok "20 forks in a burst ($burst_ms ms): still held ($burst)" test "${burst#* }" -gt "${plain#* }"
+else
+	skip "20 forks took $burst_ms ms here, not a burst"
+fi
 ok "after 10 it is still held: $young against $plain" test "${young#* }" -gt "${plain#* }"
 ok "children that wake keep it: $woke against $plain" test "${woke#* }" -gt "${plain#* }"

@@ -1,13 +1,14 @@
 /* forkpages: the pages a fork-per-connection server's fork costs (t4012).
  *
- * forkpages DIR sleep|wake [ROUNDS]
+ * forkpages DIR sleep|wake [ROUNDS [GAP_MS]]
  *
  * Plays busybox httpd: accept a connection, fork; the parent closes its
  * copy of the connection and accepts the next; the child serves a file of
  * DIR (stat, open, fstat, write the head, sendfile to the end, close) on
  * descriptors 0 and 1 and exits. With "wake" the child first waits in
  * poll(), as a long-lived worker does. ROUNDS connections (2 if not
- * given; the first warms what a server has warm after it). Then prints
+ * given; the first warms what a server has warm after it), GAP_MS apart
+ * (0 if not given). Then prints
  *
  *   pages N
  *   stack S
@@ -216,13 +217,15 @@ int main(int argc, char **argv)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a);
 	long pages = -1, stack = -1, bytes = 0, n;
-	int listener, client, spare = -1, round, rounds = 2, wake;
+	int listener, client, spare = -1, round, rounds = 2, gap_ms = 0, wake;
 
-	if (argc == 4)
+	if (argc >= 4)
 		rounds = atoi(argv[3]);
-	if (argc < 3 || argc > 4 || rounds < 1 ||
+	if (argc >= 5)
+		gap_ms = atoi(argv[4]);
+	if (argc < 3 || argc > 5 || rounds < 1 || gap_ms < 0 ||
 	    (strcmp(argv[2], "sleep") && strcmp(argv[2], "wake"))) {
-		fprintf(stderr, "usage: forkpages DIR sleep|wake [ROUNDS]\n");
+		fprintf(stderr, "usage: forkpages DIR sleep|wake [ROUNDS [GAP_MS]]\n");
 		return 2;
 	}
 	wake = strcmp(argv[2], "wake") == 0;
@@ -252,6 +255,8 @@ int main(int argc, char **argv)
 	/* Round 0 warms what a server has warm after its first connection;
 	 * the last is measured. */
 	for (round = 0; round < rounds; round++) {
+		if (round && gap_ms)
+			poll(NULL, 0, gap_ms);
 		client = connect_to(ntohs(a.sin_port));
 		pages = one_round(listener, ntohs(a.sin_port), file, wake, &spare,
 				  &stack);
