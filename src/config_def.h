@@ -81,8 +81,8 @@ SC_VAR(PREWARM, prewarm, DIRS, "", 0, 0, "unset", "--prewarm DIR[:DIR]",
        "absolute directories, `:`-separated, whose regular files are cached "
        "when the library loads, until a budget is full, before a server "
        "forks: its workers (Apache prefork's children) start warm; dropped "
-       "after 16 forks if no child woke and the server looked nothing up "
-       "(busybox httpd)")
+       "after 16 forks over a second if no child woke and the server used "
+       "none of it (busybox httpd)")
 SC_VAR(CHECK_MS, check_ms, MS, 10, 1, 40, "10", "--check-ms N",
        "inotify read interval, 1-40",
        "interval between reads of pending inotify events, 1 to 40")

@@ -4,8 +4,9 @@
  * page its children write copied at each fork. Entries kept in the
  * server's malloc heap scatter its free chunks, and each child's own
  * mallocs then land on more pages: 51 page faults per request against 44
- * with a prewarmed cache (CHANGES.md). Everything the engine allocates
- * comes from here instead, in mappings of its own. */
+ * with a prewarmed cache (CHANGES.md). The cache's structures come from
+ * here instead, in mappings of its own; byte buffers stay with malloc
+ * (mem.c). */
 #ifndef SC_MEM_H
 #define SC_MEM_H
 
