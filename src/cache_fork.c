@@ -61,11 +61,16 @@ static uint64_t judge_since_ms;
 static int judge_state;
 bool cache_used;                /* a hit or a file cached here */
 
-static void judge_end(void)
+static void woke_unmap(void)
 {
 	if (woke)
 		real.munmap(woke, sizeof(*woke));
 	woke = NULL;
+}
+
+static void judge_end(void)
+{
+	woke_unmap();
 	judge_state = DONE;
 }
 
@@ -181,8 +186,7 @@ void cache_wake(void)
 	awake_pid = me;
 	if (woke) {             /* its parent's, shared */
 		__atomic_fetch_add(woke, 1, __ATOMIC_RELAXED);
-		real.munmap(woke, sizeof(*woke));
-		woke = NULL;
+		woke_unmap();
 	}
 	judge_state = JUDGING;  /* its own forks are judged anew */
 	judged_forks = 0;

@@ -137,12 +137,12 @@ SC_CHILD_TEXT bool on_slow(bool force, int fd1, int fd2)
 	return true;
 }
 
+static bool fork_locks;  /* the locks are held across this fork */
+
 /* fork(2): the parent lets no bytes of this thread wait in user space
  * and readies the cache; the child goes to sleep. A sleeping child that
  * forks wakes first: it is a server's parent (nginx's master after it
  * daemonized), not a child serving one connection. */
-static bool fork_locks;  /* the locks are held across this fork */
-
 static void fork_prepare(void)
 {
 	bool locks;

@@ -63,7 +63,7 @@ void fdtab_born(int fd, int kind)
 		ops->lost(fd, s);
 	if (s->hold || s->corked)       /* send keeps something for it */
 		ops->send_end(fd, s, false);
-	if (clean(s) && __atomic_load_n(&fdtab_lazy, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&fdtab_lazy, __ATOMIC_RELAXED) && clean(s))
 		return;         /* left unknown: send asks the kernel if need be */
 	fdtab_mark(s, kind, NULL);
 }
