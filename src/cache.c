@@ -332,14 +332,6 @@ static bool cacheable_flags(int flags)
 	       O_RDONLY;
 }
 
-/* While the cache holds fewer descriptors than this, a file is cached at
- * its first open, so a small site is served from its second request;
- * past it, at its second (admit.h) even while there is room. With a
- * budget of thousands, caching each file at first sight filled it with
- * files never asked for again, at about ten system calls each: a stream
- * of distinct files ran at 0.68x (nginx over TLS) and 0.90x (Apache)
- * for its first 5,000 to 10,000 requests. */
-#define FIRST_USE_FDS 1024
 
 /* Set while this thread prewarms: other threads' misses still go by
  * admission. */
@@ -404,13 +396,14 @@ static struct cache_inode *inode_new(int fd, const struct stat *st)
 /* Room without evicting, and a file seen often enough for it. */
 static bool fits_now(unsigned freq, size_t need)
 {
-	return cache_room(2, need) && (cache_nfds() < FIRST_USE_FDS || freq >= 2);
+	return cache_room(2, need) &&
+	       (cache_nfds() < CACHE_FIRST_USE_FDS || freq >= 2);
 }
 
 /* Whether the file at the name of key, which maps need bytes, may be
  * cached now (admit.h): while there is room for it without evicting, at
- * its first open in a cache of under FIRST_USE_FDS descriptors and at its
- * second in a larger one; otherwise if it was asked
+ * its first open in a cache of under CACHE_FIRST_USE_FDS descriptors
+ * and at its second in a larger one; otherwise if it was asked
  * for more often lately than the entry it would evict. Counts this
  * request, except in a child still in its parent's view (a forked
  * server's child writing the table would copy its pages). */

@@ -91,6 +91,18 @@ void cache_wake(void);
  * cache_wake(). One getpid(). */
 bool cache_awake(void);
 
+/* While the cache holds fewer descriptors than this, a file is cached at
+ * its first open, so a small site is served from its second request;
+ * past it, at its second (admit.h) even while there is room. Caching a
+ * file (a descriptor of our own, its stats, watches of new directories,
+ * a mapping and the first response's page faults) cost 186 us of CPU
+ * per file for nginx and 222 us over TLS: a fresh nginx serving its
+ * first 1,000 distinct files used 311 ms of CPU against 125 ms alone
+ * (TLS: 409 against 187). Worth it only for a file that will come
+ * again. At 1024 the onehit stream of bench/site.sh ran at 0.75x over
+ * TLS; at 64 the cost is bounded to about 12 ms in a process's life. */
+#define CACHE_FIRST_USE_FDS 64
+
 /* Returned by cache_open() and cache_stat() when the cache answers that the
  * call fails: errno is set to what the kernel said (ENOENT, ENOTDIR). */
 #define CACHE_FAIL (-2)

@@ -328,6 +328,57 @@ static void test_loop(void)
 	cache_drop_all();
 }
 
+/* A large budget with room to spare still caches a file at its first
+ * open only while the cache holds under CACHE_FIRST_USE_FDS descriptors:
+ * past that, files asked for once pass at the kernel's cost (a fresh
+ * server under a stream of distinct files spent twice its CPU caching
+ * the first thousand), and a file is cached at its second open. */
+static void test_first_use(void)
+{
+	char p[PATH_MAX], want[32];
+	size_t keep = config_want_fds(4096);
+	int i, n = 3 * CACHE_FIRST_USE_FDS, good = 0;
+	uint64_t miss, cold, hit;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/first%d", dir, i);
+		snprintf(want, sizeof(want), "first %d", i);
+		file_put(p, want);
+	}
+	settle();
+	cache_drop_all();
+	miss = stats_cur->open_miss;
+	cold = stats_cur->open_pass_cold;
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/first%d", dir, i);
+		snprintf(want, sizeof(want), "first %d", i);
+		good += content_is(p, want);
+	}
+	is_int(good, n, "%d files asked for once read right", n);
+	ok(stats_cur->open_miss - miss <= CACHE_FIRST_USE_FDS &&
+	   stats_cur->open_miss - miss >= CACHE_FIRST_USE_FDS / 4 &&
+	   stats_cur->fds_held <= CACHE_FIRST_USE_FDS + 2,
+	   "the first were cached at first open, up to %d descriptors "
+	   "(%llu cached, %llu held)", CACHE_FIRST_USE_FDS,
+	   (unsigned long long)(stats_cur->open_miss - miss),
+	   (unsigned long long)stats_cur->fds_held);
+	ok(stats_cur->open_pass_cold - cold >=
+	   (uint64_t)(n - CACHE_FIRST_USE_FDS),
+	   "the rest passed through as cold (%llu)",
+	   (unsigned long long)(stats_cur->open_pass_cold - cold));
+	snprintf(p, sizeof(p), "%s/first%d", dir, n - 1);
+	snprintf(want, sizeof(want), "first %d", n - 1);
+	miss = stats_cur->open_miss;
+	good = content_is(p, want);
+	hit = stats_cur->open_hit;
+	good += content_is(p, want);
+	ok(good == 2 && stats_cur->open_miss == miss + 1 &&
+	   stats_cur->open_hit == hit + 1,
+	   "a file past them is cached at its second open and hits at its third");
+	config_want_fds(keep);
+	cache_drop_all();
+}
+
 /* A full cache admits a file only if it is asked for more often than the
  * entry it would evict (admit.h): files asked for once pass at the
  * kernel's cost and evict nothing; a file that becomes popular gets in. */
@@ -800,7 +851,7 @@ __attribute__((constructor(101))) static void no_inotify(void)
 
 int main(void)
 {
-	plan(81 + EXTRA_TESTS);
+	plan(85 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -813,6 +864,7 @@ int main(void)
 #endif
 	test_budget();
 	test_admission();
+	test_first_use();
 	test_loop();
 	test_negative();
 	test_churn();
