@@ -418,7 +418,9 @@ static bool admitted(uint64_t key, size_t need)
 	if (cache_budget_grew() && fits_now(freq, need))
 		return true;
 	if ((victim = lru_victim(NULL)) != NULL)
-		return admit_beats(freq, admit_freq(victim->key));
+		/* A file seen once beats no victim: no need to count the
+		 * victim's requests (100 instructions of a one-hit miss). */
+		return freq >= 2 && admit_beats(freq, admit_freq(victim->key));
 	return true;            /* nothing to evict: make_room says no */
 }
 
