@@ -8,9 +8,10 @@
  * Manes, 2017): a count-min sketch of recent request frequencies, 4 rows
  * of 8-bit counters saturating at 15, all halved every ten times the
  * budget of requests so that old popularity fades. While the cache has
- * room every file is admitted; when admitting means evicting, a
- * candidate is admitted only if it was requested at least twice lately
- * and more often than the entry it would evict.
+ * room a file is admitted at its first request if the cache holds under
+ * CACHE_FIRST_USE_FDS descriptors, else at its second; when admitting
+ * means evicting, a candidate is admitted only if it was requested at
+ * least twice lately and more often than the entry it would evict.
  *
  * Keys are 64-bit hashes of absolute paths (admit_hash). All functions
  * run under the cache lock. The table (4 rows of 16 counters per budgeted
