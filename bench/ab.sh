@@ -188,15 +188,20 @@ on_signal() {
 	exit 130
 }
 
-# --------------------------------------------------------------------- main
-
-main() {
-	# In place of tap.sh's traps, from the start: cleanup is safe at any
-	# point (it stops only what was started).
+# bench_traps: in place of tap.sh's traps, from the start of a harness's
+# main (ab.sh, site.sh, pair.sh): cleanup is safe at any point (it stops
+# only what was started).
+bench_traps() {
 	trap cleanup EXIT
 	tap_at_exit() { bench_at_exit "$@"; }
 	trap 'on_signal INT' INT
 	trap 'on_signal TERM' TERM
+}
+
+# --------------------------------------------------------------------- main
+
+main() {
+	bench_traps
 
 	ARGS_TEXT="$*"
 	parse_args "$@"

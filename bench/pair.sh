@@ -94,10 +94,7 @@ pair_load() {
 cpu_ns() { local t _; read -r t _ <"/proc/$1/schedstat" && echo "$t"; }
 
 pair_main() {
-	trap cleanup EXIT
-	tap_at_exit() { bench_at_exit "$@"; }
-	trap 'on_signal INT' INT
-	trap 'on_signal TERM' TERM
+	bench_traps
 	pair_args "$@"
 	# No plots, no system-call counting (strace: perf is not probed).
 	DO_PLOTS=0 DO_STRACE=0 COUNTER=strace

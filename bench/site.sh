@@ -431,10 +431,7 @@ site_report() {
 }
 
 site_main() {
-	trap cleanup EXIT
-	tap_at_exit() { bench_at_exit "$@"; }
-	trap 'on_signal INT' INT
-	trap 'on_signal TERM' TERM
+	bench_traps
 	site_args "$@"
 	DO_PLOTS=0 DO_STRACE=0 COUNTER=perf
 	check_prereqs
