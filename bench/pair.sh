@@ -17,7 +17,10 @@
 # alternating from run to run; on the onehit stream both are started
 # afresh before a range would come round again, so no file is asked for
 # twice by a server. Servers of one serving process (nginx, nginx-tls,
-# lighttpd): the CPU read is that process's.
+# lighttpd): the CPU read is that process's. Debian 12's lighttpd keeps a
+# descriptor per file of its stat cache and dies on a site of 20,000
+# files without the library too (site.sh leaves it out): pair.sh then
+# stops, naming the worker that is gone.
 #
 #   bench/pair.sh [--server KIND] [--stream NAME] [--runs N] [--duration SEC]
 #                 [--files N]
@@ -91,7 +94,8 @@ pair_load() {
 		"$(url "$KIND" "${P_PORT[$1]}")/" -- "$TMP/streams/$STREAM.txt" "$2" >"$3" 2>&1 </dev/null
 }
 
-cpu_ns() { local t _; read -r t _ <"/proc/$1/schedstat" && echo "$t"; }
+# cpu_ns PID: the CPU time PID has run, in ns; fails if PID is gone.
+cpu_ns() { local t _; read -r t _ 2>/dev/null <"/proc/$1/schedstat" && echo "$t"; }
 
 pair_main() {
 	bench_traps
@@ -118,7 +122,10 @@ pair_main() {
 		AB_PID=$!
 		wait "$WRK_PID" "$AB_PID"
 		WRK_PID='' AB_PID=''
-		ca=$(($(cpu_ns "${P_WORKER[without]}") - ta)) cb=$(($(cpu_ns "${P_WORKER[with]}") - tb))
+		if ! ca=$(cpu_ns "${P_WORKER[without]}") || ! cb=$(cpu_ns "${P_WORKER[with]}"); then
+			die "run $i: a server's worker is gone (without: ${P_WORKER[without]}, with: ${P_WORKER[with]})"
+		fi
+		ca=$((ca - ta)) cb=$((cb - tb))
 		na=$(wrk_fields "$TMP/a.txt" | awk '{ print $1 + 0 }')
 		nb=$(wrk_fields "$TMP/b.txt" | awk '{ print $1 + 0 }')
 		((na > 0 && nb > 0)) || die "run $i: a wrk served nothing"
