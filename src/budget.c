@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "cache_in.h"
 #include "config.h"
+#include "fdtab.h"
 #include "stats.h"
 
 #include <pthread.h>
@@ -168,6 +169,7 @@ bool cache_budget_grew(void)
 	next_ms = now + 1000;
 	if (!config_refresh_fds())
 		return false;
+	fdtab_set_base(config.max_fds);
 	STAT_ADD(fds_budget, config.max_fds - was);
 	return config.max_fds > was;
 }

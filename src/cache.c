@@ -53,14 +53,6 @@ static char cwd[PATH_MAX];
 static bool cwd_ok;
 static unsigned cwd_gen;       /* bumped when cwd changes (struct cache_key) */
 static unsigned cache_drops;   /* bumped when entries are dropped by the lot */
-int cache_fd_base;             /* our descriptors live at or above this */
-
-/* The lowest number of our descriptors, at most. fork(2) copies the
- * descriptor table up to the highest open number (dup_fd): at half of a
- * soft limit of 20,000 every fork of busybox httpd copied 80 KiB of it,
- * and at half of 1,048,576, 4 MiB. From 1024 the numbers select(2) can
- * take (below FD_SETSIZE) stay the server's, and the table stays small. */
-#define FD_BASE_MAX 1024
 bool cache_forked;            /* a child still trusting its parent's view */
 uint64_t cache_fork_ms;       /* age of the view a child inherited */
 int cache_maps_out;            /* cache_mmap() references, atomic */
@@ -489,24 +481,24 @@ static bool worth_caching(const struct cache_key *k, int fd, struct stat *st)
 	return true;
 }
 
-void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
+int cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 {
 	struct stat st, pst, lst;
 	struct cache_inode *ino;
 	struct cache_name *n;
 	bool watched;
-	int saved = errno, fwd = -1;
+	int saved = errno, fwd = -1, ret = fd;
 	unsigned fgen = watch_gen();
 	const char *abs;
 
 	if (fd < 0 && cacheable_flags(flags)) {
 		cache_failed(k, path, saved);
-		return;
+		return fd;
 	}
 	if (fd < 0 || !cacheable_flags(flags)) {
 		if (fd >= 0)
 			STAT_INC(open_pass_flags);
-		return;
+		return fd;
 	}
 	cache_lock();
 	if (!key_make(k, path)) {
@@ -565,14 +557,26 @@ void cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 		 S_ISLNK(lst.st_mode));
 	cache_note_used();
 	STAT_INC(open_miss);
-	/* The server's own descriptor is one of ino's from now on: a server
-	 * that keeps its fds open (lighttpd) is served on it too. */
-	if (fdtab_get(fd))
+	/* The server gets one of ino's descriptors, numbered high, in place
+	 * of the kernel's, as at a hit: a server that keeps its files open
+	 * (lighttpd's stat cache, one descriptor a file) would otherwise
+	 * fill the low numbers, and its sockets take the numbers above, past
+	 * a table sized by a limit of its own (fdtab.h). Else the kernel's
+	 * is adopted: one of ino's too, and closed for real. */
+	if ((ret = pool_hand_out(ino, flags)) >= 0) {
+		fdtab_set(fd, FD_UNKNOWN, NULL);
+		real.close(fd);
+	} else if (fdtab_get(fd)) {
+		ret = fd;
 		pool_hand(fdtab_get(fd), ino, flags, true);
+	} else {
+		ret = fd;
+	}
 out:
 	watch_file_put(fwd, fgen);     /* not needed: the entry has one */
 	cache_unlock();
 	errno = saved;
+	return ret;
 }
 
 int cache_stat(struct cache_key *k, const char *path, struct stat *st,
@@ -649,18 +653,8 @@ static const struct watch_ops reports = {
 
 bool cache_init(void)
 {
-	struct rlimit rl;
-
 	cwd_ok = getcwd(cwd, sizeof(cwd)) != NULL;
-	/* Keep our descriptors out of the server's way: from the upper half
-	 * of a small soft limit, or from FD_BASE_MAX. */
-	cache_fd_base = 64;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 2 > (rlim_t)cache_fd_base)
-		cache_fd_base = rl.rlim_cur / 2 < FD_BASE_MAX ? (int)(rl.rlim_cur / 2)
-							: FD_BASE_MAX;
-	if (cache_fd_base >= fdtab_size)
-		cache_fd_base = fdtab_size / 2;
+	fdtab_set_base(config.max_fds);
 	STAT_ADD(fds_budget, config.max_fds);
 	watch_init(&reports);
 	cache_fork_init();

@@ -135,10 +135,10 @@ int cache_open(struct cache_key *k, const char *path, int flags);
 
 /* After a real open(path, flags) returned fd (>= 0, or -1 with errno):
  * caches the file, or the name's absence (ENOENT, ENOTDIR), if cacheable.
- * A cached file's fd is adopted: tracked as HANDED (its fstat, reads and
- * mappings answered like a hit's) and really closed at close. Leaves fd
- * and errno as they are. */
-void cache_opened(struct cache_key *k, const char *path, int flags, int fd);
+ * Returns the descriptor open() returns: for a file it caches, one of the
+ * cache's as at a hit (fd closed), or, failing that, fd adopted (tracked
+ * as HANDED, really closed at close); else fd. Leaves errno as it is. */
+int cache_opened(struct cache_key *k, const char *path, int flags, int fd);
 
 /* Answers stat (nofollow false) or lstat from a snapshot. Returns 0 if
  * answered, CACHE_FAIL (errno set) for a name known not to exist (stat

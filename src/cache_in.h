@@ -198,7 +198,6 @@ int cache_dup_high(int fd);
 void cache_drop_fd(int fd);
 
 /* Our descriptors live at or above this number (cache_init). */
-extern int cache_fd_base;
 
 /* Locked: every entry and negative goes (credentials changed, events
  * lost). */

@@ -250,7 +250,7 @@ static __attribute__((noinline)) int openat_on(int dirfd, const char *path,
 	if (fd >= 0)
 		fdtab_born(fd, FD_OTHER);
 	if (cacheable)
-		cache_opened(&k, path, flags, fd);
+		fd = cache_opened(&k, path, flags, fd);
 	return fd;
 }
 

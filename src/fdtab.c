@@ -46,6 +46,36 @@ bool fdtab_init(const struct fdtab_ops *o)
 
 bool fdtab_lazy;
 
+int fdtab_base = 3;
+
+void fdtab_set_base(size_t budget)
+{
+	struct rlimit rl;
+	size_t top = FDTAB_TOP;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < top)
+		top = rl.rlim_cur;
+	if (top > (size_t)fdtab_size)
+		top = (size_t)fdtab_size;
+	/* The kernel's table grows to the power of two above the highest
+	 * number (8 bytes a slot) and fork copies it up to there: at most
+	 * 256 KiB and the copy of FDTAB_TOP slots, which a full cache of
+	 * 16,384 descriptors from 1024 up cost too. */
+	fdtab_base = top > budget + FDTAB_SPARE + 3 ?
+		(int)(top - budget - FDTAB_SPARE) : 3;
+}
+
+int fdtab_dup_high(int fd)
+{
+	return real.fcntl(fd, F_DUPFD_CLOEXEC, fdtab_base);
+}
+
+int fdtab_dup_quiet(int fd)
+{
+	return real.fcntl(fd, F_DUPFD_CLOEXEC,
+			  fdtab_base < FDTAB_QUIET ? fdtab_base : FDTAB_QUIET);
+}
+
 /* Nothing known of the number: a fresh slot's state. */
 static bool clean(const struct fd_slot *s)
 {

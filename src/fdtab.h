@@ -56,6 +56,35 @@ struct fdtab_ops {
 /* Maps the table. Returns false (and sendcache stays off) if it cannot. */
 bool fdtab_init(const struct fdtab_ops *ops);
 
+/* The lowest number of the library's own descriptors. The kernel gives a
+ * process the lowest free number; a server may size a table by a limit of
+ * its own below RLIMIT_NOFILE and index it by descriptor (lighttpd:
+ * min(soft limit, 4096) slots), trusting that numbers never pass the
+ * count it holds. So ours live at the top, from the soft limit (at most
+ * FDTAB_TOP) down by the descriptor budget and FDTAB_SPARE: every number
+ * the server would be given alone stays free for it. */
+extern int fdtab_base;
+#define FDTAB_TOP 32768
+#define FDTAB_SPARE 16
+
+/* Sets fdtab_base for a budget of budget descriptors under the current
+ * soft limit. */
+void fdtab_set_base(size_t budget);
+
+/* A close-on-exec duplicate of fd at or above fdtab_base, or -1 (errno
+ * set; EINVAL if the soft limit fell under fdtab_base). Never a lower
+ * number: that one may be the server's next. */
+int fdtab_dup_high(int fd);
+
+/* Where the one descriptor every process with the library holds (its
+ * inotify instance) goes: at FDTAB_QUIET, or fdtab_base if lower. fork
+ * copies the descriptor table up to the highest open number (+85 us a
+ * fork with one at 15,000 rather than 1024, here), and the parent of a
+ * fork-per-connection server (busybox httpd) caches nothing: its table
+ * stays small. It shifts the server's numbers from there by one. */
+#define FDTAB_QUIET 1024
+int fdtab_dup_quiet(int fd);
+
 /* The slot of fd, or NULL for a number we do not track. */
 static inline struct fd_slot *fdtab_get(int fd)
 {

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "cache.h"
 #include "cache_in.h"
+#include "config.h"
 #include "fdtab.h"
 #include "real.h"
 #include "send.h"
@@ -26,14 +27,21 @@ void cache_drop_fd(int fd)
 	cache_count(-1, 0);
 }
 
-/* A descriptor at or above cache_fd_base, so ours do not crowd the low numbers a
- * select()-based server needs. Falls back to any number. */
+/* A descriptor of ours for fd, from fdtab_base up (fdtab.h: why there),
+ * or -1: the file then passes uncached rather than take a number the
+ * server would have had. */
 int cache_dup_high(int fd)
 {
-	int nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, cache_fd_base);
+	int nfd = fdtab_dup_high(fd);
 
-	if (nfd < 0)
-		nfd = real.fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0 && errno == EINVAL) {
+		/* The server lowered its soft limit under our base
+		 * (lighttpd's server.max-fds): a budget and a base under
+		 * the new one. */
+		config_refresh_fds();
+		fdtab_set_base(config.max_fds);
+		nfd = fdtab_dup_high(fd);
+	}
 	if (nfd >= 0 && !fdtab_get(nfd)) {
 		real.close(nfd);
 		return -1;
@@ -101,7 +109,7 @@ int pool_open_master(int fd)
 	m = real.openat(AT_FDCWD, proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (m < 0)
 		return cache_dup_high(fd);
-	if (m >= cache_fd_base)
+	if (m >= fdtab_base)
 		return m;
 	high = cache_dup_high(m);
 	real.close(m);

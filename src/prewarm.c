@@ -41,7 +41,7 @@ static bool prewarm_file(const char *path)
 	fd = real.openat(AT_FDCWD, path, PREWARM_FLAGS);
 	if (fd < 0)
 		return true;
-	cache_opened(&k, path, PREWARM_FLAGS, fd);
+	fd = cache_opened(&k, path, PREWARM_FLAGS, fd);
 	s = fdtab_get(fd);
 	if (s && s->kind == FD_HANDED)
 		cache_close(fd, s);

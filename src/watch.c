@@ -94,11 +94,18 @@ static const struct watch_ops *ops;
 /* Opens an instance: at init, after a fork, after the instance was lost. */
 static bool watch_open(void)
 {
+	int high;
+
 	if (!config.inotify || !REAL_HAS(fcntl))
 		return false;
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (ifd < 0)
 		return false;
+	/* Off the server's next number, below the cache's (fdtab.h). */
+	if ((high = fdtab_dup_quiet(ifd)) >= 0) {
+		real.close(ifd);
+		ifd = high;
+	}
 	fdtab_set(ifd, FD_OURS, NULL);
 	STAT_INC(fds_held);
 	return true;
