@@ -90,8 +90,10 @@ int sc_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 	int nfd;
 
 	blocking();
-	nfd = use_accept4 ? REAL.accept4(fd, addr, len, flags)
-			  : REAL.accept(fd, addr, len);
+	do
+		nfd = use_accept4 ? REAL.accept4(fd, addr, len, flags)
+				  : REAL.accept(fd, addr, len);
+	while (emfile_again(nfd));
 	if (nfd >= 0 && on()) {
 		/* A connection accepted on a TCP listener is TCP: no need to
 		 * ask the kernel about each one. */

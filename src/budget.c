@@ -9,12 +9,14 @@
 #include "fdtab.h"
 #include "stats.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
 
 static struct cache_inode *lru_head, *lru_tail;
 static size_t nfds;            /* masters + pools + handed out */
 static size_t nmapped;         /* bytes mapped (whole pages), copied, piped */
+static uint64_t budget_next_ms; /* the next read of RLIMIT_NOFILE, at the earliest */
 
 /* What n bytes of a file cost when mapped or held in a pipe: whole pages.
  * Counting file bytes let a budget of small files overshoot by up to a
@@ -138,6 +140,34 @@ bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
 	return true;
 }
 
+/* Descriptors given back at an EMFILE, at least: a server at its limit
+ * asks again soon. */
+#define GIVE_BACK_MIN 16
+
+bool cache_give_back(void)
+{
+	size_t was, want, left;
+	int saved = errno;
+
+	pthread_mutex_lock(&cache_mutex);
+	was = nfds;
+	want = nfds / 8 > GIVE_BACK_MIN ? nfds / 8 : GIVE_BACK_MIN;
+	while (was - nfds < want && (trim_one(NULL) || evict_one(NULL)))
+		;
+	left = nfds > 4 ? nfds : 4;
+	if (was > nfds && left < config.max_fds) {
+		/* Until the next read of the limit (cache_budget_grew), a
+		 * second on at the earliest. */
+		STAT_ADD(fds_budget, (ssize_t)left - (ssize_t)config.max_fds);
+		config.max_fds = left;
+		budget_next_ms = cache_now_ms() + 1000;
+	}
+	pthread_mutex_unlock(&cache_mutex);
+	STAT_ADD(fd_given_back, was - nfds);
+	errno = saved;
+	return was > nfds;
+}
+
 /* Whether nfd more descriptors and nbytes more mapped bytes fit. */
 bool cache_room(size_t nfd, size_t nbytes)
 {
@@ -160,13 +190,12 @@ bool cache_fits(size_t nfd, size_t nbytes)
  * and only while the cache is full. */
 bool cache_budget_grew(void)
 {
-	static uint64_t next_ms;
 	uint64_t now = cache_now_ms();
 	size_t was = config.max_fds;
 
-	if (now < next_ms)
+	if (now < budget_next_ms)
 		return false;
-	next_ms = now + 1000;
+	budget_next_ms = now + 1000;
 	if (!config_refresh_fds())
 		return false;
 	fdtab_set_base(config.max_fds);

@@ -140,6 +140,13 @@ int cache_open(struct cache_key *k, const char *path, int flags);
  * as HANDED, really closed at close); else fd. Leaves errno as it is. */
 int cache_opened(struct cache_key *k, const char *path, int flags, int fd);
 
+/* The process was refused a descriptor (EMFILE) while the cache holds
+ * some the server does not use: closes an eighth of them (at least 16),
+ * spares first, then the least recently used entries, and holds the
+ * budget at what is left until the limit is read again. True if any
+ * went: the call is worth making again. errno is kept. */
+bool cache_give_back(void);
+
 /* Answers stat (nofollow false) or lstat from a snapshot. Returns 0 if
  * answered, CACHE_FAIL (errno set) for a name known not to exist (stat
  * only), -1 if not answered (errno unchanged). */

@@ -49,7 +49,10 @@ SC_VAR(MAX_FDS, max_fds, COUNT, 16384, 4, 1u << 20, "16384", "--max-fds N",
        "unless set, at most a quarter of the inotify watches. Under the "
        "usual limit of 1024 that is 256: raise the limit "
        "(`worker_rlimit_nofile 65536;`, systemd `LimitNOFILE=`, `ulimit -n`) "
-       "to raise the budget; `sendcache-stat` shows it as `fds_budget`")
+       "to raise the budget; `sendcache-stat` shows it as `fds_budget`. "
+       "A call of the server refused a descriptor (EMFILE) makes the cache "
+       "give back an eighth of its own and is made again "
+       "(`fd_given_back`)")
 SC_VAR(ADMIT_ALL, admit_all, BOOL, false, 0, 0, "0", "--admit-all",
        "cache every file at first open, LRU",
        "1 caches every file at its first open and evicts the least recently "

@@ -2,7 +2,8 @@
  * epoll_create, eventfd) or share one (fdopen): each new number passes
  * through fdtab_born(), which finds a number of ours closed behind our back and
  * reused; a cached descriptor about to be shared gets a description of
- * its own first. */
+ * its own first; a call refused for the descriptor limit is made again
+ * once the cache gave some back (emfile_again). */
 #define _GNU_SOURCE
 #include "engine.h"
 #include "engine_in.h"
@@ -16,7 +17,11 @@
 
 int sc_socket(int domain, int type, int proto)
 {
-	int fd = REAL.socket(domain, type, proto);
+	int fd;
+
+	do
+		fd = REAL.socket(domain, type, proto);
+	while (emfile_again(fd));
 
 	if (fd >= 0 && on())
 		fdtab_born(fd, FD_UNKNOWN);
@@ -25,7 +30,11 @@ int sc_socket(int domain, int type, int proto)
 
 int sc_socketpair(int domain, int type, int proto, int sv[2])
 {
-	int rc = REAL.socketpair(domain, type, proto, sv);
+	int rc;
+
+	do
+		rc = REAL.socketpair(domain, type, proto, sv);
+	while (emfile_again(rc));
 
 	if (rc == 0 && on()) {
 		fdtab_born(sv[0], FD_UNKNOWN);
@@ -36,7 +45,11 @@ int sc_socketpair(int domain, int type, int proto, int sv[2])
 
 int sc_pipe2(int fds[2], int flags, int use_pipe2)
 {
-	int rc = use_pipe2 ? REAL.pipe2(fds, flags) : REAL.pipe(fds);
+	int rc;
+
+	do
+		rc = use_pipe2 ? REAL.pipe2(fds, flags) : REAL.pipe(fds);
+	while (emfile_again(rc));
 
 	if (rc == 0 && on()) {
 		fdtab_born(fds[0], FD_OTHER);
@@ -75,7 +88,9 @@ int sc_dup(int fd)
 
 	if (on_fd(fd, -1) && own_description(fd) < 0)
 		return -1;
-	nfd = REAL.dup(fd);
+	do
+		nfd = REAL.dup(fd);
+	while (emfile_again(nfd));
 	if (nfd >= 0 && on())
 		fdtab_born(nfd, kind_of(fd));
 	return nfd;
@@ -125,7 +140,9 @@ int sc_fcntl(int fd, int cmd, void *arg)
 		errno = EBADF;
 		return -1;
 	}
-	rc = REAL.fcntl(fd, cmd, arg);
+	do
+		rc = REAL.fcntl(fd, cmd, arg);
+	while ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && emfile_again(rc));
 	if (rc >= 0 && on() && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		fdtab_born(rc, FD_UNKNOWN);
 	return rc;
@@ -133,7 +150,11 @@ int sc_fcntl(int fd, int cmd, void *arg)
 
 int sc_epoll_create1(int flags, int size, int use_create1)
 {
-	int fd = use_create1 ? REAL.epoll_create1(flags) : REAL.epoll_create(size);
+	int fd;
+
+	do
+		fd = use_create1 ? REAL.epoll_create1(flags) : REAL.epoll_create(size);
+	while (emfile_again(fd));
 
 	if (fd >= 0 && on())
 		fdtab_born(fd, FD_OTHER);
@@ -142,7 +163,11 @@ int sc_epoll_create1(int flags, int size, int use_create1)
 
 int sc_eventfd(unsigned initval, int flags)
 {
-	int fd = REAL.eventfd(initval, flags);
+	int fd;
+
+	do
+		fd = REAL.eventfd(initval, flags);
+	while (emfile_again(fd));
 
 	if (fd >= 0 && on())
 		fdtab_born(fd, FD_OTHER);

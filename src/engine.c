@@ -246,7 +246,9 @@ static __attribute__((noinline)) int openat_on(int dirfd, const char *path,
 		if (fd == CACHE_FAIL)
 			return -1;
 	}
-	fd = REAL.openat(dirfd, path, flags, mode);
+	do
+		fd = REAL.openat(dirfd, path, flags, mode);
+	while (emfile_again(fd));
 	if (fd >= 0)
 		fdtab_born(fd, FD_OTHER);
 	if (cacheable)

@@ -3,9 +3,11 @@
 #ifndef SC_ENGINE_IN_H
 #define SC_ENGINE_IN_H
 
+#include "cache.h"
 #include "ctl.h"
 #include "fdtab.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,6 +48,15 @@ static inline bool on_wake(void)
 {
 	return __builtin_expect(thread_state == T_AWAKE && !ctl_changed(), 1) ||
 	       on_slow(true, -1, -1);
+}
+
+/* Whether a call the process's descriptor limit refused (EMFILE) is
+ * worth making again: the cache gave back descriptors of its own. The
+ * server never runs out of descriptors for the cache's sake. */
+static inline bool emfile_again(int rc)
+{
+	return __builtin_expect(rc < 0, 0) && errno == EMFILE && on() &&
+	       cache_give_back();
 }
 
 /* Set once a thread changed its own credentials: paths are no longer

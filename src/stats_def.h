@@ -42,6 +42,7 @@ SC_COUNTER(revalidate_stat,  COUNT, "stat calls made to revalidate entries witho
 SC_COUNTER(watch_fail,       COUNT, "directories that could not be watched (revalidation used)")
 SC_COUNTER(evictions,        COUNT, "entries evicted to stay within budget")
 SC_COUNTER(fd_lost,          COUNT, "descriptors of ours closed behind our back and forgotten")
+SC_COUNTER(fd_given_back,    COUNT, "descriptors the cache closed because the server was refused one (EMFILE)")
 SC_COUNTER(detach,           COUNT, "handed-out descriptors turned into independent ones")
 SC_COUNTER(entries,          GAUGE, "cached files")
 SC_COUNTER(fds_held,         GAUGE, "descriptors held by the cache, handed out or not")
