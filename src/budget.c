@@ -75,31 +75,46 @@ void lru_front(struct cache_inode *ino)
 	lru_push(ino);
 }
 
+/* Entries looked at from the cold end for a victim, at most. Those the
+ * server holds are moved to the front on the way (a descriptor held is a
+ * use), so a cache full of them costs a short walk a miss, not the whole
+ * list: lighttpd holds a descriptor of every file it served lately, and
+ * at 4,096 entries the walks took 15% of its CPU. */
+#define VICTIM_SCAN 32
+
+static struct cache_inode *victim(const struct cache_inode *keep)
+{
+	struct cache_inode *ino, *prev;
+	int n;
+
+	for (ino = lru_tail, n = 0; ino && n < VICTIM_SCAN; ino = prev, n++) {
+		prev = ino->prev;
+		if (ino == keep)
+			continue;
+		if (cache_unused(ino))
+			return ino;
+		lru_front(ino);
+	}
+	return NULL;
+}
+
 /* The least recently used entry other than keep that the server holds
- * nothing of, or NULL. */
+ * nothing of, among the last VICTIM_SCAN, or NULL. */
 const struct cache_inode *lru_victim(const struct cache_inode *keep)
 {
-	struct cache_inode *ino;
-
-	for (ino = lru_tail; ino; ino = ino->prev)
-		if (ino != keep && cache_unused(ino))
-			return ino;
-	return NULL;
+	return victim(keep);
 }
 
 /* Evicts the least recently used idle inode other than keep. */
 static bool evict_one(const struct cache_inode *keep)
 {
-	struct cache_inode *ino;
+	struct cache_inode *ino = victim(keep);
 
-	for (ino = lru_tail; ino; ino = ino->prev) {
-		if (ino != keep && cache_unused(ino)) {
-			cache_invalidate_locked(ino);
-			STAT_INC(evictions);
-			return true;
-		}
-	}
-	return false;
+	if (!ino)
+		return false;
+	cache_invalidate_locked(ino);
+	STAT_INC(evictions);
+	return true;
 }
 
 /* Entries from the cold end of the LRU whose spare descriptors may go

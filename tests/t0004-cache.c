@@ -844,9 +844,55 @@ __attribute__((constructor(101))) static void no_inotify(void)
 #define EXTRA_TESTS 19  /* test_lost_watch, test_hot, test_dir_open */
 #endif
 
+/* Every entry busy: the server holds a descriptor of each (lighttpd's
+ * stat cache). A file asked for again passes at once, before the watches
+ * and stats an entry costs (counted cold, not full), reads right, and is
+ * cached once the server lets go of the others. */
+static void test_busy(void)
+{
+	char p[PATH_MAX], want[32];
+	size_t keep = config_want_fds(8);
+	int i, k, held[8], good = 0;
+	uint64_t full, cold, ev, miss;
+
+	for (i = 0; i < 9; i++) {
+		snprintf(p, sizeof(p), "%s/busy%d", dir, i);
+		snprintf(want, sizeof(want), "busy %d", i);
+		file_put(p, want);
+	}
+	settle();
+	cache_drop_all();
+	for (i = 0; i < 8; i++) {
+		snprintf(p, sizeof(p), "%s/busy%d", dir, i);
+		sc_close(sc_openat(AT_FDCWD, p, O_RDONLY, 0));
+		held[i] = sc_openat(AT_FDCWD, p, O_RDONLY, 0);
+	}
+	full = stats_cur->open_full;
+	cold = stats_cur->open_pass_cold;
+	ev = stats_cur->evictions;
+	snprintf(p, sizeof(p), "%s/busy8", dir);
+	for (k = 0; k < 3; k++)
+		good += content_is(p, "busy 8");
+	ok(good == 3 && stats_cur->open_full == full && stats_cur->evictions == ev &&
+	   stats_cur->open_pass_cold == cold + 3,
+	   "8 busy entries in a budget of 8: a file asked for 3 times passes as cold "
+	   "(cold +%llu, full +%llu)",
+	   (unsigned long long)(stats_cur->open_pass_cold - cold),
+	   (unsigned long long)(stats_cur->open_full - full));
+	for (i = 0; i < 8; i++)
+		sc_close(held[i]);
+	miss = stats_cur->open_miss;
+	ok(content_is(p, "busy 8") && stats_cur->open_miss == miss + 1 &&
+	   stats_cur->evictions > ev,
+	   "let go of, an entry is evicted for it at its next open");
+	ok(stats_cur->fds_held <= 8 + 1, "descriptors held stay within budget (+ inotify): %llu",
+	   (unsigned long long)stats_cur->fds_held);
+	config_want_fds(keep);
+}
+
 int main(void)
 {
-	plan(85 + EXTRA_TESTS);
+	plan(88 + EXTRA_TESTS);
 	snprintf(dir, sizeof(dir), "%s", tmpdir_make());
 	snprintf(path, sizeof(path), "%s/f.txt", dir);
 	test_hits_and_positions();
@@ -859,6 +905,7 @@ int main(void)
 #endif
 	test_budget();
 	test_admission();
+	test_busy();
 	test_first_use();
 	test_loop();
 	test_negative();
