@@ -17,10 +17,11 @@
 # alternating from run to run; on the onehit stream both are started
 # afresh before a range would come round again, so no file is asked for
 # twice by a server. Servers of one serving process (nginx, nginx-tls,
-# lighttpd): the CPU read is that process's. Debian 12's lighttpd keeps a
-# descriptor per file of its stat cache and dies on a site of 20,000
-# files without the library too (site.sh leaves it out): pair.sh then
-# stops, naming the worker that is gone.
+# lighttpd, lighttpd-fds): the CPU read is that process's. Debian 12's
+# lighttpd keeps a descriptor per file of its stat cache and dies on a
+# site of more than about 4,000 files without the library too; pair.sh
+# then stops, naming the worker that is gone. lighttpd-fds
+# (server.max-fds = 16384, bench/lib/ab-servers.sh) serves 20,000.
 #
 #   bench/pair.sh [--server KIND] [--stream NAME] [--runs N] [--duration SEC]
 #                 [--files N]
@@ -48,12 +49,12 @@ pair_args() {
 			--files) FILES=$2 ;;
 			esac
 			shift 2 ;;
-		-h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		-h | --help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		*) die "unknown argument: $1" ;;
 		esac
 	done
-	[[ ,nginx,nginx-tls,lighttpd, == *,$KIND,* ]] ||
-		die "server '$KIND': one of nginx, nginx-tls, lighttpd (one serving process)"
+	[[ ,nginx,nginx-tls,lighttpd,lighttpd-fds, == *,$KIND,* ]] ||
+		die "server '$KIND': one of nginx, nginx-tls, lighttpd, lighttpd-fds (one serving process)"
 	[[ ,$SITE_STREAMS, == *,$STREAM,* ]] || die "unknown stream '$STREAM' (known: $SITE_STREAMS)"
 	local v
 	for v in RUNS SECS FILES; do
@@ -71,16 +72,16 @@ pair_start() {
 	local -a pids
 	for m in without with; do
 		d=$TMP/srv-$m
-		srv_stop "$KIND" "$d" 2>/dev/null
+		bench_stop "$KIND" "$d" 2>/dev/null
 		rm -rf "$d"
 		mkdir -p "$d" || die "cannot write $d"
 		P_PORT[$m]=$(tap_free_port) || die "no free port"
-		srv_conf "$KIND" "$d" "${P_PORT[$m]}" >/dev/null 2>&1 || die "$KIND: no configuration"
+		bench_conf "$KIND" "$d" "${P_PORT[$m]}" >/dev/null 2>&1 || die "$KIND: no configuration"
 		rm -rf "$d/www"
 		cp -al "$TMP/site" "$d/www" || die "cannot link the site"
-		srv_start "$KIND" "$d" "$m" >/dev/null 2>&1 || die "$KIND $m did not start"
-		mapfile -t pids < <(srv_serving_pids "$KIND" "$d")
-		pin_pids "$(srv_main_pid "$KIND" "$d")" "${pids[@]}"
+		srv_start "$(bench_kind "$KIND")" "$d" "$m" >/dev/null 2>&1 || die "$KIND $m did not start"
+		mapfile -t pids < <(bench_pids "$KIND" "$d")
+		pin_pids "$(srv_main_pid "$(bench_kind "$KIND")" "$d")" "${pids[@]}"
 		P_WORKER[$m]=${pids[0]}
 		[[ $m == with ]] && ! srv_has_lib "${P_WORKER[$m]}" &&
 			die "the library is not mapped in pid ${P_WORKER[$m]}"
@@ -146,7 +147,7 @@ pair_main() {
 	sort -k6 -n "$TMP/runs.txt" | awk '{ r[NR] = $6 } END {
 		printf "CPU per request, without / with: median %.3f (quartiles %.3f-%.3f, %d runs)\n",
 			r[int((NR + 1) / 2)], r[int((NR + 3) / 4)], r[int((3 * NR + 1) / 4)], NR }'
-	for m in without with; do srv_stop "$KIND" "$TMP/srv-$m"; done
+	for m in without with; do bench_stop "$KIND" "$TMP/srv-$m"; done
 }
 
 pair_main "$@"

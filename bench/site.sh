@@ -44,11 +44,11 @@ SITE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 note() { printf 'site: %s\n' "$*" >&2; }
 die() { note "$*"; exit 1; }
 
-readonly SITE_SERVERS=nginx,nginx-tls,apache-event,lighttpd
+readonly SITE_SERVERS=nginx,nginx-tls,apache-event,lighttpd,lighttpd-fds
 # Not lighttpd by default: Debian 12's lighttpd 1.4.69 keeps a descriptor
-# open for each file in its stat cache, and on this site runs out of them
-# without the library too (non-2xx answers, then a segfault; with
-# server.max-fds = 65536 still thousands of non-2xx answers).
+# open for each file in its stat cache and crashes on this site without
+# the library too (bench/lib/ab-servers.sh, lighttpd-fds: with
+# server.max-fds = 16384 it serves 20,000 files; --files 20000).
 readonly SITE_DEFAULT_SERVERS=nginx,nginx-tls,apache-event
 readonly SITE_STREAMS=zipf-0.8,zipf-1.0,zipf-1.2,crawl,onehit
 readonly SITE_SEED=20261206
@@ -67,7 +67,8 @@ streams, each server without and with LD_PRELOAD=\$SENDCACHE_LIB.
 Options:
   --quick            50,000 files, 1 round of 2 s runs, nginx only
   --servers LIST     from $SITE_SERVERS (default: $SITE_DEFAULT_SERVERS;
-                     lighttpd fails on this site without the library too)
+                     lighttpd fails on this site without the library too;
+                     lighttpd-fds serves 20,000 files: --files 20000)
   --streams LIST     from $SITE_STREAMS (default: all)
   --rounds N         rounds of A B (default 5; quick 1)
   --duration SEC     measured seconds per run (default 4; quick 2)

@@ -4,13 +4,26 @@
 # bench/ab.sh.
 
 # bench_kind KIND: the server kind a benchmark KIND runs (nginx for the
-# anchors nginx-mem and nginx-tuned).
+# anchors nginx-mem and nginx-tuned, lighttpd for lighttpd-fds).
 bench_kind() {
 	case $1 in
 	nginx-mem | nginx-tuned) echo nginx ;;
+	lighttpd-fds) echo lighttpd ;;
 	*) echo "$1" ;;
 	esac
 }
+
+# lighttpd-fds: Debian's lighttpd with server.max-fds = 16384. Debian 12's
+# lighttpd (1.4.69) sizes its event table at min(soft limit, 4096) slots,
+# indexes it by descriptor, and keeps one descriptor open for every file
+# of its stat cache: on a site of more than about 4,000 files under load
+# its sockets are numbered past the table, and it crashes with or without
+# the library (upstream since: the soft limit set to 4096, and EMFILE
+# recovery, lighttpd issue #3308). With server.max-fds it sets the soft
+# limit to that number and sizes the table to match; a site of 20,000
+# files then holds (at 100,000, thousands of answers are 403s: its stat
+# cache runs out of descriptors, with or without the library).
+readonly LIGHTTPD_FDS_EXTRA='server.max-fds = 16384'
 
 # bench_prop KIND NAME [DEFAULT]: the server file's srv_ID_NAME.
 bench_prop() { srv_prop "$(bench_kind "$1")" "${@:2}"; }
@@ -36,6 +49,7 @@ bench_conf() {
 	case $kind in
 	nginx-tuned) srv_conf nginx "$dir" "$port" "$TUNED_EXTRA" ;;
 	nginx-mem) srv_conf nginx "$dir" "$port" "$(mem_locations)" ;;
+	lighttpd-fds) srv_conf lighttpd "$dir" "$port" "$LIGHTTPD_FDS_EXTRA" ;;
 	*) srv_conf "$kind" "$dir" "$port" ;;
 	esac
 }
