@@ -70,12 +70,6 @@ int fdtab_dup_high(int fd)
 	return real.fcntl(fd, F_DUPFD_CLOEXEC, fdtab_base);
 }
 
-int fdtab_dup_quiet(int fd)
-{
-	return real.fcntl(fd, F_DUPFD_CLOEXEC,
-			  fdtab_base < FDTAB_QUIET ? fdtab_base : FDTAB_QUIET);
-}
-
 /* Nothing known of the number: a fresh slot's state. */
 static bool clean(const struct fd_slot *s)
 {

@@ -76,15 +76,6 @@ void fdtab_set_base(size_t budget);
  * number: that one may be the server's next. */
 int fdtab_dup_high(int fd);
 
-/* Where the one descriptor every process with the library holds (its
- * inotify instance) goes: at FDTAB_QUIET, or fdtab_base if lower. fork
- * copies the descriptor table up to the highest open number (+85 us a
- * fork with one at 15,000 rather than 1024, here), and the parent of a
- * fork-per-connection server (busybox httpd) caches nothing: its table
- * stays small. It shifts the server's numbers from there by one. */
-#define FDTAB_QUIET 1024
-int fdtab_dup_quiet(int fd);
-
 /* The slot of fd, or NULL for a number we do not track. */
 static inline struct fd_slot *fdtab_get(int fd)
 {

@@ -15,7 +15,6 @@
 #include "cache.h"
 #include "config.h"
 #include "engine.h"
-#include "fdtab.h"
 #include "real.h"
 #include "stats.h"
 #include "watch.h"
@@ -212,9 +211,9 @@ static void test_lost_descriptors(void)
 
 #ifndef SC_TEST_NO_INOTIFY
 /* The inotify descriptor closed behind our back and its number given to a
- * file that reads forever (/dev/zero, by dup2: the number is not the
- * lowest free one, fdtab.h): the cache must notice before it reads events
- * from it, start a new instance and stay fresh. */
+ * file that reads forever (/dev/zero, put there by dup2): the cache must
+ * notice before it reads events from it, start a new instance and stay
+ * fresh. */
 static void test_lost_watch(void)
 {
 	int wfd, fd, zfd;
@@ -224,8 +223,7 @@ static void test_lost_watch(void)
 	settle();
 	ok(content_is(path, "watched"), "cached, watched");
 	wfd = watch_fd();
-	ok(wfd >= (fdtab_base < FDTAB_QUIET ? fdtab_base : FDTAB_QUIET),
-	   "an inotify instance, off the low numbers (%d)", wfd);
+	ok(wfd > 2, "an inotify instance (%d)", wfd);
 	syscall(SYS_close, wfd);
 	lost = stats_cur->fd_lost;
 	settle();   /* past check_ms: the next call under the lock polls */
