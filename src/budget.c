@@ -155,32 +155,50 @@ bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep)
 	return true;
 }
 
+bool cache_room_from_spares(size_t nfd, size_t nbytes)
+{
+	while (nfds + nfd > config.max_fds && trim_one(NULL))
+		;
+	return cache_room(nfd, nbytes);
+}
+
 /* Descriptors given back at an EMFILE, at least: a server at its limit
  * asks again soon. */
 #define GIVE_BACK_MIN 16
 
 bool cache_give_back(void)
 {
-	size_t was, want, left;
+	struct cache_inode *ino, *prev;
+	size_t was, want, left, freed;
 	int saved = errno;
 
 	pthread_mutex_lock(&cache_mutex);
 	was = nfds;
 	want = nfds / 8 > GIVE_BACK_MIN ? nfds / 8 : GIVE_BACK_MIN;
-	while (was - nfds < want && (trim_one(NULL) || evict_one(NULL)))
+	while (was - nfds < want && trim_one(NULL))
 		;
+	/* The whole order, not VICTIM_SCAN of it: rare, and idle entries
+	 * may lie behind many the server holds. */
+	for (ino = lru_tail; ino && was - nfds < want; ino = prev) {
+		prev = ino->prev;
+		if (cache_unused(ino)) {
+			cache_invalidate_locked(ino);
+			STAT_INC(evictions);
+		}
+	}
+	freed = was - nfds;
 	left = nfds > 4 ? nfds : 4;
-	if (was > nfds && left < config.max_fds) {
+	if (freed && left < config.max_fds) {
 		/* Until the next read of the limit (cache_budget_grew), a
 		 * second on at the earliest. */
 		STAT_ADD(fds_budget, (ssize_t)left - (ssize_t)config.max_fds);
 		config.max_fds = left;
 		budget_next_ms = cache_now_ms() + 1000;
 	}
+	STAT_ADD(fd_given_back, freed);
 	pthread_mutex_unlock(&cache_mutex);
-	STAT_ADD(fd_given_back, was - nfds);
 	errno = saved;
-	return was > nfds;
+	return freed > 0;
 }
 
 /* Whether nfd more descriptors and nbytes more mapped bytes fit. */

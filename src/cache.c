@@ -413,10 +413,12 @@ static bool admitted(uint64_t key, size_t need)
 		/* A file seen once beats no victim: no need to count the
 		 * victim's requests (100 instructions of a one-hit miss). */
 		return freq >= 2 && admit_beats(freq, admit_freq(victim->key));
-	/* Every entry busy (lighttpd holds a descriptor of each file in its
-	 * stat cache): room only from spares, found now, before the watches
-	 * and stats an entry costs (6 system calls a miss for nothing). */
-	return cache_make_room(2, need, NULL);
+	/* The entries looked at are busy (lighttpd holds a descriptor of
+	 * each file in its stat cache): room only from spares, found now,
+	 * before the watches and stats an entry costs (6 system calls a
+	 * miss for nothing). An idle entry further on is not evicted for a
+	 * file not weighed against it. */
+	return cache_room_from_spares(2, need);
 }
 
 static void name_add(struct cache_inode *ino, const struct cache_key *k,

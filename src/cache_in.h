@@ -171,6 +171,9 @@ bool cache_room(size_t nfd, size_t nbytes);
 /* Evicts idle entries other than keep until nfd descriptors and nbytes
  * fit. False if they cannot. */
 bool cache_make_room(size_t nfd, size_t nbytes, const struct cache_inode *keep);
+/* Room for nfd more descriptors and nbytes more mapped bytes from the
+ * spares of the least recently used entries alone: no entry evicted. */
+bool cache_room_from_spares(size_t nfd, size_t nbytes);
 /* With the cache full: whether the descriptor budget grew (RLIMIT_NOFILE
  * raised; read at most once a second). */
 bool cache_budget_grew(void);
@@ -197,7 +200,6 @@ int cache_dup_high(int fd);
 /* Locked: closes a descriptor of the cache's and counts it out. */
 void cache_drop_fd(int fd);
 
-/* Our descriptors live at or above this number (cache_init). */
 
 /* Locked: every entry and negative goes (credentials changed, events
  * lost). */

@@ -55,8 +55,13 @@ static inline bool on_wake(void)
  * server never runs out of descriptors for the cache's sake. */
 static inline bool emfile_again(int rc)
 {
-	return __builtin_expect(rc < 0, 0) && errno == EMFILE && on() &&
-	       cache_give_back();
+	bool again;
+
+	if (__builtin_expect(rc >= 0, 1) || errno != EMFILE)
+		return false;
+	again = on() && cache_give_back();      /* on() may start us */
+	errno = EMFILE;
+	return again;
 }
 
 /* Set once a thread changed its own credentials: paths are no longer

@@ -51,18 +51,23 @@ int fdtab_base = 3;
 void fdtab_set_base(size_t budget)
 {
 	struct rlimit rl;
-	size_t top = FDTAB_TOP;
+	size_t want = budget + FDTAB_SPARE, top;
 
+	/* The kernel's table grows to the power of two above the highest
+	 * number (8 bytes a slot) and fork copies it up to there: FDTAB_TOP
+	 * (256 KiB), which a full cache of 16,384 descriptors from 1024 up
+	 * cost too, or twice a larger budget. */
+	top = want * 2 > FDTAB_TOP ? want * 2 : FDTAB_TOP;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < top)
 		top = rl.rlim_cur;
 	if (top > (size_t)fdtab_size)
 		top = (size_t)fdtab_size;
-	/* The kernel's table grows to the power of two above the highest
-	 * number (8 bytes a slot) and fork copies it up to there: at most
-	 * 256 KiB and the copy of FDTAB_TOP slots, which a full cache of
-	 * 16,384 descriptors from 1024 up cost too. */
-	fdtab_base = top > budget + FDTAB_SPARE + 3 ?
-		(int)(top - budget - FDTAB_SPARE) : 3;
+	/* A budget that does not fit under the top (a limit raised past the
+	 * hard one seen at start, a tiny one) gets the upper half: never the
+	 * low numbers, the server's. */
+	fdtab_base = top > want * 2 ? (int)(top - want) : (int)(top / 2);
+	if (fdtab_base < 3)
+		fdtab_base = 3;
 }
 
 int fdtab_dup_high(int fd)

@@ -38,7 +38,10 @@ int cache_dup_high(int fd)
 		/* The server lowered its soft limit under our base
 		 * (lighttpd's server.max-fds): a budget and a base under
 		 * the new one. */
+		size_t was = config.max_fds;
+
 		config_refresh_fds();
+		STAT_ADD(fds_budget, (ssize_t)config.max_fds - (ssize_t)was);
 		fdtab_set_base(config.max_fds);
 		nfd = fdtab_dup_high(fd);
 	}
