@@ -61,8 +61,9 @@ bool fdtab_init(const struct fdtab_ops *ops);
  * its own below RLIMIT_NOFILE and index it by descriptor (lighttpd:
  * min(soft limit, 4096) slots), trusting that numbers never pass the
  * count it holds. So ours live at the top, from the soft limit (at most
- * FDTAB_TOP) down by the descriptor budget and FDTAB_SPARE: every number
- * the server would be given alone stays free for it. */
+ * FDTAB_TOP, or twice a larger budget) down by the descriptor budget and
+ * FDTAB_SPARE: every number the server would be given alone stays free
+ * for it. */
 extern int fdtab_base;
 #define FDTAB_TOP 32768
 #define FDTAB_SPARE 16
