@@ -14,16 +14,16 @@
 # back: more than twice the 32 the victim walk looks at, so the idle ones
 # lie behind them) and reading the other 20 twice, so that the cache holds
 # its budget, then takes every descriptor the
-# limit allows by one call: socket, pipe (pipe2), open (of /dev/null,
-# which the cache does not take), dup, fcntl(F_DUPFD_CLOEXEC); accept,
-# epoll_create and eventfd take the same path (emfile_again), not driven
-# here. With the library it must get
+# limit allows by one call: socket, accept (of connections a child made),
+# pipe (pipe2), open (of /dev/null, which the cache does not take), dup,
+# fcntl(F_DUPFD_CLOEXEC); epoll_create and eventfd take the same path
+# (emfile_again), not driven here. With the library it must get
 # as many as alone but one (the library's inotify instance; two for
 # pipes, made in pairs), every time,
 # and the cache must have counted what it gave back and held its budget
 # at what was left; the files it held read right.
 . "$(dirname "$0")/tap/tap.sh"
-kinds=(socket pipe open dup fcntl)
+kinds=(socket accept pipe open dup fcntl)
 plan $((2 * ${#kinds[@]}))
 tap_require_lib
 tap_require perl
@@ -38,6 +38,35 @@ done
 taker='
 	use strict; use Socket; use Fcntl; use POSIX ();
 	my ($dir, $n, $kind) = @ARGV;
+	# accept: 380 connections waiting on a listener, made by a child
+	# forked before the files are read (its descriptors are its own).
+	my ($lis, $child);
+	if ($kind eq "accept") {
+		socket($lis, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+		bind($lis, pack_sockaddr_in(0, INADDR_LOOPBACK)) or die "bind: $!";
+		listen($lis, 1024) or die "listen: $!";
+		my $port = (unpack_sockaddr_in(getsockname($lis)))[0];
+		pipe(my $r, my $w) or die "pipe: $!";
+		defined($child = fork) or die "fork: $!";
+		if (!$child) {
+			close $lis; close $r;
+			my @c;
+			for (1 .. 380) {
+				socket(my $c, PF_INET, SOCK_STREAM, 0) or die "child socket: $!";
+				connect($c, pack_sockaddr_in($port, INADDR_LOOPBACK))
+					or die "connect: $!";
+				push @c, $c;
+			}
+			syswrite($w, "x"); close $w;
+			sleep 60;
+			POSIX::_exit(0);
+		}
+		close $w;
+		sysread($r, my $x, 1) == 1 or die "the child did not connect";
+		close $r;
+		my $fl = fcntl($lis, F_GETFL, 0);
+		fcntl($lis, F_SETFL, $fl | O_NONBLOCK) or die "fcntl: $!";
+	}
 	# 80 files held first (the least recently used end), then the rest
 	# read twice.
 	my @held;
@@ -55,6 +84,9 @@ taker='
 		if ($kind eq "socket") {
 			socket(my $s, PF_INET, SOCK_STREAM, 0) or last;
 			push @h, $s; $taken++;
+		} elsif ($kind eq "accept") {
+			accept(my $c, $lis) or last;
+			push @h, $c; $taken++;
 		} elsif ($kind eq "pipe") {
 			pipe(my $r, my $w) or last;
 			push @h, $r, $w; $taken += 2;
@@ -69,6 +101,9 @@ taker='
 			push @h, $fd; $taken++;
 		}
 	}
+	my $err = $!;
+	if ($child) { kill "KILL", $child; waitpid($child, 0) }
+	$! = $err;
 	die "$kind: $!" unless $!{EMFILE};
 	my $bad = 0;
 	for my $i (0 .. 79) {
