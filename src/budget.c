@@ -82,7 +82,7 @@ void lru_front(struct cache_inode *ino)
  * at 4,096 entries the walks took 15% of its CPU. */
 #define VICTIM_SCAN 32
 
-static struct cache_inode *victim(const struct cache_inode *keep)
+struct cache_inode *lru_victim(const struct cache_inode *keep)
 {
 	struct cache_inode *ino, *prev;
 	int n;
@@ -98,23 +98,20 @@ static struct cache_inode *victim(const struct cache_inode *keep)
 	return NULL;
 }
 
-/* The least recently used entry other than keep that the server holds
- * nothing of, among the last VICTIM_SCAN, or NULL. */
-const struct cache_inode *lru_victim(const struct cache_inode *keep)
+static void evict(struct cache_inode *ino)
 {
-	return victim(keep);
+	cache_invalidate_locked(ino);
+	STAT_INC(evictions);
 }
 
 /* Evicts the least recently used idle inode other than keep. */
 static bool evict_one(const struct cache_inode *keep)
 {
-	struct cache_inode *ino = victim(keep);
+	struct cache_inode *ino = lru_victim(keep);
 
-	if (!ino)
-		return false;
-	cache_invalidate_locked(ino);
-	STAT_INC(evictions);
-	return true;
+	if (ino)
+		evict(ino);
+	return ino != NULL;
 }
 
 /* Entries from the cold end of the LRU whose spare descriptors may go
@@ -181,10 +178,8 @@ bool cache_give_back(void)
 	 * may lie behind many the server holds. */
 	for (ino = lru_tail; ino && was - nfds < want; ino = prev) {
 		prev = ino->prev;
-		if (cache_unused(ino)) {
-			cache_invalidate_locked(ino);
-			STAT_INC(evictions);
-		}
+		if (cache_unused(ino))
+			evict(ino);
 	}
 	freed = was - nfds;
 	left = nfds > 4 ? nfds : 4;
@@ -229,9 +224,16 @@ bool cache_budget_grew(void)
 	if (now < budget_next_ms)
 		return false;
 	budget_next_ms = now + 1000;
+	return cache_budget_reread() && config.max_fds > was;
+}
+
+bool cache_budget_reread(void)
+{
+	size_t was = config.max_fds;
+
 	if (!config_refresh_fds())
 		return false;
+	STAT_ADD(fds_budget, (ssize_t)config.max_fds - (ssize_t)was);
 	fdtab_set_base(config.max_fds);
-	STAT_ADD(fds_budget, config.max_fds - was);
-	return config.max_fds > was;
+	return true;
 }

@@ -571,11 +571,10 @@ int cache_opened(struct cache_key *k, const char *path, int flags, int fd)
 	if ((ret = pool_hand_out(ino, flags)) >= 0) {
 		fdtab_set(fd, FD_UNKNOWN, NULL);
 		real.close(fd);
-	} else if (fdtab_get(fd)) {
-		ret = fd;
-		pool_hand(fdtab_get(fd), ino, flags, true);
 	} else {
 		ret = fd;
+		if (fdtab_get(fd))
+			pool_hand(fdtab_get(fd), ino, flags, true);
 	}
 out:
 	watch_file_put(fwd, fgen);     /* not needed: the entry has one */

@@ -177,12 +177,17 @@ bool cache_room_from_spares(size_t nfd, size_t nbytes);
 /* With the cache full: whether the descriptor budget grew (RLIMIT_NOFILE
  * raised; read at most once a second). */
 bool cache_budget_grew(void);
+/* Reads RLIMIT_NOFILE again; if the budget changed, counts it in
+ * fds_budget, places the cache's numbers under it and returns true. */
+bool cache_budget_reread(void);
 /* ino is the most recently used; a new entry is added. */
 void lru_front(struct cache_inode *ino);
 /* ino leaves the order of use. */
 void lru_remove(struct cache_inode *ino);
-/* The least recently used entry but keep the server holds nothing of. */
-const struct cache_inode *lru_victim(const struct cache_inode *keep);
+/* The least recently used entry but keep the server holds nothing of,
+ * among the 32 least recently used (those it holds are moved to
+ * the front on the way), or NULL. */
+struct cache_inode *lru_victim(const struct cache_inode *keep);
 
 /* Locked: frees ino if it left the tables and nothing of it is held. */
 void cache_release(struct cache_inode *ino);
@@ -199,7 +204,6 @@ int cache_dup_high(int fd);
 
 /* Locked: closes a descriptor of the cache's and counts it out. */
 void cache_drop_fd(int fd);
-
 
 /* Locked: every entry and negative goes (credentials changed, events
  * lost). */

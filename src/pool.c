@@ -38,11 +38,8 @@ int cache_dup_high(int fd)
 		/* The server lowered its soft limit under our base
 		 * (lighttpd's server.max-fds): a budget and a base under
 		 * the new one. */
-		size_t was = config.max_fds;
-
-		config_refresh_fds();
-		STAT_ADD(fds_budget, (ssize_t)config.max_fds - (ssize_t)was);
-		fdtab_set_base(config.max_fds);
+		if (!cache_budget_reread())
+			fdtab_set_base(config.max_fds);
 		nfd = fdtab_dup_high(fd);
 	}
 	if (nfd >= 0 && !fdtab_get(nfd)) {
